@@ -1,0 +1,159 @@
+// swift-tools-version:6.2
+
+import PackageDescription
+
+/// Settings every target shares: Swift 6 language mode plus the upcoming features the codebase is written for.
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "commlog",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "reminder-logger", targets: ["ReminderLogger"]),
+        .executable(name: "email-ingestor", targets: ["EmailIngestor"]),
+        .executable(name: "call-bridge", targets: ["CallBridge"]),
+        .executable(name: "query-api", targets: ["QueryAPI"]),
+        .executable(name: "commlog", targets: ["Admin"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["ConfigurationSupport"]),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+    ],
+    targets: [
+        // MARK: Programs
+
+        .executableTarget(
+            name: "ReminderLogger",
+            dependencies: ["CommlogRuntime"],
+            path: "Services/ReminderLogger",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "EmailIngestor",
+            dependencies: ["CommlogRuntime"],
+            path: "Services/EmailIngestor",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "CallBridge",
+            dependencies: ["CommlogRuntime"],
+            path: "Services/CallBridge",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "QueryAPI",
+            dependencies: ["CommlogRuntime"],
+            path: "Services/QueryAPI",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "Admin",
+            dependencies: [
+                "CommlogRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Services/Admin",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Shared by two or more programs
+
+        /// What every program is made of: configuration, the health/metrics listener, logging, dead-letter archiving.
+        .target(
+            name: "CommlogRuntime",
+            dependencies: [
+                "CommlogDomain",
+                "Messaging",
+                "Storage",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/Runtime",
+            swiftSettings: swiftSettings
+        ),
+        /// The communication model and the v1 event contract as Codable types.
+        .target(
+            name: "CommlogDomain",
+            path: "Shared/Domain",
+            swiftSettings: swiftSettings
+        ),
+        /// rabbitmq-c, as Debian's librabbitmq-dev installs it.
+        .systemLibrary(
+            name: "CRabbitMQ",
+            path: "Shared/CRabbitMQ",
+            pkgConfig: "librabbitmq",
+            providers: [.apt(["librabbitmq-dev"])]
+        ),
+        /// The one Swift wrapper of rabbitmq-c: connections on their own threads, confirms, consumers, batching.
+        .target(
+            name: "Messaging",
+            dependencies: [
+                "CRabbitMQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/Messaging",
+            swiftSettings: swiftSettings
+        ),
+        /// PostgreSQL access: configuration, migrations, tenant-scoped transactions.
+        .target(
+            name: "Storage",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Shared/Storage",
+            resources: [.copy("Migrations")],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Tests
+
+        /// Reaching the real servers `make test` starts, from the addresses in the environment.
+        .target(
+            name: "TestSupport",
+            dependencies: ["CommlogRuntime", "Messaging", "Storage", .product(name: "PostgresNIO", package: "postgres-nio")],
+            path: "Tests/Support",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DomainTests",
+            dependencies: ["CommlogDomain"],
+            path: "Tests/DomainTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MessagingTests",
+            dependencies: ["Messaging", "CommlogRuntime", "Storage", "TestSupport"],
+            path: "Tests/MessagingTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "StorageTests",
+            dependencies: ["Storage", "CommlogRuntime", "TestSupport", .product(name: "PostgresNIO", package: "postgres-nio")],
+            path: "Tests/StorageTests",
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,172 @@
+import CRabbitMQ
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// One connection to RabbitMQ, confined to a thread of its own, that reconnects by itself.
+///
+/// rabbitmq-c is blocking and not thread-safe, so every call into it happens on the connection's
+/// thread; tasks hand it work through a job queue and are resumed when the broker has answered.
+/// The topology, the consumers and unconfirmed publishes survive a reconnect: topology is declared
+/// again, consumers are started again, and messages the broker had not confirmed are published again.
+public final class AMQPConnection: Service, Sendable {
+    /// Work handed to the connection thread.
+    enum Job: Sendable {
+        case publish(PublishRequest)
+        case settle(Settlement, tag: UInt64, channel: UInt16, generation: UInt64)
+        case declare(Topology, CheckedContinuation<Void, any Error>)
+        case consume(ConsumerRegistration)
+        case cancelConsumer(id: Int)
+        case shutdown(CheckedContinuation<Void, Never>)
+    }
+
+    public let configuration: AMQPConfiguration
+    let logger: Logger
+    private let jobs = Mutex<[Job]>([])
+    private let wakeup: Wakeup
+    private let connected = Atomic<Bool>(false)
+    private let nextConsumerID = Atomic<Int>(0)
+
+    /// Starts the connection thread, which connects in the background and keeps reconnecting until `shutdown()`.
+    public init(configuration: AMQPConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        self.wakeup = Wakeup()
+        let loop = ConnectionLoop(configuration: configuration, logger: logger, connection: WeakReference(self))
+        let thread = Thread { loop.run() }
+        thread.name = "amqp-\(configuration.connectionName)"
+        thread.start()
+    }
+
+    /// Whether the connection is up right now (for readiness checks).
+    public var isConnected: Bool { connected.load(ordering: .relaxed) }
+
+    /// Runs until graceful shutdown, then closes the connection after the services that use it have stopped.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await shutdown()
+    }
+
+    /// Closes the connection; pending publishes fail with `.shutdown`, consumers end.
+    public func shutdown() async {
+        await withCheckedContinuation { continuation in submit(.shutdown(continuation)) }
+    }
+
+    /// Declares exchanges, queues and bindings now and again after every reconnect.
+    /// Waits for a connection if there is none yet.
+    public func declare(_ topology: Topology) async throws {
+        try await withCheckedThrowingContinuation { continuation in submit(.declare(topology, continuation)) }
+    }
+
+    /// Publishes one message and returns when the broker has confirmed it.
+    public func publish(_ message: OutgoingMessage, timeout: Duration = .seconds(30)) async throws {
+        try await publish([message], timeout: timeout)
+    }
+
+    /// Publishes the messages with all of them in flight at once and returns when the broker has confirmed
+    /// every one. Messages caught by a reconnect are published again (consumers are idempotent), until
+    /// `timeout`. Throws `.unroutable` when a message reached no queue, `.publishRejected` on a broker nack.
+    public func publish(_ messages: [OutgoingMessage], timeout: Duration = .seconds(30)) async throws {
+        guard !messages.isEmpty else { return }
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        try await withCheckedThrowingContinuation { continuation in
+            submit(.publish(PublishRequest(messages: messages, deadline: deadline, continuation: continuation)))
+        }
+    }
+
+    /// Starts consuming `queue` with at most `prefetch` unsettled deliveries; the consumer is restarted after reconnects.
+    public func consume(queue: String, prefetch: Int) -> AMQPDeliveries {
+        let id = nextConsumerID.add(1, ordering: .relaxed).newValue
+        let buffer = DeliveryBuffer()
+        submit(.consume(ConsumerRegistration(id: id, queue: queue, prefetch: UInt16(clamping: prefetch), buffer: buffer)))
+        return AMQPDeliveries(buffer: buffer, cancellation: .init { [weak self] in self?.submit(.cancelConsumer(id: id)) })
+    }
+
+    // MARK: Thread side
+
+    func submit(_ job: Job) {
+        jobs.withLock { $0.append(job) }
+        wakeup.signal()
+    }
+
+    func takeJobs() -> [Job] {
+        jobs.withLock { jobs in
+            defer { jobs.removeAll(keepingCapacity: true) }
+            return jobs
+        }
+    }
+
+    var wakeupDescriptor: Int32 { wakeup.descriptor }
+
+    func drainWakeup() { wakeup.drain() }
+
+    func setConnected(_ value: Bool) { connected.store(value, ordering: .relaxed) }
+}
+
+extension AMQPConnection: DeliverySettler {
+    func settle(_ settlement: Settlement, tag: UInt64, channel: UInt16, generation: UInt64) {
+        submit(.settle(settlement, tag: tag, channel: channel, generation: generation))
+    }
+}
+
+/// The loop holds its connection weakly: when the last user lets go, the thread ends.
+struct WeakReference<T: AnyObject>: @unchecked Sendable {
+    weak var value: T?
+    init(_ value: T) { self.value = value }
+}
+
+/// A batch of messages to publish, owned by the connection thread once submitted.
+final class PublishRequest: @unchecked Sendable {
+    let messages: [OutgoingMessage]
+    let deadline: ContinuousClock.Instant
+    private var continuation: CheckedContinuation<Void, any Error>?
+    /// Indexes not yet confirmed.
+    var unconfirmed: Set<Int>
+    var failure: AMQPError?
+
+    init(messages: [OutgoingMessage], deadline: ContinuousClock.Instant, continuation: CheckedContinuation<Void, any Error>) {
+        self.messages = messages
+        self.deadline = deadline
+        self.continuation = continuation
+        self.unconfirmed = Set(messages.indices)
+    }
+
+    var isResolved: Bool { continuation == nil }
+
+    func complete(throwing error: AMQPError? = nil) {
+        guard let continuation else { return }
+        self.continuation = nil
+        if let error = error ?? failure { continuation.resume(throwing: error) } else { continuation.resume() }
+    }
+}
+
+/// A consumer as registered by `consume`, restarted on every new connection.
+struct ConsumerRegistration: Sendable {
+    let id: Int
+    let queue: String
+    let prefetch: UInt16
+    let buffer: DeliveryBuffer
+}
+
+/// An eventfd that wakes the connection thread out of `poll` when a job arrives.
+final class Wakeup: Sendable {
+    let descriptor: Int32
+
+    init() {
+        descriptor = commlog_eventfd()
+        precondition(descriptor >= 0, "eventfd failed: \(errno)")
+    }
+
+    deinit { close(descriptor) }
+
+    func signal() {
+        var one: UInt64 = 1
+        _ = write(descriptor, &one, MemoryLayout<UInt64>.size)
+    }
+
+    func drain() {
+        var value: UInt64 = 0
+        _ = read(descriptor, &value, MemoryLayout<UInt64>.size)
+    }
+}

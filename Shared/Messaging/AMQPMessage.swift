@@ -1,0 +1,44 @@
+/// A message to publish: persistent, mandatory, confirmed by the broker before `publish` returns.
+public struct OutgoingMessage: Sendable {
+    public var exchange: String
+    public var routingKey: String
+    public var body: [UInt8]
+    public var contentType: String?
+    public var messageID: String?
+    public var headers: AMQPTable
+    /// Seconds since 1970, as AMQP's `timestamp` property.
+    public var timestamp: UInt64?
+
+    public init(
+        exchange: String,
+        routingKey: String,
+        body: [UInt8],
+        contentType: String? = "application/json",
+        messageID: String? = nil,
+        headers: AMQPTable = [:],
+        timestamp: UInt64? = nil
+    ) {
+        self.exchange = exchange
+        self.routingKey = routingKey
+        self.body = body
+        self.contentType = contentType
+        self.messageID = messageID
+        self.headers = headers
+        self.timestamp = timestamp
+    }
+}
+
+/// The properties of a received message that Commlog reads.
+public struct MessageProperties: Sendable {
+    public var contentType: String?
+    public var messageID: String?
+    public var timestamp: UInt64?
+    public var headers: AMQPTable
+
+    public init(contentType: String? = nil, messageID: String? = nil, timestamp: UInt64? = nil, headers: AMQPTable = [:]) {
+        self.contentType = contentType
+        self.messageID = messageID
+        self.timestamp = timestamp
+        self.headers = headers
+    }
+}

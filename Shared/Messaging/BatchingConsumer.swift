@@ -1,0 +1,173 @@
+import Logging
+import Metrics
+import ServiceLifecycle
+
+/// Processes a batch of deliveries in one database transaction.
+public protocol BatchHandler: Sendable {
+    /// Commits what can be committed of `batch` in one transaction and returns the deliveries that can never be
+    /// processed (bad JSON, unknown organisation), each with its reason; those are dead-lettered, the rest acked.
+    /// Throwing means nothing was committed.
+    func handle(_ batch: [AMQPDelivery]) async throws -> [Rejection]
+}
+
+/// A delivery of a batch that can never be processed, and why.
+public struct Rejection: Sendable, Equatable {
+    /// Position of the delivery in the batch.
+    public var index: Int
+    public var reason: String
+
+    public init(index: Int, reason: String) {
+        self.index = index
+        self.reason = reason
+    }
+}
+
+/// The consumer loop every worker shares: up to N deliveries or T milliseconds make a batch, the handler
+/// commits it in one transaction, then the batch is acked.
+///
+/// - A transient failure (the database went away) keeps the batch and retries it with backoff, so an outage
+///   does not use up delivery attempts; on shutdown the batch is requeued instead.
+/// - Any other failure splits the batch and processes its messages one by one, so one bad message cannot hold
+///   up the rest; a message that fails alone is dead-lettered with the error as its reason.
+/// - A message that crashes the process every time reaches the queue's delivery limit and the broker
+///   dead-letters it.
+public struct BatchingConsumer<Handler: BatchHandler>: Service {
+    public typealias Configuration = BatchConfiguration
+
+    let queue: Topology.Queue
+    let consumerConnection: AMQPConnection
+    let publisher: AMQPConnection
+    let handler: Handler
+    let configuration: Configuration
+    let isTransient: @Sendable (any Error) -> Bool
+    let logger: Logger
+
+    /// - Parameters:
+    ///   - consumerConnection: the connection deliveries come from.
+    ///   - publisher: the connection dead letters are published on (may be the same).
+    ///   - isTransient: whether an error is worth retrying unchanged (connection failures, deadlocks).
+    public init(
+        queue: Topology.Queue,
+        consumerConnection: AMQPConnection,
+        publisher: AMQPConnection,
+        handler: Handler,
+        configuration: Configuration = .init(),
+        isTransient: @escaping @Sendable (any Error) -> Bool,
+        logger: Logger
+    ) {
+        self.queue = queue
+        self.consumerConnection = consumerConnection
+        self.publisher = publisher
+        self.handler = handler
+        self.configuration = configuration
+        self.isTransient = isTransient
+        var logger = logger
+        logger[metadataKey: "queue"] = "\(queue.name)"
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try await consumerConnection.declare(.commlog(queues: [queue]))
+        let deliveries = consumerConnection.consume(queue: queue.name, prefetch: configuration.prefetch)
+        logger.info("consuming")
+        try await withGracefulShutdownHandler {
+            while true {
+                let batch = try await deliveries.nextBatch(maximum: configuration.maximumBatchSize, maximumWait: configuration.maximumWait)
+                if batch.isEmpty { break }
+                await process(batch)
+            }
+        } onGracefulShutdown: {
+            deliveries.stop()
+        }
+        logger.info("stopped consuming")
+    }
+
+    /// Processes one batch to the end: committed and acked, dead-lettered, or requeued on shutdown.
+    func process(_ batch: [AMQPDelivery]) async {
+        var delay = configuration.minimumRetryDelay
+        while true {
+            let start = ContinuousClock.now
+            do {
+                let rejections = try await handler.handle(batch)
+                Metrics.Timer(label: "commlog_batch_duration_seconds", dimensions: [("queue", queue.name)])
+                    .recordNanoseconds((ContinuousClock.now - start).nanoseconds)
+                await settle(batch, rejections: rejections)
+                return
+            } catch where isTransient(error) {
+                if Task.isShuttingDownGracefully || Task.isCancelled {
+                    for delivery in batch { delivery.nack(requeue: true) }
+                    count(batch.count, "requeued")
+                    return
+                }
+                logger.warning("batch failed transiently, retrying", metadata: ["error": "\(error)", "retry_in": "\(delay)", "size": "\(batch.count)"])
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, configuration.maximumRetryDelay)
+            } catch {
+                guard batch.count > 1 else {
+                    await settle(batch, rejections: [Rejection(index: 0, reason: "processing failed: \(error)")])
+                    return
+                }
+                logger.warning("batch failed, processing its messages one by one", metadata: ["error": "\(error)", "size": "\(batch.count)"])
+                for delivery in batch { await process([delivery]) }
+                return
+            }
+        }
+    }
+
+    /// Dead-letters the rejected deliveries (waiting for the broker's confirm), then acks the batch.
+    private func settle(_ batch: [AMQPDelivery], rejections: [Rejection]) async {
+        var requeued = Set<Int>()
+        if !rejections.isEmpty {
+            let letters = rejections.map { DeadLetter(delivery: batch[$0.index], reason: $0.reason) }
+            for (rejection, letter) in zip(rejections, letters) {
+                logger.warning("dead-lettering a message", metadata: [
+                    "reason": "\(rejection.reason)", "routing_key": "\(letter.routingKey)", "message_id": "\(letter.properties.messageID ?? "")",
+                ])
+            }
+            do {
+                try await publisher.publish(letters.map(\.outgoing))
+                count(rejections.count, "dead_lettered")
+            } catch {
+                // Not confirmed as dead-lettered: leave the messages on their queue to try again later.
+                logger.error("could not dead-letter, requeueing", metadata: ["error": "\(error)"])
+                for rejection in rejections {
+                    batch[rejection.index].nack(requeue: true)
+                    requeued.insert(rejection.index)
+                }
+            }
+        }
+        let rejected = Set(rejections.map(\.index))
+        count(batch.count - rejected.count, "committed")
+        if let last = batch.last, requeued.isEmpty, batch.allSatisfy({ $0.sharesChannel(with: last) }) {
+            last.ack(multiple: true)
+        } else {
+            for (index, delivery) in batch.enumerated() where !requeued.contains(index) { delivery.ack() }
+        }
+    }
+
+    private func count(_ value: Int, _ outcome: String) {
+        guard value > 0 else { return }
+        Counter(label: "commlog_messages_total", dimensions: [("queue", queue.name), ("outcome", outcome)]).increment(by: value)
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
+    }
+}
+
+/// How a `BatchingConsumer` forms batches and retries them.
+public struct BatchConfiguration: Sendable {
+    /// Most deliveries in one batch (one transaction). Default 500.
+    public var maximumBatchSize = 500
+    /// Longest wait for a batch to fill once its first delivery is there. Default 20 ms.
+    public var maximumWait: Duration = .milliseconds(20)
+    /// Unsettled deliveries the broker may send ahead. Default 1000 (two batches).
+    public var prefetch = 1000
+    /// Delay before the first retry of a transiently failed batch; doubles up to `maximumRetryDelay`.
+    public var minimumRetryDelay: Duration = .milliseconds(200)
+    public var maximumRetryDelay: Duration = .seconds(10)
+
+    public init() {}
+}

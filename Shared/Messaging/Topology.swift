@@ -1,0 +1,78 @@
+/// Exchanges, queues and bindings a program needs; declared on connect and again after every reconnect.
+public struct Topology: Sendable {
+    public struct Exchange: Sendable, Hashable {
+        public var name: String
+        public var type: String
+        public init(name: String, type: String = "topic") {
+            self.name = name
+            self.type = type
+        }
+    }
+
+    public struct Queue: Sendable, Hashable {
+        public var name: String
+        /// Routing keys bound on `commlog.events` (patterns allowed: `practice.#`).
+        public var bindings: [String]
+        public var exchange: String
+        /// Deliveries before the broker dead-letters a message (`x-delivery-limit`); nil for none.
+        public var deliveryLimit: Int?
+        /// Where rejected or over-limit messages go; nil for none (the dead-letter queue itself).
+        public var deadLetterExchange: String?
+
+        public init(
+            name: String,
+            bindings: [String],
+            exchange: String = Topology.eventsExchange,
+            deliveryLimit: Int? = 5,
+            deadLetterExchange: String? = Topology.deadLetterExchange
+        ) {
+            self.name = name
+            self.bindings = bindings
+            self.exchange = exchange
+            self.deliveryLimit = deliveryLimit
+            self.deadLetterExchange = deadLetterExchange
+        }
+
+        /// Declare arguments: a quorum queue, at-least-once dead-lettering (which needs `reject-publish`).
+        var arguments: AMQPTable {
+            var arguments: AMQPTable = ["x-queue-type": "quorum"]
+            if let deliveryLimit { arguments["x-delivery-limit"] = .int(Int64(deliveryLimit)) }
+            if let deadLetterExchange {
+                arguments["x-dead-letter-exchange"] = .string(deadLetterExchange)
+                arguments["x-dead-letter-strategy"] = "at-least-once"
+                arguments["x-overflow"] = "reject-publish"
+            }
+            return arguments
+        }
+    }
+
+    /// The one topic exchange every Commlog event goes through.
+    public static let eventsExchange = "commlog.events"
+    /// Where messages that can never be processed go, with their reason.
+    public static let deadLetterExchange = "commlog.dead-letter"
+    /// The queue that keeps every dead letter until it is archived in PostgreSQL.
+    public static let deadLetterQueue = "commlog.dead-letters"
+
+    public var exchanges: [Exchange]
+    public var queues: [Queue]
+
+    public init(exchanges: [Exchange] = [], queues: [Queue] = []) {
+        self.exchanges = exchanges
+        self.queues = queues
+    }
+
+    /// The shared part: both exchanges and the dead-letter queue (no limit, no dead-lettering of its own).
+    public static var base: Topology {
+        Topology(
+            exchanges: [Exchange(name: eventsExchange), Exchange(name: deadLetterExchange)],
+            queues: [Queue(name: deadLetterQueue, bindings: ["#"], exchange: deadLetterExchange, deliveryLimit: nil, deadLetterExchange: nil)]
+        )
+    }
+
+    /// The base topology plus `queues`.
+    public static func commlog(queues: [Queue]) -> Topology {
+        var topology = base
+        topology.queues += queues
+        return topology
+    }
+}

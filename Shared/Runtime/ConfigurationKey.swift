@@ -1,0 +1,75 @@
+import Foundation
+
+/// Every configuration key a user can set, in one place: the README's table is this list.
+///
+/// Programs read them from environment variables (`COMMLOG_AMQP_URL`); in code they are dotted keys
+/// (`commlog.amqp.url`), which is how swift-configuration maps them.
+public struct ConfigurationKey: Sendable, Hashable {
+    /// The environment variable, e.g. `COMMLOG_AMQP_URL`.
+    public let environmentName: String
+    /// The default, as text; nil when the key must be set (or is optional and off by default).
+    public let defaultValue: String?
+    /// Which programs read it.
+    public let programs: String
+    public let summary: String
+    public let isSecret: Bool
+
+    /// The dotted key swift-configuration looks up: `COMMLOG_AMQP_URL` → `commlog.amqp.url`.
+    public var dotted: String { environmentName.lowercased().replacingOccurrences(of: "_", with: ".") }
+
+    init(_ environmentName: String, default defaultValue: String?, programs: String = "all", secret: Bool = false, _ summary: String) {
+        self.environmentName = environmentName
+        self.defaultValue = defaultValue
+        self.programs = programs
+        self.isSecret = secret
+        self.summary = summary
+    }
+}
+
+extension ConfigurationKey {
+    public static let amqpURL = ConfigurationKey("COMMLOG_AMQP_URL", default: "amqp://guest:guest@127.0.0.1:5672/%2F", secret: true,
+        "RabbitMQ: `amqp://user:password@host:port/vhost` (`amqps://` for TLS)")
+    public static let amqpHeartbeat = ConfigurationKey("COMMLOG_AMQP_HEARTBEAT_S", default: "30",
+        "AMQP heartbeat in seconds; a dead broker is noticed after about twice this")
+    public static let databaseURL = ConfigurationKey("COMMLOG_DATABASE_URL", default: "postgres://commlog_app@127.0.0.1:5432/commlog", secret: true,
+        "PostgreSQL for the application role (not the owner: row-level security applies); `?sslmode=disable|prefer|require`")
+    public static let databaseOwnerURL = ConfigurationKey("COMMLOG_DATABASE_OWNER_URL", default: nil, programs: "commlog migrate, any with COMMLOG_MIGRATE_ON_START", secret: true,
+        "PostgreSQL for the owner role that applies migrations")
+    public static let databasePoolSize = ConfigurationKey("COMMLOG_DATABASE_POOL_SIZE", default: "20",
+        "Most PostgreSQL connections per process")
+    public static let migrateOnStart = ConfigurationKey("COMMLOG_MIGRATE_ON_START", default: "false",
+        "Apply migrations (with COMMLOG_DATABASE_OWNER_URL) before starting; safe with several replicas")
+    public static let httpHost = ConfigurationKey("COMMLOG_HTTP_HOST", default: "127.0.0.1",
+        "Address the HTTP listener binds (health, metrics, and the program's API); `0.0.0.0` in containers")
+    public static let httpPort = ConfigurationKey("COMMLOG_HTTP_PORT", default: "8080 query-api, 8081 call-bridge, 8082 reminder-logger, 8083 email-ingestor",
+        "Port of the program's HTTP listener")
+    public static let logLevel = ConfigurationKey("COMMLOG_LOG_LEVEL", default: "info",
+        "trace, debug, info, notice, warning, error or critical")
+    public static let batchSize = ConfigurationKey("COMMLOG_BATCH_SIZE", default: "500", programs: "consumers",
+        "Most messages committed in one transaction")
+    public static let batchWait = ConfigurationKey("COMMLOG_BATCH_WAIT_MS", default: "20", programs: "consumers",
+        "Longest wait for a batch to fill once its first message is there")
+    public static let prefetch = ConfigurationKey("COMMLOG_PREFETCH", default: "1000", programs: "consumers",
+        "Unacknowledged messages the broker sends ahead to each consumer")
+    public static let deliveryLimit = ConfigurationKey("COMMLOG_DELIVERY_LIMIT", default: "5", programs: "consumers",
+        "Deliveries of one message before the broker dead-letters it (`x-delivery-limit`; fixed when a queue is first declared)")
+    public static let instanceID = ConfigurationKey("COMMLOG_INSTANCE_ID", default: "host name and process id",
+        "Name of this replica in leases and logs")
+    public static let jwtSecret = ConfigurationKey("COMMLOG_JWT_SECRET", default: nil, programs: "query-api, commlog token", secret: true,
+        "HS256 secret for staff tokens (at least 32 bytes)")
+    public static let secretKey = ConfigurationKey("COMMLOG_SECRET_KEY", default: nil, programs: "email-ingestor, commlog mailbox", secret: true,
+        "Base64 of 32 bytes: the AES-GCM key that seals mailbox secrets")
+    public static let queryAPIURL = ConfigurationKey("COMMLOG_QUERY_API_URL", default: "http://127.0.0.1:8080", programs: "scripts, tests",
+        "Where the query API answers (written by make run)")
+    public static let callBridgeURL = ConfigurationKey("COMMLOG_CALL_BRIDGE_URL", default: "http://127.0.0.1:8081", programs: "scripts, tests",
+        "Where the call bridge answers (written by make run)")
+    public static let binFolder = ConfigurationKey("COMMLOG_BIN", default: nil, programs: "scripts, tests",
+        "The folder holding the built programs (written by make run)")
+
+    /// All keys, in the order the README lists them.
+    public static let all: [ConfigurationKey] = [
+        amqpURL, amqpHeartbeat, databaseURL, databaseOwnerURL, databasePoolSize, migrateOnStart,
+        httpHost, httpPort, logLevel, batchSize, batchWait, prefetch, deliveryLimit, instanceID,
+        jwtSecret, secretKey, queryAPIURL, callBridgeURL, binFolder,
+    ]
+}

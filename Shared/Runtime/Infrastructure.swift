@@ -1,0 +1,116 @@
+import Foundation
+import Hummingbird
+import Logging
+import Messaging
+import Prometheus
+import ServiceLifecycle
+import UnixSignals
+import Storage
+
+/// What every program is built on: the database pool, a publishing and a consuming AMQP connection,
+/// the dead-letter archiver and the HTTP listener with health, readiness and metrics.
+public struct Infrastructure: Sendable {
+    public let program: String
+    public let configuration: ProgramConfiguration
+    public let logger: Logger
+    public let database: Database
+    /// Publishes with confirms; separate from `consuming` so that flow control on one never stalls the other.
+    public let publishing: AMQPConnection
+    public let consuming: AMQPConnection
+
+    public init(program: String, configuration: ProgramConfiguration, logger: Logger) {
+        self.program = program
+        self.configuration = configuration
+        self.logger = logger
+        database = Database(configuration: configuration.database, logger: logger)
+        var publisherConfiguration = configuration.amqp
+        publisherConfiguration.connectionName = "\(program)-publish"
+        publishing = AMQPConnection(configuration: publisherConfiguration, logger: logger)
+        var consumerConfiguration = configuration.amqp
+        consumerConfiguration.connectionName = "\(program)-consume"
+        consuming = AMQPConnection(configuration: consumerConfiguration, logger: logger)
+    }
+
+    /// A quorum queue of this deployment with the configured delivery limit.
+    public func queue(_ name: String, bindings: [String]) -> Topology.Queue {
+        Topology.Queue(name: name, bindings: bindings, deliveryLimit: configuration.deliveryLimit)
+    }
+
+    /// The shared batching consumer loop for `queue`, committing through `handler`.
+    public func consumer<Handler: BatchHandler>(_ queue: Topology.Queue, handler: Handler) -> BatchingConsumer<Handler> {
+        BatchingConsumer(
+            queue: queue,
+            consumerConnection: consuming,
+            publisher: publishing,
+            handler: handler,
+            configuration: configuration.consumer,
+            isTransient: PostgresFailure.isTransient,
+            logger: logger
+        )
+    }
+
+    /// Broker connected (both connections) and database reachable.
+    public var readiness: [ReadinessCheck] {
+        [
+            ReadinessCheck("amqp") { [publishing, consuming] in publishing.isConnected && consuming.isConnected },
+            ReadinessCheck("database") { [database] in await database.isReachable() },
+        ]
+    }
+
+    /// Applies migrations first when `COMMLOG_MIGRATE_ON_START` is set.
+    public func migrateIfConfigured() async throws {
+        guard configuration.migrateOnStart else { return }
+        let applied = try await Migrator.run(configuration: try configuration.ownerDatabase(), logger: logger)
+        logger.info("migrations checked", metadata: ["applied": "\(applied)"])
+    }
+
+    /// The program's service group, in dependency order: it starts them together and shuts them down in
+    /// reverse, so consumers finish their batch before the connections and the pool close.
+    /// - Parameters:
+    ///   - services: the program's own services (consumers, pollers), after the infrastructure.
+    ///   - router: the program's routes; health, readiness and metrics are added here.
+    public func serviceGroup(services: [any Service], router: Router<BasicRequestContext> = Router(), registry: PrometheusCollectorRegistry) -> ServiceGroup {
+        router.addOperationsRoutes(readiness: readiness, registry: registry)
+        let http = Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: program),
+            logger: logger
+        )
+        let archiver = consumer(DeadLetterArchiver.queue, handler: DeadLetterArchiver(database: database))
+        return ServiceGroup(configuration: .init(
+            services: [database.client, publishing, consuming, archiver] + services + [http],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        ))
+    }
+}
+
+/// Runs a program: reads its configuration, bootstraps logging and metrics, builds and runs its service group.
+/// A configuration error is printed plainly and ends the process with status 78 (EX_CONFIG).
+public enum ProgramRunner {
+    public static func run(
+        _ program: String,
+        defaultHTTPPort: Int,
+        build: (Infrastructure, PrometheusCollectorRegistry) async throws -> ServiceGroup
+    ) async {
+        let configuration: ProgramConfiguration
+        do {
+            configuration = try ProgramConfiguration(program: program, defaultHTTPPort: defaultHTTPPort)
+        } catch {
+            FileHandle.standardError.write(Data("\(program): \(error)\n".utf8))
+            exit(78)
+        }
+        let registry = Observability.bootstrap(logLevel: configuration.logLevel)
+        var logger = Logger(label: program)
+        logger[metadataKey: "instance"] = "\(configuration.instanceID)"
+        do {
+            let infrastructure = Infrastructure(program: program, configuration: configuration, logger: logger)
+            try await infrastructure.migrateIfConfigured()
+            logger.info("starting", metadata: ["http": "\(configuration.httpHost):\(configuration.httpPort)"])
+            try await build(infrastructure, registry).run()
+        } catch {
+            logger.critical("stopped with an error", metadata: ["error": "\(error)"])
+            exit(1)
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import Hummingbird
+import Prometheus
+
+/// A check that must pass for a program to be ready (broker connected, database reachable).
+public struct ReadinessCheck: Sendable {
+    public let name: String
+    public let check: @Sendable () async -> Bool
+
+    public init(_ name: String, _ check: @escaping @Sendable () async -> Bool) {
+        self.name = name
+        self.check = check
+    }
+}
+
+extension Router {
+    /// Adds `/healthz` (the process runs), `/readyz` (every check passes; 503 naming the failing ones)
+    /// and `/metrics` (Prometheus text format).
+    public func addOperationsRoutes(readiness: [ReadinessCheck], registry: PrometheusCollectorRegistry) {
+        get("/healthz") { _, _ in "ok\n" }
+        get("/readyz") { _, _ -> Response in
+            var failing: [String] = []
+            for check in readiness where await !check.check() { failing.append(check.name) }
+            let body = failing.isEmpty ? "ready\n" : "not ready: \(failing.joined(separator: ", "))\n"
+            return Response(
+                status: failing.isEmpty ? .ok : .serviceUnavailable,
+                headers: [.contentType: "text/plain; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: body))
+            )
+        }
+        get("/metrics") { _, _ -> Response in
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer()))
+            )
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import Configuration
+import Foundation
+import Logging
+import Messaging
+import Storage
+
+/// What every program reads at start: how to reach the broker and the database, where to listen, how to batch.
+public struct ProgramConfiguration: Sendable {
+    public var amqp: AMQPConfiguration
+    public var database: DatabaseConfiguration
+    /// The owner's database URL, for migrations; nil when not configured.
+    public var databaseOwnerURL: String?
+    public var migrateOnStart: Bool
+    public var httpHost: String
+    public var httpPort: Int
+    public var logLevel: Logger.Level
+    public var consumer: BatchConfiguration
+    public var deliveryLimit: Int
+    public var instanceID: String
+    /// The reader the values came from, for program-specific keys.
+    public let reader: ConfigReader
+
+    /// Reads the configuration from the environment (and `overrides`, which win; tests use them).
+    /// - Parameter defaultHTTPPort: the program's own port when `COMMLOG_HTTP_PORT` is not set.
+    public init(program: String, defaultHTTPPort: Int, overrides: [String: String] = [:]) throws {
+        var environment = ProcessInfo.processInfo.environment
+        environment.merge(overrides) { _, override in override }
+        let reader = ConfigReader(provider: EnvironmentVariablesProvider(
+            environmentVariables: environment,
+            secretsSpecifier: .specific(Set(ConfigurationKey.all.filter(\.isSecret).map(\.environmentName)))
+        ))
+        try self.init(program: program, defaultHTTPPort: defaultHTTPPort, reader: reader)
+    }
+
+    public init(program: String, defaultHTTPPort: Int, reader: ConfigReader) throws {
+        self.reader = reader
+        do {
+            amqp = try AMQPConfiguration(url: reader.string(forKey: .init(ConfigurationKey.amqpURL), isSecret: true, default: ConfigurationKey.amqpURL.defaultValue!))
+        } catch {
+            throw ConfigurationError(key: .amqpURL, "\(error.message)")
+        }
+        amqp.connectionName = program
+        amqp.heartbeat = .seconds(try reader.positiveInt(.amqpHeartbeat))
+        do {
+            database = try DatabaseConfiguration(url: reader.string(forKey: .init(ConfigurationKey.databaseURL), isSecret: true, default: ConfigurationKey.databaseURL.defaultValue!))
+        } catch {
+            throw ConfigurationError(key: .databaseURL, "\(error.message)")
+        }
+        database.maximumConnections = try reader.positiveInt(.databasePoolSize)
+        databaseOwnerURL = reader.string(forKey: .init(ConfigurationKey.databaseOwnerURL), isSecret: true)
+        migrateOnStart = try reader.flag(.migrateOnStart)
+        httpHost = reader.string(forKey: .init(ConfigurationKey.httpHost), default: ConfigurationKey.httpHost.defaultValue!)
+        httpPort = try reader.positiveInt(.httpPort, default: defaultHTTPPort)
+        guard httpPort <= 65535 else { throw ConfigurationError(key: .httpPort, "must be a port number (1-65535)") }
+        let level = reader.string(forKey: .init(ConfigurationKey.logLevel), default: "info")
+        guard let logLevel = Logger.Level(rawValue: level.lowercased()) else {
+            throw ConfigurationError(key: .logLevel, "must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")) (got \(level))")
+        }
+        self.logLevel = logLevel
+        consumer = BatchConfiguration()
+        consumer.maximumBatchSize = try reader.positiveInt(.batchSize)
+        consumer.maximumWait = .milliseconds(try reader.positiveInt(.batchWait))
+        consumer.prefetch = try reader.positiveInt(.prefetch)
+        deliveryLimit = try reader.positiveInt(.deliveryLimit)
+        instanceID = reader.string(forKey: .init(ConfigurationKey.instanceID)) ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+    }
+
+    /// The owner's database configuration, for migrations.
+    public func ownerDatabase() throws -> DatabaseConfiguration {
+        guard let databaseOwnerURL else { throw ConfigurationError(key: .databaseOwnerURL, "is required to apply migrations") }
+        do {
+            return try DatabaseConfiguration(url: databaseOwnerURL)
+        } catch {
+            throw ConfigurationError(key: .databaseOwnerURL, "\(error.message)")
+        }
+    }
+}
+
+/// A configuration value that cannot be used, naming its environment variable.
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public let key: String
+    public let message: String
+
+    public init(key: ConfigurationKey, _ message: String) {
+        self.key = key.environmentName
+        self.message = message
+    }
+
+    public var description: String { "configuration \(key): \(message)" }
+}
+
+extension ConfigKey {
+    init(_ key: ConfigurationKey) {
+        self.init(key.dotted)
+    }
+}
+
+extension ConfigReader {
+    func positiveInt(_ key: ConfigurationKey, default defaultValue: Int? = nil) throws -> Int {
+        let fallback = defaultValue ?? Int(key.defaultValue ?? "") ?? 0
+        guard let text = string(forKey: .init(key)) else { return fallback }
+        guard let value = Int(text), value > 0 else { throw ConfigurationError(key: key, "must be a positive whole number (got \(text))") }
+        return value
+    }
+
+    func flag(_ key: ConfigurationKey) throws -> Bool {
+        guard let text = string(forKey: .init(key))?.lowercased() else { return key.defaultValue == "true" }
+        switch text {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off", "": return false
+        default: throw ConfigurationError(key: key, "must be true or false (got \(text))")
+        }
+    }
+}

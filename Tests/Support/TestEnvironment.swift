@@ -1,0 +1,93 @@
+import CommlogRuntime
+import Foundation
+import Logging
+import Messaging
+import PostgresNIO
+import Storage
+
+/// The servers `make test` started, read from the environment it exports (`.data/stack.env`).
+/// A missing variable is an error, not a skip: these tests exist to run against the real servers.
+public enum TestEnvironment {
+    public struct MissingVariable: Error, CustomStringConvertible {
+        public let name: String
+        public var description: String { "\(name) is not set: run the tests with `make test`, which starts the servers and exports their addresses" }
+    }
+
+    public static func variable(_ name: String) throws -> String {
+        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { throw MissingVariable(name: name) }
+        return value
+    }
+
+    public static var logger: Logger {
+        var logger = Logger(label: "test")
+        logger.logLevel = ProcessInfo.processInfo.environment["COMMLOG_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        return logger
+    }
+
+    public static func amqpConfiguration(name: String = "test") throws -> AMQPConfiguration {
+        var configuration = try AMQPConfiguration(url: variable("COMMLOG_AMQP_URL"))
+        configuration.connectionName = name
+        configuration.heartbeat = .seconds(5)
+        configuration.maximumReconnectDelay = .seconds(1)
+        return configuration
+    }
+
+    public static func databaseConfiguration(owner: Bool = false) throws -> DatabaseConfiguration {
+        try DatabaseConfiguration(url: variable(owner ? "COMMLOG_DATABASE_OWNER_URL" : "COMMLOG_DATABASE_URL"))
+    }
+
+    /// A name no other test (or earlier run) uses.
+    public static func unique(_ prefix: String) -> String {
+        "\(prefix)-\(UUID().uuidString.prefix(8).lowercased())"
+    }
+
+    /// Runs `body` with a connected application-role database, migrated first.
+    public static func withDatabase<Result: Sendable>(owner: Bool = false, _ body: @Sendable (Database) async throws -> Result) async throws -> Result {
+        try await Migrator.run(configuration: databaseConfiguration(owner: true), logger: logger)
+        let database = Database(configuration: try databaseConfiguration(owner: owner), logger: logger)
+        return try await withThrowingTaskGroup(of: Result?.self) { group in
+            group.addTask {
+                await database.client.run()
+                return nil
+            }
+            defer { group.cancelAll() }
+            return try await body(database)
+        }
+    }
+
+    /// Runs `body` with a fresh AMQP connection, shut down afterwards.
+    public static func withConnection<Result: Sendable>(name: String = "test", _ body: @Sendable (AMQPConnection) async throws -> Result) async throws -> Result {
+        let connection = AMQPConnection(configuration: try amqpConfiguration(name: name), logger: logger)
+        do {
+            let result = try await body(connection)
+            await connection.shutdown()
+            return result
+        } catch {
+            await connection.shutdown()
+            throw error
+        }
+    }
+
+    /// Runs `deploy/local/stack.sh` with `arguments` (the broker-restart test stops and starts RabbitMQ).
+    public static func stack(_ arguments: String...) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [try variable("COMMLOG_STACK_SCRIPT")] + arguments
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw MissingVariable(name: "stack.sh \(arguments.joined(separator: " ")) exited with \(process.terminationStatus);")
+        }
+    }
+}
+
+/// Polls `condition` until it holds or `timeout` passes; returns whether it held.
+public func eventually(timeout: Duration = .seconds(20), every interval: Duration = .milliseconds(50), _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now.advanced(by: timeout)
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: interval)
+    }
+    return try await condition()
+}
