@@ -17,20 +17,38 @@ public struct Database: Sendable {
     }
 
     /// Runs `body` in one transaction in which row-level security admits only `organisationID`'s rows.
+    @discardableResult
     public func withTenant<Result>(
         _ organisationID: String,
         _ body: (PostgresConnection) async throws -> sending Result
     ) async throws -> sending Result {
         guard !organisationID.isEmpty else { throw DatabaseError(.missingTenant, "no organisation given") }
-        return try await client.withTransaction(logger: logger) { connection in
-            try await connection.setTenant(organisationID, logger: logger)
-            return try await body(connection)
+        return try await unwrappingTransactionError {
+            try await client.withTransaction(logger: logger) { connection in
+                try await connection.setTenant(organisationID, logger: logger)
+                return try await body(connection)
+            }
         }
     }
 
     /// Runs `body` in one transaction without a tenant: only tables outside row-level security are visible.
+    @discardableResult
     public func withTransaction<Result>(_ body: (PostgresConnection) async throws -> sending Result) async throws -> sending Result {
-        try await client.withTransaction(logger: logger, body)
+        try await unwrappingTransactionError {
+            try await client.withTransaction(logger: logger, body)
+        }
+    }
+
+    /// Rethrows what actually failed inside a transaction (the statement's `PSQLError`), not the wrapper.
+    private func unwrappingTransactionError<Result>(_ body: () async throws -> sending Result) async throws -> sending Result {
+        do {
+            return try await body()
+        } catch let error as PostgresTransactionError {
+            if let rollbackError = error.rollbackError {
+                logger.warning("rollback failed", metadata: ["error": "\(rollbackError)"])
+            }
+            throw error.closureError ?? error.commitError ?? error.beginError ?? error
+        }
     }
 
     /// Whether the database answers (for readiness checks).

@@ -1,0 +1,129 @@
+import Messaging
+import Synchronization
+import Testing
+import TestSupport
+
+/// A handler that records what it committed and fails as told.
+final class RecordingHandler: BatchHandler {
+    struct Failure: Error, CustomStringConvertible {
+        let transient: Bool
+        var description: String { transient ? "database went away" : "poison message" }
+    }
+
+    private let state = Mutex<(committed: [String], batches: [Int], transientFailuresLeft: Int)>(([], [], 0))
+    /// Bodies that make the whole batch fail (as a constraint violation would).
+    let poison: Set<String>
+    /// Bodies rejected as never processable.
+    let malformed: Set<String>
+
+    init(poison: Set<String> = [], malformed: Set<String> = [], transientFailures: Int = 0) {
+        self.poison = poison
+        self.malformed = malformed
+        state.withLock { $0.transientFailuresLeft = transientFailures }
+    }
+
+    var committed: [String] { state.withLock { $0.committed } }
+    var batchSizes: [Int] { state.withLock { $0.batches } }
+
+    func handle(_ batch: [AMQPDelivery]) async throws -> [Rejection] {
+        let texts = batch.texts
+        let failTransiently = state.withLock { state -> Bool in
+            guard state.transientFailuresLeft > 0 else { return false }
+            state.transientFailuresLeft -= 1
+            return true
+        }
+        if failTransiently { throw Failure(transient: true) }
+        if texts.contains(where: poison.contains) { throw Failure(transient: false) }
+        var rejections: [Rejection] = []
+        var committed: [String] = []
+        for (index, text) in texts.enumerated() {
+            if malformed.contains(text) {
+                rejections.append(Rejection(index: index, reason: "malformed: \(text)"))
+            } else {
+                committed.append(text)
+            }
+        }
+        state.withLock {
+            $0.committed += committed
+            $0.batches.append(batch.count)
+        }
+        return rejections
+    }
+
+    static let isTransient: @Sendable (any Error) -> Bool = { ($0 as? Failure)?.transient ?? false }
+}
+
+@Suite("Batching consumer")
+struct BatchingConsumerTests {
+    /// Publishes `texts` to a new queue and runs a batching consumer on it until `done` holds.
+    func run(
+        _ texts: [String],
+        handler: RecordingHandler,
+        configure: (inout BatchConfiguration) -> Void = { _ in },
+        until done: @escaping @Sendable () -> Bool
+    ) async throws {
+        var configuration = BatchConfiguration()
+        configuration.maximumBatchSize = 50
+        configuration.minimumRetryDelay = .milliseconds(10)
+        configure(&configuration)
+        try await TestEnvironment.withConnection { [configuration] connection in
+            let queue = Topology.Queue(name: TestEnvironment.unique("test.batch"), bindings: [TestEnvironment.unique("test.key")])
+            try await connection.declare(.commlog(queues: [queue]))
+            try await connection.publish(texts.map {
+                OutgoingMessage(exchange: Topology.eventsExchange, routingKey: queue.bindings[0], body: Array($0.utf8), messageID: $0)
+            })
+            let consumer = BatchingConsumer(
+                queue: queue, consumerConnection: connection, publisher: connection, handler: handler,
+                configuration: configuration, isTransient: RecordingHandler.isTransient, logger: TestEnvironment.logger
+            )
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await consumer.run() }
+                defer { group.cancelAll() }
+                #expect(await eventually { done() })
+            }
+        }
+    }
+
+    @Test("messages are committed in batches no larger than the maximum, each once")
+    func batches() async throws {
+        let texts = (0..<500).map { "m\($0)" }
+        let handler = RecordingHandler()
+        try await run(texts, handler: handler) { handler.committed.count >= 500 }
+        #expect(Set(handler.committed) == Set(texts))
+        #expect(handler.committed.count == 500)
+        #expect(handler.batchSizes.allSatisfy { $0 <= 50 })
+        #expect(handler.batchSizes.contains { $0 > 1 })
+    }
+
+    @Test("a transient failure retries the same batch without dead-lettering anything")
+    func transientRetry() async throws {
+        let texts = (0..<20).map { "t\($0)-\(TestEnvironment.unique("x"))" }
+        let handler = RecordingHandler(transientFailures: 3)
+        try await run(texts, handler: handler) { handler.committed.count >= 20 }
+        #expect(handler.committed.sorted() == texts.sorted())
+    }
+
+    @Test("a message the handler rejects is dead-lettered with its reason, the rest committed")
+    func rejectionDeadLetters() async throws {
+        let bad = TestEnvironment.unique("bad")
+        let texts = ["a-\(bad)", bad, "b-\(bad)"]
+        let handler = RecordingHandler(malformed: [bad])
+        try await run(texts, handler: handler) { handler.committed.count >= 2 }
+        #expect(handler.committed.sorted() == ["a-\(bad)", "b-\(bad)"])
+        let letter = try await DeadLetterProbe.waitFor(messageID: bad)
+        #expect(letter.reason == "malformed: \(bad)")
+        #expect(letter.queue.hasPrefix("test.batch"))
+    }
+
+    @Test("a poison message fails its batch, which is split so the others commit and it is dead-lettered")
+    func poisonIsolated() async throws {
+        let poison = TestEnvironment.unique("poison")
+        let texts = (0..<10).map { "p\($0)-\(poison)" } + [poison]
+        let handler = RecordingHandler(poison: [poison])
+        try await run(texts, handler: handler, configure: { $0.maximumWait = .milliseconds(200) }) { handler.committed.count >= 10 }
+        #expect(handler.committed.count == 10)
+        #expect(!handler.committed.contains(poison))
+        let letter = try await DeadLetterProbe.waitFor(messageID: poison)
+        #expect(letter.reason.contains("poison message"))
+    }
+}

@@ -1,0 +1,60 @@
+import Messaging
+import Synchronization
+import Testing
+import TestSupport
+
+/// Stops and starts the real broker mid-stream. `make test` runs this suite on its own, after the others,
+/// because a broker restart would disturb tests running beside it.
+@Suite("Disruptive: broker restart", .serialized)
+struct DisruptiveBrokerRestartTests {
+    @Test("after the broker restarts mid-stream the consumer reconnects by itself and every confirmed message is consumed")
+    func brokerRestart() async throws {
+        let publisher = AMQPConnection(configuration: try TestEnvironment.amqpConfiguration(name: "test-restart-publish"), logger: TestEnvironment.logger)
+        let consumerConnection = AMQPConnection(configuration: try TestEnvironment.amqpConfiguration(name: "test-restart-consume"), logger: TestEnvironment.logger)
+        let queue = Topology.Queue(name: TestEnvironment.unique("test.restart"), bindings: [TestEnvironment.unique("test.key")])
+        try await publisher.declare(.commlog(queues: [queue]))
+        let handler = RecordingHandler()
+        let consumer = BatchingConsumer(
+            queue: queue, consumerConnection: consumerConnection, publisher: publisher, handler: handler,
+            isTransient: RecordingHandler.isTransient, logger: TestEnvironment.logger
+        )
+        let confirmed = ConfirmedSet()
+        let chunks = 60, chunkSize = 50
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await consumer.run() }
+            group.addTask {
+                for chunk in 0..<chunks {
+                    let texts = (0..<chunkSize).map { "c\(chunk)-m\($0)" }
+                    let messages = texts.map { OutgoingMessage(exchange: Topology.eventsExchange, routingKey: queue.bindings[0], body: Array($0.utf8)) }
+                    // A publish caught by the restart waits for the new connection and is confirmed then.
+                    try await publisher.publish(messages, timeout: .seconds(90))
+                    confirmed.withLock { $0.formUnion(texts) }
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(confirmed.withLock { $0.count } < chunks * chunkSize, "the restart should happen mid-stream")
+            try TestEnvironment.stack("rabbitmq-stop")
+            #expect(!publisher.isConnected)
+            try TestEnvironment.stack("rabbitmq-start")
+
+            let allConsumed = await eventually(timeout: .seconds(120), every: .milliseconds(200)) {
+                let sent = confirmed.withLock { $0 }
+                return sent.count == chunks * chunkSize && Set(handler.committed).isSuperset(of: sent)
+            }
+            #expect(allConsumed)
+            #expect(Set(handler.committed).count == chunks * chunkSize)
+            #expect(publisher.isConnected && consumerConnection.isConnected)
+            group.cancelAll()
+        }
+        await publisher.shutdown()
+        await consumerConnection.shutdown()
+    }
+}
+
+/// What the publisher has had confirmed, read by the test while the publisher goes on.
+final class ConfirmedSet: Sendable {
+    private let texts = Mutex<Set<String>>([])
+    func withLock<T: Sendable>(_ body: (inout sending Set<String>) -> sending T) -> T { texts.withLock(body) }
+}

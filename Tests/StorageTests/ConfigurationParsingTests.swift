@@ -1,0 +1,40 @@
+import Messaging
+import Storage
+import Testing
+
+@Suite("Connection URLs")
+struct ConfigurationParsingTests {
+    @Test func amqpURL() throws {
+        let configuration = try AMQPConfiguration(url: "amqp://commlog:p%40ss@127.0.0.1:55672/commlog")
+        #expect(configuration.host == "127.0.0.1")
+        #expect(configuration.port == 55672)
+        #expect(configuration.user == "commlog")
+        #expect(configuration.password == "p@ss")
+        #expect(configuration.virtualHost == "commlog")
+        #expect(!configuration.tls)
+        #expect(try AMQPConfiguration(url: "amqps://u:p@broker/%2F").virtualHost == "/")
+        #expect(try AMQPConfiguration(url: "amqps://u:p@broker").port == 5671)
+    }
+
+    @Test(arguments: ["http://x", "amqp://", "not a url", ""])
+    func badAMQPURL(_ url: String) {
+        #expect(throws: AMQPError.self) { try AMQPConfiguration(url: url) }
+    }
+
+    @Test func databaseURL() throws {
+        let configuration = try DatabaseConfiguration(url: "postgres://commlog_app:secret@db.internal:6543/commlog?sslmode=require")
+        #expect(configuration.host == "db.internal")
+        #expect(configuration.port == 6543)
+        #expect(configuration.user == "commlog_app")
+        #expect(configuration.password == "secret")
+        #expect(configuration.database == "commlog")
+        #expect(configuration.tlsMode == "require")
+        #expect(try DatabaseConfiguration(url: "postgres://me@localhost").tlsMode == "disable")
+        #expect(try DatabaseConfiguration(url: "postgres://me@localhost").database == "me")
+    }
+
+    @Test(arguments: ["mysql://u@h/db", "postgres://h/db", "postgres://u@h/db?sslmode=verify-full"])
+    func badDatabaseURL(_ url: String) {
+        #expect(throws: DatabaseError.self) { try DatabaseConfiguration(url: url) }
+    }
+}

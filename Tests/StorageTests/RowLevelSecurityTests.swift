@@ -1,0 +1,122 @@
+import Foundation
+import PostgresNIO
+import Storage
+import Testing
+import TestSupport
+
+/// The second wall between organisations: even a query that forgets its organisation filter sees only the
+/// organisation of the transaction, because the application role cannot bypass row-level security.
+@Suite("Row-level security")
+struct RowLevelSecurityTests {
+    static func count(_ table: String, on connection: PostgresConnection, logger: Logger) async throws -> Int {
+        var total = 0
+        for try await value in try await connection.query(PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM \(table)"), logger: logger).decode(Int.self) {
+            total = value
+        }
+        return total
+    }
+
+    @Test("the application role is neither the owner nor able to bypass row-level security")
+    func roleAttributes() async throws {
+        try await TestEnvironment.withDatabase { database in
+            let rows = try await database.client.query("""
+                SELECT r.rolsuper, r.rolbypassrls, (SELECT tableowner FROM pg_tables WHERE tablename = 'communications') = current_user
+                FROM pg_roles r WHERE r.rolname = current_user
+                """, logger: database.logger)
+            for try await (isSuper, bypasses, owns) in rows.decode((Bool, Bool, Bool).self) {
+                #expect(!isSuper)
+                #expect(!bypasses)
+                #expect(!owns)
+            }
+        }
+    }
+
+    @Test("organisation B cannot read, change or delete organisation A's rows, even without a filter")
+    func isolation() async throws {
+        let orgA = TestEnvironment.unique("org-a"), orgB = TestEnvironment.unique("org-b")
+        try await TestEnvironment.withDatabase { database in
+            let logger = database.logger
+            try await database.withTenant(orgA) { connection in
+                try await connection.query("INSERT INTO organisations (id, name) VALUES (\(orgA), 'A')", logger: logger)
+                try await connection.query("INSERT INTO clients (organisation_id, id, name) VALUES (\(orgA), 'c-1', 'Ann')", logger: logger)
+                try await connection.query("""
+                    INSERT INTO communications (organisation_id, type, direction, occurred_at, client_id, source, source_ref, subject)
+                    VALUES (\(orgA), 'sms', 'outbound', now(), 'c-1', 'practice', 'evt-1', 'secret')
+                    """, logger: logger)
+            }
+            try await database.withTenant(orgB) { connection in
+                try await connection.query("INSERT INTO organisations (id, name) VALUES (\(orgB), 'B')", logger: logger)
+                // Queries that forget the organisation see nothing of A.
+                for try await _ in try await connection.query("SELECT id FROM clients WHERE id = 'c-1'", logger: logger) {
+                    Issue.record("organisation B read organisation A's client")
+                }
+                for try await _ in try await connection.query("SELECT id FROM communications WHERE subject = 'secret'", logger: logger) {
+                    Issue.record("organisation B read organisation A's communication")
+                }
+                for try await organisation in try await connection.query("SELECT id FROM organisations", logger: logger).decode(String.self) {
+                    #expect(organisation == orgB)
+                }
+                // Updates and deletes of A's rows touch nothing.
+                try await connection.query("UPDATE clients SET name = 'Mallory' WHERE id = 'c-1'", logger: logger)
+                try await connection.query("DELETE FROM communications WHERE subject = 'secret'", logger: logger)
+            }
+            // Writing a row for A while acting for B is refused.
+            let forged = await #expect(throws: PSQLError.self) {
+                try await database.withTenant(orgB) { connection in
+                    try await connection.query("INSERT INTO clients (organisation_id, id, name) VALUES (\(orgA), 'c-2', 'Forged')", logger: logger)
+                }
+            }
+            #expect(forged?.serverInfo?[.sqlState] == "42501")
+            // A's data is intact.
+            try await database.withTenant(orgA) { connection in
+                for try await name in try await connection.query("SELECT name FROM clients WHERE id = 'c-1'", logger: logger).decode(String.self) {
+                    #expect(name == "Ann")
+                }
+                #expect(try await Self.count("communications", on: connection, logger: logger) == 1)
+                #expect(try await Self.count("clients", on: connection, logger: logger) == 1)
+            }
+        }
+    }
+
+    @Test("without an organisation a transaction sees no tenant rows at all")
+    func noTenant() async throws {
+        let org = TestEnvironment.unique("org-c")
+        try await TestEnvironment.withDatabase { database in
+            try await database.withTenant(org) { connection in
+                try await connection.query("INSERT INTO clients (organisation_id, id, name) VALUES (\(org), 'c-1', 'Cat')", logger: database.logger)
+            }
+            let visible = try await database.withTransaction { connection in
+                try await (Self.count("clients", on: connection, logger: database.logger), Self.count("organisations", on: connection, logger: database.logger))
+            }
+            #expect(visible == (0, 0))
+            // Turning row security off does not help the application role: the query is refused instead.
+            let refused = await #expect(throws: PSQLError.self) {
+                try await database.withTransaction { connection in
+                    try await connection.query("SET LOCAL row_security = off", logger: database.logger)
+                    _ = try await Self.count("clients", on: connection, logger: database.logger)
+                }
+            }
+            #expect(refused?.serverInfo?[.sqlState] == "42501")
+        }
+    }
+
+    @Test("every standard reason is visible to every organisation, and none can be changed by one")
+    func standardReasons() async throws {
+        let org = TestEnvironment.unique("org-r")
+        try await TestEnvironment.withDatabase { database in
+            try await database.withTenant(org) { connection in
+                var codes: [String] = []
+                for try await code in try await connection.query("SELECT code FROM reasons ORDER BY code", logger: database.logger).decode(String.self) {
+                    codes.append(code)
+                }
+                #expect(codes == ["AD_HOC_EMAIL", "AD_HOC_SMS", "APPOINTMENT_REMINDER", "FORWARDED_DOCUMENT", "PATIENT_REMINDER"])
+                try await connection.query("DELETE FROM reasons", logger: database.logger)
+                try await connection.query("INSERT INTO reasons (organisation_id, code, name) VALUES (\(org), 'GROOMING', 'Grooming')", logger: database.logger)
+            }
+            let reasons = try await database.withTenant(TestEnvironment.unique("org-s")) { connection in
+                try await Self.count("reasons", on: connection, logger: database.logger)
+            }
+            #expect(reasons == 5)
+        }
+    }
+}
