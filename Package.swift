@@ -35,19 +35,19 @@ let package = Package(
 
         .executableTarget(
             name: "ReminderLogger",
-            dependencies: ["CommlogRuntime"],
+            dependencies: ["CommlogRuntime", "Messaging"],
             path: "Services/ReminderLogger",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "EmailIngestor",
-            dependencies: ["CommlogRuntime"],
+            dependencies: ["CommlogRuntime", "Messaging"],
             path: "Services/EmailIngestor",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "CallBridge",
-            dependencies: ["CommlogRuntime"],
+            dependencies: ["CommlogRuntime", "Messaging"],
             path: "Services/CallBridge",
             swiftSettings: swiftSettings
         ),
@@ -60,8 +60,13 @@ let package = Package(
         .executableTarget(
             name: "Admin",
             dependencies: [
+                "CommlogDomain",
                 "CommlogRuntime",
+                "Messaging",
+                "Storage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Services/Admin",
             swiftSettings: swiftSettings
