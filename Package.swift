@@ -35,7 +35,16 @@ let package = Package(
 
         .executableTarget(
             name: "ReminderLogger",
-            dependencies: ["CommlogRuntime", "Messaging"],
+            dependencies: [
+                "CommlogDomain",
+                "CommlogRuntime",
+                "LogStore",
+                "Messaging",
+                "Storage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             path: "Services/ReminderLogger",
             swiftSettings: swiftSettings
         ),
@@ -100,6 +109,18 @@ let package = Package(
             path: "Shared/Domain",
             swiftSettings: swiftSettings
         ),
+        /// The log's tables as the writers and readers of several programs use them: inserting entries, matching addresses.
+        .target(
+            name: "LogStore",
+            dependencies: [
+                "CommlogDomain",
+                "Storage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Shared/LogStore",
+            swiftSettings: swiftSettings
+        ),
         /// rabbitmq-c, as Debian's librabbitmq-dev installs it.
         .systemLibrary(
             name: "CRabbitMQ",
@@ -137,7 +158,7 @@ let package = Package(
         /// Reaching the real servers `make test` starts, from the addresses in the environment.
         .target(
             name: "TestSupport",
-            dependencies: ["CommlogRuntime", "Messaging", "Storage", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: ["CommlogDomain", "CommlogRuntime", "Messaging", "Storage", .product(name: "PostgresNIO", package: "postgres-nio")],
             path: "Tests/Support",
             swiftSettings: swiftSettings
         ),
@@ -151,6 +172,15 @@ let package = Package(
             name: "MessagingTests",
             dependencies: ["Messaging", "CommlogRuntime", "Storage", "TestSupport"],
             path: "Tests/MessagingTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ReminderLoggerTests",
+            dependencies: [
+                "ReminderLogger", "CommlogDomain", "CommlogRuntime", "LogStore", "Messaging", "Storage", "TestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Tests/ReminderLoggerTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -3,9 +3,9 @@ import Messaging
 
 // reminder-logger: consumes the practice software's events (practice.#) and logs them.
 await ProgramRunner.run("reminder-logger", defaultHTTPPort: 8082) { infrastructure, registry in
-    let practice = infrastructure.queue(CommlogQueues.practice)
+    let handler = PracticeEventHandler(database: infrastructure.database, publisher: infrastructure.publishing, logger: infrastructure.logger)
     return infrastructure.serviceGroup(
-        services: [TopologyDeclaration(connection: infrastructure.consuming, topology: .commlog(queues: [practice]), logger: infrastructure.logger)],
+        services: [infrastructure.consumer(infrastructure.queue(CommlogQueues.practice), handler: handler)],
         registry: registry
     )
 }

@@ -1,4 +1,5 @@
-/// A message to publish: persistent, mandatory, confirmed by the broker before `publish` returns.
+/// A message to publish: persistent, confirmed by the broker before `publish` returns, and by default
+/// mandatory (a message that reaches no queue is an error rather than silently dropped).
 public struct OutgoingMessage: Sendable {
     public var exchange: String
     public var routingKey: String
@@ -8,6 +9,8 @@ public struct OutgoingMessage: Sendable {
     public var headers: AMQPTable
     /// Seconds since 1970, as AMQP's `timestamp` property.
     public var timestamp: UInt64?
+    /// Whether reaching no queue is an error (`basic.return`). Off for notifications nobody may be listening to.
+    public var mandatory: Bool
 
     public init(
         exchange: String,
@@ -16,7 +19,8 @@ public struct OutgoingMessage: Sendable {
         contentType: String? = "application/json",
         messageID: String? = nil,
         headers: AMQPTable = [:],
-        timestamp: UInt64? = nil
+        timestamp: UInt64? = nil,
+        mandatory: Bool = true
     ) {
         self.exchange = exchange
         self.routingKey = routingKey
@@ -25,6 +29,7 @@ public struct OutgoingMessage: Sendable {
         self.messageID = messageID
         self.headers = headers
         self.timestamp = timestamp
+        self.mandatory = mandatory
     }
 }
 

@@ -346,7 +346,7 @@ final class ConnectionLoop: @unchecked Sendable {
         let routingKey = pool.bytes(message.routingKey)
         return message.body.withUnsafeBytes { body in
             let bytes = amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress))
-            return amqp_basic_publish(state, Self.publishChannel, exchange, routingKey, 1, 0, &properties, bytes)
+            return amqp_basic_publish(state, Self.publishChannel, exchange, routingKey, message.mandatory ? 1 : 0, 0, &properties, bytes)
         }
     }
 

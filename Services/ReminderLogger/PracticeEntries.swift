@@ -1,0 +1,114 @@
+import CommlogDomain
+import Foundation
+import LogStore
+
+/// Turns the practice software's send events into log entries, as the rules of automatic logging say.
+///
+/// Pure: the address book and the patients' clients are looked up beforehand, so this is unit-testable.
+struct PracticeEntries {
+    let addresses: AddressBook
+    /// The client of each patient the batch mentions (for documents owned by a patient).
+    let clientOfPatient: [String: String]
+
+    /// The entry for a reminder, or nil for a reminder that is phoned or exported (not logged).
+    func entry(for envelope: EventEnvelope<ReminderSent>) -> NewCommunication? {
+        let data = envelope.data
+        guard let type = data.channel.communicationType else { return nil }
+        let addressKind: AddressBook.Kind = type == .sms ? .phone : .email
+        let address = data.address.map { type == .sms ? ContactAddress.phone($0) ?? $0 : $0 }
+        let recipient = data.address.map { addresses.participant(.to, address: $0, kind: addressKind, preferredClient: data.clientID) }
+            ?? Participant(role: .to, kind: .client, id: data.clientID)
+        return NewCommunication(
+            organisationID: envelope.organisationID,
+            type: type,
+            direction: .outbound,
+            occurredAt: envelope.occurredAt,
+            clientID: data.clientID,
+            patientID: data.patientID,
+            locationID: data.locationID,
+            authorStaffID: data.authorStaffID,
+            reason: data.reason,
+            address: type == .mail ? data.address : address,
+            subject: data.subject,
+            content: data.content,
+            source: .practice,
+            sourceRef: envelope.id,
+            template: data.template,
+            reminderType: data.reminderType,
+            reminderCount: data.reminderCount,
+            showInPatientHistory: data.patientID != nil,
+            participants: type == .mail ? [Participant(role: .to, kind: .client, id: data.clientID, address: data.address)] : [recipient]
+        )
+    }
+
+    /// The entry for an email: a forwarded document (client = the documents' owner, wherever it was sent)
+    /// or an ad-hoc email; every recipient a participant, attachment names in the notes.
+    func entry(for envelope: EventEnvelope<EmailSent>) -> NewCommunication {
+        let data = envelope.data
+        let documents = data.documents
+        let documentClient = documents.lazy.compactMap { document -> String? in
+            switch document.owner {
+            case .client: document.id
+            case .patient: clientOfPatient[document.id]
+            }
+        }.first
+        let documentPatient = documents.first { $0.owner == .patient }?.id
+        let clientID = documentClient ?? data.clientID
+        var participants = [addresses.participant(.from, address: data.from, kind: .email)]
+        for (role, list) in [(ParticipantRole.to, data.to), (.cc, data.cc), (.bcc, data.bcc)] {
+            participants += list.map { addresses.participant(role, address: $0, kind: .email, preferredClient: clientID) }
+        }
+        let matchedClient = participants.first { $0.kind == .client }?.id
+        let names = data.attachments.map(\.name)
+        return NewCommunication(
+            organisationID: envelope.organisationID,
+            type: .email,
+            direction: .outbound,
+            occurredAt: envelope.occurredAt,
+            clientID: clientID ?? matchedClient,
+            patientID: data.patientID ?? documentPatient,
+            locationID: data.locationID,
+            authorStaffID: data.authorStaffID,
+            reason: data.reason,
+            address: (data.to + data.cc + data.bcc).first,
+            subject: data.subject,
+            notes: names.isEmpty ? nil : "Attachments: \(names.joined(separator: ", "))",
+            content: data.bodyText ?? data.bodyHTML.map(HTMLText.plainText),
+            source: .practice,
+            sourceRef: envelope.id,
+            showInPatientHistory: data.reason == .forwardedDocument && (data.patientID ?? documentPatient) != nil,
+            participants: participants,
+            attachments: data.attachments.map { attachment in
+                NewAttachment(
+                    name: attachment.name,
+                    contentType: attachment.contentType ?? "application/octet-stream",
+                    size: attachment.size ?? 0,
+                    documentOwner: attachment.document?.owner,
+                    documentID: attachment.document?.id
+                )
+            }
+        )
+    }
+
+    /// The entry for an ad-hoc SMS, with the number normalised and the text kept.
+    func entry(for envelope: EventEnvelope<SMSSent>) -> NewCommunication {
+        let data = envelope.data
+        let recipient = addresses.participant(.to, address: data.to, kind: .phone, preferredClient: data.clientID)
+        return NewCommunication(
+            organisationID: envelope.organisationID,
+            type: .sms,
+            direction: .outbound,
+            occurredAt: envelope.occurredAt,
+            clientID: data.clientID ?? (recipient.kind == .client ? recipient.id : nil),
+            patientID: data.patientID,
+            locationID: data.locationID,
+            authorStaffID: data.authorStaffID,
+            reason: data.reason,
+            address: ContactAddress.phone(data.to) ?? data.to,
+            content: data.text,
+            source: .practice,
+            sourceRef: envelope.id,
+            participants: [recipient]
+        )
+    }
+}

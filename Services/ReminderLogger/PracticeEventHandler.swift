@@ -1,0 +1,217 @@
+import CommlogDomain
+import CommlogRuntime
+import Foundation
+import LogStore
+import Logging
+import Messaging
+import Metrics
+import PostgresNIO
+import Storage
+
+/// Logs a batch of the practice software's events in one transaction.
+///
+/// Events that can never be processed (bad JSON, a missing field, an unknown organisation) are rejected
+/// with their reason and dead-lettered; everything else in the batch commits together. After the commit,
+/// `communication.logged` is published for every new entry.
+struct PracticeEventHandler: BatchHandler {
+    let database: Database
+    let publisher: AMQPConnection
+    let logger: Logger
+
+    /// What became of one event, for the metrics.
+    enum Outcome: String {
+        case logged, duplicate, directory, statement
+        case skippedChannel = "skipped_channel", skippedLoggingOff = "skipped_logging_off"
+    }
+
+    func handle(_ batch: [AMQPDelivery]) async throws -> [Rejection] {
+        var rejections: [Rejection] = []
+        var byOrganisation: [(organisation: String, events: [(index: Int, event: InboundEvent)])] = []
+        var position: [String: Int] = [:]
+        for (index, delivery) in batch.enumerated() {
+            do {
+                let event = try InboundEvent.decode(delivery.body, routingKey: delivery.routingKey)
+                if let at = position[event.organisationID] {
+                    byOrganisation[at].events.append((index, event))
+                } else {
+                    position[event.organisationID] = byOrganisation.count
+                    byOrganisation.append((event.organisationID, [(index, event)]))
+                }
+            } catch {
+                rejections.append(Rejection(index: index, reason: "\(error)"))
+            }
+        }
+        let (logged, outcomes, refused) = try await database.withTransaction { connection in
+            var logged: [LoggedCommunication] = []
+            var outcomes: [(EventType, Outcome)] = []
+            var refused: [Rejection] = []
+            for (organisation, events) in byOrganisation {
+                try await connection.setTenant(organisation, logger: logger)
+                let result = try await OrganisationBatch(organisationID: organisation, connection: connection, logger: logger).apply(events)
+                logged += result.logged
+                outcomes += result.outcomes
+                refused += result.rejections
+            }
+            return (logged, outcomes, refused)
+        }
+        for (type, outcome) in outcomes {
+            Counter(label: "commlog_practice_events_total", dimensions: [("type", type.rawValue), ("outcome", outcome.rawValue)]).increment()
+        }
+        await announce(logged)
+        return rejections + refused
+    }
+
+    /// Publishes `communication.logged` for new entries. The entries are committed whatever happens here:
+    /// live views are a convenience, so a failure is logged rather than undoing the batch.
+    private func announce(_ logged: [LoggedCommunication]) async {
+        guard !logged.isEmpty else { return }
+        do {
+            let messages = try logged.map { entry in
+                try EventEnvelope(
+                    type: .communicationLogged,
+                    organisationID: entry.entry.organisationID,
+                    data: CommunicationChanged(
+                        communicationID: entry.id, type: entry.entry.type, status: entry.entry.status,
+                        clientID: entry.entry.clientID, staffIDs: entry.staffIDs
+                    )
+                ).outgoing()
+            }
+            try await publisher.publish(messages)
+        } catch {
+            logger.warning("could not publish communication.logged", metadata: ["error": "\(error)", "entries": "\(logged.count)"])
+        }
+    }
+}
+
+/// The events of one organisation within a batch, applied in the transaction (tenant already set).
+struct OrganisationBatch {
+    let organisationID: String
+    let connection: PostgresConnection
+    let logger: Logger
+
+    struct Result {
+        var logged: [LoggedCommunication] = []
+        var outcomes: [(EventType, PracticeEventHandler.Outcome)] = []
+        var rejections: [Rejection] = []
+    }
+
+    func apply(_ events: [(index: Int, event: InboundEvent)]) async throws -> Result {
+        var result = Result()
+        let directory = DirectoryWriter(connection: connection, logger: logger)
+        // The organisation itself first: the batch's other events may need it.
+        for (_, event) in events where event.type == .organisationUpserted {
+            try await directory.apply(event)
+        }
+        guard let organisationLogging = try await organisationLoggingEnabled() else {
+            for (index, event) in events where event.type != .organisationUpserted {
+                result.rejections.append(Rejection(index: index, reason: "organisation_id: unknown organisation \"\(organisationID)\" (publish practice.directory.organisation.upserted first)"))
+            }
+            return result
+        }
+        var sendEvents: [InboundEvent] = []
+        for (_, event) in events {
+            switch event {
+            case .organisationUpserted:
+                result.outcomes.append((event.type, .directory))
+            case .locationUpserted, .staffUpserted, .clientUpserted, .patientUpserted, .connectionUpserted, .directoryDeleted:
+                try await directory.apply(event)
+                result.outcomes.append((event.type, .directory))
+            case .statementSent:
+                result.outcomes.append((event.type, .statement))
+            case .reminderSent(let envelope) where !envelope.data.isLogged:
+                result.outcomes.append((event.type, .skippedChannel))
+            case .reminderSent, .emailSent, .smsSent:
+                sendEvents.append(event)
+            case .phoneCallEvent, .communicationLogged, .communicationUpdated:
+                preconditionFailure("\(event.type) cannot arrive with a practice routing key")
+            }
+        }
+        // The logging switch is read after the batch's directory changes, as of the end of the batch.
+        let switches = try await locationSwitches()
+        var entries: [NewCommunication] = []
+        var loggedTypes: [String: EventType] = [:]
+        let builder = try await entryBuilder(for: sendEvents)
+        for event in sendEvents {
+            let location: String? = switch event {
+            case .reminderSent(let envelope): envelope.data.locationID
+            case .emailSent(let envelope): envelope.data.locationID
+            case .smsSent(let envelope): envelope.data.locationID
+            default: nil
+            }
+            guard (location.flatMap { switches[$0] } ?? nil) ?? organisationLogging else {
+                result.outcomes.append((event.type, .skippedLoggingOff))
+                continue
+            }
+            let entry: NewCommunication? = switch event {
+            case .reminderSent(let envelope): builder.entry(for: envelope)
+            case .emailSent(let envelope): builder.entry(for: envelope)
+            case .smsSent(let envelope): builder.entry(for: envelope)
+            default: nil
+            }
+            if let entry {
+                entries.append(entry)
+                loggedTypes[entry.sourceRef] = event.type
+            }
+        }
+        result.logged = try await CommunicationWriter.insert(entries, on: connection, logger: logger)
+        let new = Set(result.logged.map(\.entry.sourceRef))
+        for entry in entries {
+            result.outcomes.append((loggedTypes[entry.sourceRef]!, new.contains(entry.sourceRef) ? .logged : .duplicate))
+        }
+        return result
+    }
+
+    /// The organisation's own logging switch; nil when the directory does not know the organisation.
+    private func organisationLoggingEnabled() async throws -> Bool? {
+        for try await enabled in try await connection.query(
+            "SELECT logging_enabled FROM organisations WHERE id = \(organisationID) AND deleted_at IS NULL", logger: logger
+        ).decode(Bool.self) {
+            return enabled
+        }
+        return nil
+    }
+
+    /// Each location's switch: true or false, or nil to follow the organisation.
+    private func locationSwitches() async throws -> [String: Bool?] {
+        var switches: [String: Bool?] = [:]
+        for try await (id, enabled) in try await connection.query(
+            "SELECT id, logging_enabled FROM locations WHERE organisation_id = \(organisationID) AND deleted_at IS NULL", logger: logger
+        ).decode((String, Bool?).self) {
+            switches[id] = enabled
+        }
+        return switches
+    }
+
+    /// Looks up, in two queries, every address and patient the send events mention.
+    private func entryBuilder(for events: [InboundEvent]) async throws -> PracticeEntries {
+        var emails = Set<String>(), phones = Set<String>(), patients = Set<String>()
+        for event in events {
+            switch event {
+            case .reminderSent(let envelope):
+                if let address = envelope.data.address {
+                    if envelope.data.channel == .sms { ContactAddress.phone(address).map { phones.insert($0) } }
+                    else { ContactAddress.email(address).map { emails.insert($0) } }
+                }
+            case .emailSent(let envelope):
+                let data = envelope.data
+                for address in [data.from] + data.to + data.cc + data.bcc { ContactAddress.email(address).map { emails.insert($0) } }
+                for document in data.documents where document.owner == .patient { patients.insert(document.id) }
+            case .smsSent(let envelope):
+                ContactAddress.phone(envelope.data.to).map { phones.insert($0) }
+            default:
+                break
+            }
+        }
+        let addresses = try await AddressBook.load(emails: emails, phones: phones, on: connection, logger: logger)
+        var clientOfPatient: [String: String] = [:]
+        if !patients.isEmpty {
+            for try await (patient, client) in try await connection.query(
+                "SELECT id, client_id FROM patients WHERE organisation_id = \(organisationID) AND id = ANY(\(Array(patients))) AND client_id IS NOT NULL",
+                logger: logger
+            ).decode((String, String).self) {
+                clientOfPatient[patient] = client
+            }
+        }
+        return PracticeEntries(addresses: addresses, clientOfPatient: clientOfPatient)
+    }
+}

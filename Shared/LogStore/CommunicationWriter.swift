@@ -1,0 +1,86 @@
+import CommlogDomain
+import Foundation
+import Logging
+import PostgresNIO
+
+/// A communication that a writer has just inserted (not one it found already there).
+public struct LoggedCommunication: Sendable, Hashable {
+    public let id: UUID
+    public let entry: NewCommunication
+
+    /// Staff involved: the author and every participant matched to staff (for live updates).
+    public var staffIDs: [String] {
+        var ids = entry.participants.filter { $0.kind == .staff }.compactMap(\.id)
+        if let author = entry.authorStaffID { ids.insert(author, at: 0) }
+        var seen = Set<String>()
+        return ids.filter { seen.insert($0).inserted }
+    }
+}
+
+/// Inserts communications with their participants and attachments, idempotently on `(source, source_ref)`.
+///
+/// One statement per call, whatever the number of entries: the entries travel as one JSON parameter,
+/// `jsonb_to_recordset` turns them into rows, and data-modifying CTEs insert the entries, then the
+/// participants and attachments of those that were new. Entries already logged are left as they are.
+public enum CommunicationWriter {
+    /// Inserts `entries`, all of the transaction's organisation, and returns those that were new, in order.
+    public static func insert(_ entries: [NewCommunication], on connection: PostgresConnection, logger: Logger) async throws -> [LoggedCommunication] {
+        // The same event twice in one batch: keep the first (a second row would clash within the statement).
+        var seen = Set<String>()
+        let unique = entries.filter { seen.insert("\($0.source.rawValue)\u{0}\($0.sourceRef)").inserted }
+        guard !unique.isEmpty else { return [] }
+        let json = String(decoding: try ContractCoding.makeEncoder().encode(unique), as: UTF8.self)
+        let rows = try await connection.query(PostgresQuery(unsafeSQL: insertSQL, binds: binds(json)), logger: logger)
+        var inserted: [String: UUID] = [:]
+        for try await (id, source, sourceRef) in rows.decode((UUID, String, String).self) {
+            inserted["\(source)\u{0}\(sourceRef)"] = id
+        }
+        return unique.compactMap { entry in
+            inserted["\(entry.source.rawValue)\u{0}\(entry.sourceRef)"].map { LoggedCommunication(id: $0, entry: entry) }
+        }
+    }
+
+    private static func binds(_ json: String) -> PostgresBindings {
+        var bindings = PostgresBindings()
+        bindings.append(json)
+        return bindings
+    }
+
+    private static let columns = """
+        type, direction, status, occurred_at, answered_at, ended_at, closed_at, client_id, patient_id, location_id,
+        author_staff_id, reason, address, subject, description, notes, content, source, source_ref, template,
+        reminder_type, reminder_count, show_in_patient_history
+        """
+
+    private static let insertSQL = """
+        WITH input AS (
+            SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(
+                type text, direction text, status text, occurred_at timestamptz, answered_at timestamptz,
+                ended_at timestamptz, closed_at timestamptz, client_id text, patient_id text, location_id text,
+                author_staff_id text, reason text, address text, subject text, description text, notes text,
+                content text, source text, source_ref text, template text, reminder_type text, reminder_count integer,
+                show_in_patient_history boolean, participants jsonb, attachments jsonb)
+        ), inserted AS (
+            INSERT INTO communications (organisation_id, \(columns))
+            SELECT commlog_current_organisation(), \(columns) FROM input
+            ON CONFLICT (organisation_id, source, source_ref) DO NOTHING
+            RETURNING id, source, source_ref, occurred_at
+        ), new_participants AS (
+            INSERT INTO participants (organisation_id, communication_id, position, role, kind, ref_id, address, name, occurred_at)
+            SELECT commlog_current_organisation(), i.id, p.position - 1, p.value->>'role', p.value->>'kind', p.value->>'id',
+                   p.value->>'address', p.value->>'name', i.occurred_at
+            FROM inserted i
+            JOIN input USING (source, source_ref)
+            CROSS JOIN LATERAL jsonb_array_elements(input.participants) WITH ORDINALITY AS p(value, position)
+        ), new_attachments AS (
+            INSERT INTO attachments (organisation_id, communication_id, position, name, content_type, size, sha256, content, document_owner, document_id)
+            SELECT commlog_current_organisation(), i.id, a.position - 1, a.value->>'name', a.value->>'content_type',
+                   (a.value->>'size')::bigint, a.value->>'sha256', decode(a.value->>'content', 'base64'),
+                   a.value->>'document_owner', a.value->>'document_id'
+            FROM inserted i
+            JOIN input USING (source, source_ref)
+            CROSS JOIN LATERAL jsonb_array_elements(input.attachments) WITH ORDINALITY AS a(value, position)
+        )
+        SELECT id, source, source_ref FROM inserted
+        """
+}

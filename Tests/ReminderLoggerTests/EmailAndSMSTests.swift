@@ -1,0 +1,93 @@
+import CommlogDomain
+import Testing
+import TestSupport
+
+@Suite("reminder-logger: emails and SMS")
+struct EmailAndSMSTests {
+    @Test("an ad-hoc email keeps its whole body, matches every party and lists its attachments")
+    func adHocEmail() async throws {
+        try await PracticeHarness.run { harness in
+            try await harness.publish(.staffUpserted, StaffUpserted(staffID: "s-1", name: "Dr Lee", email: "lee@clinic.example", roles: [.staff]))
+            try await harness.publish(.clientUpserted, ClientUpserted(clientID: "c-1", name: "Ann", emails: ["Ann@Example.org"]))
+            try await harness.publish(.connectionUpserted, ConnectionUpserted(connectionID: "k-1", clientID: "c-1", name: "Tom", relationship: "partner", emails: ["tom@example.org"]))
+            let body = String(repeating: "A long letter. ", count: 2_000)  // 30,000 characters: no truncation
+            try await harness.publish(.emailSent, EmailSent(
+                locationID: "loc-1", authorStaffID: "s-1", clientID: "c-1", from: "lee@clinic.example",
+                to: ["ann@example.org"], cc: ["Tom <TOM@example.org>"], bcc: ["someone@elsewhere.example"],
+                subject: "Lab results", bodyText: body,
+                attachments: [EmailAttachment(name: "invoice.pdf", contentType: "application/pdf", size: 1234)]
+            ))
+            let entry = try #require(try await harness.entries(count: 1).first)
+            #expect(entry.type == "email")
+            #expect(entry.reason == "AD_HOC_EMAIL")
+            #expect(entry.clientID == "c-1")
+            #expect(entry.content == body)
+            #expect(entry.notes == "Attachments: invoice.pdf")
+            #expect(entry.address == "ann@example.org")
+            #expect(entry.participants.map(\.role) == [.from, .to, .cc, .bcc])
+            #expect(entry.participants[0].kind == .staff && entry.participants[0].id == "s-1")
+            #expect(entry.participants[1].kind == .client && entry.participants[1].id == "c-1")
+            #expect(entry.participants[2].kind == .connection && entry.participants[2].id == "k-1")
+            #expect(entry.participants[3].kind == .external && entry.participants[3].id == nil)
+            #expect(entry.attachments.count == 1)
+            #expect(entry.attachments.first?.name == "invoice.pdf")
+            #expect(entry.attachments.first?.size == 1234)
+        }
+    }
+
+    @Test("an email carrying a patient's document is a forwarded document of its owner, even when sent to a third party")
+    func forwardedDocumentToThirdParty() async throws {
+        try await PracticeHarness.run { harness in
+            try await harness.publish(.clientUpserted, ClientUpserted(clientID: "c-1", name: "Ann", emails: ["ann@example.org"]))
+            try await harness.publish(.patientUpserted, PatientUpserted(patientID: "p-1", clientID: "c-1", name: "Bella"))
+            try await harness.publish(.emailSent, EmailSent(
+                locationID: "loc-1", authorStaffID: "s-1", clientID: nil, from: "clinic@clinic.example",
+                to: ["referrals@specialist.example"], subject: "Referral for Bella", bodyText: "Please see attached.",
+                attachments: [
+                    EmailAttachment(name: "history.pdf", contentType: "application/pdf", size: 48_213, document: DocumentReference(owner: .patient, id: "p-1")),
+                    EmailAttachment(name: "xray.png", contentType: "image/png", size: 9_000),
+                ]
+            ))
+            let entry = try #require(try await harness.entries(count: 1).first)
+            #expect(entry.reason == "FORWARDED_DOCUMENT")
+            #expect(entry.clientID == "c-1")
+            #expect(entry.patientID == "p-1")
+            #expect(entry.address == "referrals@specialist.example")
+            #expect(entry.showInPatientHistory)
+            #expect(entry.notes == "Attachments: history.pdf, xray.png")
+            #expect(entry.participants.last == Participant(role: .to, kind: .external, address: "referrals@specialist.example"))
+            #expect(entry.attachments.first?.owner == "patient")
+            #expect(entry.attachments.first?.document == "p-1")
+        }
+    }
+
+    @Test("an email with only an HTML body is kept as text")
+    func htmlOnly() async throws {
+        try await PracticeHarness.run { harness in
+            try await harness.publish(.emailSent, EmailSent(
+                clientID: "c-1", from: "clinic@clinic.example", to: ["ann@example.org"], subject: "Hi",
+                bodyHTML: "<html><style>p{}</style><body><p>Dear Ann,</p><p>See you &amp; Bella soon.</p></body></html>"
+            ))
+            let entry = try #require(try await harness.entries(count: 1).first)
+            #expect(entry.content?.contains("Dear Ann,") == true)
+            #expect(entry.content?.contains("See you & Bella soon.") == true)
+            #expect(entry.content?.contains("<p>") == false)
+            #expect(entry.content?.contains("p{}") == false)
+        }
+    }
+
+    @Test("an ad-hoc SMS keeps its text, with the number normalised and matched")
+    func adHocSMS() async throws {
+        try await PracticeHarness.run { harness in
+            try await harness.publish(.clientUpserted, ClientUpserted(clientID: "c-1", name: "Ann", phones: ["+61 412 345 678"]))
+            try await harness.publish(.smsSent, SMSSent(locationID: "loc-1", authorStaffID: "s-1", clientID: nil, to: "+61 (412) 345-678", text: "Your appointment is tomorrow at 9:00"))
+            let entry = try #require(try await harness.entries(count: 1).first)
+            #expect(entry.type == "sms")
+            #expect(entry.reason == "AD_HOC_SMS")
+            #expect(entry.content == "Your appointment is tomorrow at 9:00")
+            #expect(entry.address == "+61412345678")
+            #expect(entry.clientID == "c-1")
+            #expect(entry.participants == [Participant(role: .to, kind: .client, id: "c-1", address: "+61412345678")])
+        }
+    }
+}
