@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "call-bridge", targets: ["CallBridge"]),
         .executable(name: "query-api", targets: ["QueryAPI"]),
         .executable(name: "commlog", targets: ["Admin"]),
+        .executable(name: "commlog-bench", targets: ["IngestBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -150,6 +151,20 @@ let package = Package(
             ],
             path: "Shared/Storage",
             resources: [.copy("Migrations")],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Benchmarks
+
+        /// Ingest end to end against raw COPY and raw AMQP (`make bench-ingest`).
+        .executableTarget(
+            name: "IngestBenchmark",
+            dependencies: [
+                "CommlogDomain", "CommlogRuntime", "Messaging", "Storage", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Benchmarks/Ingest",
             swiftSettings: swiftSettings
         ),
 

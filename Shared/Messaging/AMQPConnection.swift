@@ -16,6 +16,7 @@ public final class AMQPConnection: Service, Sendable {
         case publish(PublishRequest)
         case settle(Settlement, tag: UInt64, channel: UInt16, generation: UInt64)
         case declare(Topology, CheckedContinuation<Void, any Error>)
+        case deleteQueue(String, CheckedContinuation<Void, any Error>)
         case consume(ConsumerRegistration)
         case cancelConsumer(id: Int)
         case shutdown(CheckedContinuation<Void, Never>)
@@ -57,6 +58,11 @@ public final class AMQPConnection: Service, Sendable {
     /// Waits for a connection if there is none yet.
     public func declare(_ topology: Topology) async throws {
         try await withCheckedThrowingContinuation { continuation in submit(.declare(topology, continuation)) }
+    }
+
+    /// Deletes a queue and its messages, and stops declaring it after reconnects (benchmarks and tests clean up with it).
+    public func deleteQueue(_ name: String) async throws {
+        try await withCheckedThrowingContinuation { continuation in submit(.deleteQueue(name, continuation)) }
     }
 
     /// Publishes one message and returns when the broker has confirmed it.

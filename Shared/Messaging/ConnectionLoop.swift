@@ -27,7 +27,13 @@ final class ConnectionLoop: @unchecked Sendable {
     private var shutdownRequest: CheckedContinuation<Void, Never>?
 
     private var topologies: [Topology] = []
-    private var pendingDeclares: [(topology: Topology, continuation: CheckedContinuation<Void, any Error>)] = []
+    /// Declares and deletes waiting for the control channel, in the order they were asked for.
+    private var pendingControl: [(operation: ControlOperation, continuation: CheckedContinuation<Void, any Error>)] = []
+
+    private enum ControlOperation {
+        case declare(Topology)
+        case deleteQueue(String)
+    }
 
     private var activeRequests: [ObjectIdentifier: PublishRequest] = [:]
     private var unsent: [(request: PublishRequest, index: Int)] = []
@@ -64,7 +70,7 @@ final class ConnectionLoop: @unchecked Sendable {
             if state == nil, ContinuousClock.now >= nextAttempt { connect(owner) }
             if state != nil {
                 do {
-                    try declarePending()
+                    try runPendingControl()
                     try flushUnsent()
                     try pumpFrames(owner)
                 } catch {
@@ -104,7 +110,9 @@ final class ConnectionLoop: @unchecked Sendable {
                 connectionLost(AMQPError(.connectionLost, Self.describe(status)), owner)
             }
         case .declare(let topology, let continuation):
-            pendingDeclares.append((topology, continuation))
+            pendingControl.append((.declare(topology), continuation))
+        case .deleteQueue(let name, let continuation):
+            pendingControl.append((.deleteQueue(name), continuation))
         case .consume(let registration):
             consumers[registration.id] = registration
             if state != nil {
@@ -210,28 +218,41 @@ final class ConnectionLoop: @unchecked Sendable {
         for request in activeRequests.values { request.complete(throwing: error) }
         activeRequests = [:]
         unsent = []
-        for pending in pendingDeclares { pending.continuation.resume(throwing: error) }
-        pendingDeclares = []
+        for pending in pendingControl { pending.continuation.resume(throwing: error) }
+        pendingControl = []
         for registration in consumers.values { registration.buffer.finish() }
         consumers = [:]
     }
 
     // MARK: Topology
 
-    private func declarePending() throws {
-        while !pendingDeclares.isEmpty {
-            let pending = pendingDeclares.removeFirst()
+    private func runPendingControl() throws {
+        while !pendingControl.isEmpty {
+            let pending = pendingControl.removeFirst()
             do {
-                try declare(pending.topology)
-                topologies.append(pending.topology)
+                switch pending.operation {
+                case .declare(let topology):
+                    try declare(topology)
+                    topologies.append(topology)
+                case .deleteQueue(let name):
+                    try deleteQueue(name)
+                    for index in topologies.indices { topologies[index].queues.removeAll { $0.name == name } }
+                }
                 pending.continuation.resume()
             } catch let error as AMQPError where error.code == .channelClosed {
                 pending.continuation.resume(throwing: error)
             } catch {
-                pendingDeclares.insert(pending, at: 0)
+                pendingControl.insert(pending, at: 0)
                 throw error
             }
         }
+    }
+
+    private func deleteQueue(_ name: String) throws {
+        guard let state else { throw AMQPError(.connectionLost, "not connected") }
+        pool.recycle()
+        _ = amqp_queue_delete(state, Self.controlChannel, pool.bytes(name), 0, 0)
+        try check(amqp_get_rpc_reply(state), channel: Self.controlChannel, doing: "delete queue \(name)")
     }
 
     private func declare(_ topology: Topology) throws {

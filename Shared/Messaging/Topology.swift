@@ -18,19 +18,23 @@ public struct Topology: Sendable {
         public var deliveryLimit: Int?
         /// Where rejected or over-limit messages go; nil for none (the dead-letter queue itself).
         public var deadLetterExchange: String?
+        /// Delete the queue after it has been unused this long (`x-expires`); nil to keep it. Tests and benchmarks use it.
+        public var expiresAfter: Duration?
 
         public init(
             name: String,
             bindings: [String],
             exchange: String = Topology.eventsExchange,
             deliveryLimit: Int? = 5,
-            deadLetterExchange: String? = Topology.deadLetterExchange
+            deadLetterExchange: String? = Topology.deadLetterExchange,
+            expiresAfter: Duration? = nil
         ) {
             self.name = name
             self.bindings = bindings
             self.exchange = exchange
             self.deliveryLimit = deliveryLimit
             self.deadLetterExchange = deadLetterExchange
+            self.expiresAfter = expiresAfter
         }
 
         /// Declare arguments: a quorum queue, at-least-once dead-lettering (which needs `reject-publish`).
@@ -41,6 +45,9 @@ public struct Topology: Sendable {
                 arguments["x-dead-letter-exchange"] = .string(deadLetterExchange)
                 arguments["x-dead-letter-strategy"] = "at-least-once"
                 arguments["x-overflow"] = "reject-publish"
+            }
+            if let expiresAfter {
+                arguments["x-expires"] = .int(expiresAfter.components.seconds * 1000)
             }
             return arguments
         }

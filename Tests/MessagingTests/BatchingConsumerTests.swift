@@ -67,7 +67,7 @@ struct BatchingConsumerTests {
         configuration.minimumRetryDelay = .milliseconds(10)
         configure(&configuration)
         try await TestEnvironment.withConnection { [configuration] connection in
-            let queue = Topology.Queue(name: TestEnvironment.unique("test.batch"), bindings: [TestEnvironment.unique("test.key")])
+            let queue = Topology.Queue(name: TestEnvironment.unique("test.batch"), bindings: [TestEnvironment.unique("test.key")], expiresAfter: .seconds(900))
             try await connection.declare(.commlog(queues: [queue]))
             try await connection.publish(texts.map {
                 OutgoingMessage(exchange: Topology.eventsExchange, routingKey: queue.bindings[0], body: Array($0.utf8), messageID: $0)

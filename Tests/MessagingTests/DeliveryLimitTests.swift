@@ -8,7 +8,7 @@ struct DeliveryLimitTests {
     @Test("a message requeued past the delivery limit reaches the dead-letter queue and the dead_letters table")
     func deliveryLimit() async throws {
         try await TestEnvironment.withConnection { connection in
-            let queue = Topology.Queue(name: TestEnvironment.unique("test.limit"), bindings: [TestEnvironment.unique("test.key")], deliveryLimit: 2)
+            let queue = Topology.Queue(name: TestEnvironment.unique("test.limit"), bindings: [TestEnvironment.unique("test.key")], deliveryLimit: 2, expiresAfter: .seconds(900))
             try await connection.declare(.commlog(queues: [queue]))
             let id = TestEnvironment.unique("limited")
             let body = #"{"id":"\#(id)","organisation_id":"org-limit"}"#
@@ -31,7 +31,7 @@ struct DeliveryLimitTests {
     @Test("a replayed dead letter goes back to the queue it came from and is marked replayed")
     func replay() async throws {
         try await TestEnvironment.withConnection { connection in
-            let queue = Topology.Queue(name: TestEnvironment.unique("test.replay"), bindings: [TestEnvironment.unique("test.key")])
+            let queue = Topology.Queue(name: TestEnvironment.unique("test.replay"), bindings: [TestEnvironment.unique("test.key")], expiresAfter: .seconds(900))
             try await connection.declare(.commlog(queues: [queue]))
             let id = TestEnvironment.unique("replayed")
             try await connection.publish(OutgoingMessage(exchange: Topology.eventsExchange, routingKey: queue.bindings[0], body: Array("payload".utf8), messageID: id, headers: ["x-keep": "yes"]))

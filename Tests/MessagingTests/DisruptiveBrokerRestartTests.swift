@@ -11,7 +11,7 @@ struct DisruptiveBrokerRestartTests {
     func brokerRestart() async throws {
         let publisher = AMQPConnection(configuration: try TestEnvironment.amqpConfiguration(name: "test-restart-publish"), logger: TestEnvironment.logger)
         let consumerConnection = AMQPConnection(configuration: try TestEnvironment.amqpConfiguration(name: "test-restart-consume"), logger: TestEnvironment.logger)
-        let queue = Topology.Queue(name: TestEnvironment.unique("test.restart"), bindings: [TestEnvironment.unique("test.key")])
+        let queue = Topology.Queue(name: TestEnvironment.unique("test.restart"), bindings: [TestEnvironment.unique("test.key")], expiresAfter: .seconds(900))
         try await publisher.declare(.commlog(queues: [queue]))
         let handler = RecordingHandler()
         let consumer = BatchingConsumer(
@@ -35,17 +35,21 @@ struct DisruptiveBrokerRestartTests {
             }
             try await Task.sleep(for: .milliseconds(300))
             #expect(confirmed.withLock { $0.count } < chunks * chunkSize, "the restart should happen mid-stream")
-            try TestEnvironment.stack("rabbitmq-stop")
-            #expect(!publisher.isConnected)
-            try TestEnvironment.stack("rabbitmq-start")
+            try await TestEnvironment.stack("rabbitmq-stop")
+            let disconnected = await eventually(timeout: .seconds(10)) { !publisher.isConnected && !consumerConnection.isConnected }
+            #expect(disconnected)
+            let confirmedWhileDown = confirmed.withLock { $0.count }
+            #expect(confirmedWhileDown < chunks * chunkSize, "publishing should still be going on while the broker is down")
+            try await TestEnvironment.stack("rabbitmq-start")
 
-            let allConsumed = await eventually(timeout: .seconds(120), every: .milliseconds(200)) {
+            let allConsumed = await eventually(timeout: .seconds(40), every: .milliseconds(200)) {
                 let sent = confirmed.withLock { $0 }
                 return sent.count == chunks * chunkSize && Set(handler.committed).isSuperset(of: sent)
             }
-            #expect(allConsumed)
+            #expect(allConsumed, "confirmed \(confirmed.withLock { $0.count }) of \(chunks * chunkSize), consumed \(Set(handler.committed).count)")
             #expect(Set(handler.committed).count == chunks * chunkSize)
-            #expect(publisher.isConnected && consumerConnection.isConnected)
+            let reconnected = await eventually(timeout: .seconds(10)) { publisher.isConnected && consumerConnection.isConnected }
+            #expect(reconnected)
             group.cancelAll()
         }
         await publisher.shutdown()

@@ -9,7 +9,7 @@ struct PublishConsumeTests {
     static func declareQueue(on connection: AMQPConnection, deliveryLimit: Int? = 5) async throws -> (queue: String, key: String) {
         let queue = TestEnvironment.unique("test.queue")
         let key = TestEnvironment.unique("test.key")
-        try await connection.declare(.commlog(queues: [Topology.Queue(name: queue, bindings: [key], deliveryLimit: deliveryLimit)]))
+        try await connection.declare(.commlog(queues: [Topology.Queue(name: queue, bindings: [key], deliveryLimit: deliveryLimit, expiresAfter: .seconds(900))]))
         return (queue, key)
     }
 

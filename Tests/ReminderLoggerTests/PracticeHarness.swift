@@ -50,7 +50,7 @@ struct PracticeHarness {
                 var configuration = BatchConfiguration()
                 configuration.maximumWait = .milliseconds(5)
                 let consumer = BatchingConsumer(
-                    queue: Topology.Queue(name: queue, bindings: ["practice.#"], exchange: exchange.name),
+                    queue: Topology.Queue(name: queue, bindings: ["practice.#"], exchange: exchange.name, expiresAfter: .seconds(900)),
                     consumerConnection: connection, publisher: connection, handler: handler,
                     configuration: configuration, isTransient: PostgresFailure.isTransient, logger: TestEnvironment.logger
                 )

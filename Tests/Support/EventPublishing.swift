@@ -13,7 +13,7 @@ public struct TestExchange: Sendable {
     public static func declare(queue: String, bindings: [String], on connection: AMQPConnection) async throws -> TestExchange {
         let exchange = TestEnvironment.unique("test.events")
         try await connection.declare(Topology.commlog(queues: []).adding(
-            exchange: exchange, queue: Topology.Queue(name: queue, bindings: bindings, exchange: exchange)
+            exchange: exchange, queue: Topology.Queue(name: queue, bindings: bindings, exchange: exchange, expiresAfter: .seconds(900))
         ))
         return TestExchange(name: exchange, connection: connection)
     }

@@ -69,15 +69,13 @@ public enum TestEnvironment {
     }
 
     /// Runs `deploy/local/stack.sh` with `arguments` (the broker-restart test stops and starts RabbitMQ).
-    public static func stack(_ arguments: String...) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [try variable("COMMLOG_STACK_SCRIPT")] + arguments
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw MissingVariable(name: "stack.sh \(arguments.joined(separator: " ")) exited with \(process.terminationStatus);")
+    public static func stack(_ arguments: String...) async throws {
+        let status = try await ChildProcess(
+            executable: "/bin/bash", arguments: [try variable("COMMLOG_STACK_SCRIPT")] + arguments,
+            environment: ProcessInfo.processInfo.environment
+        ).wait()
+        guard status == 0 else {
+            throw ChildProcessError(description: "stack.sh \(arguments.joined(separator: " ")) exited with \(status)")
         }
     }
 }

@@ -1,0 +1,68 @@
+# Commlog developer entry points. The local stack (PostgreSQL, RabbitMQ, and
+# Dovecot for the IMAP tests) runs as plain processes with data under .data/:
+# see deploy/local/stack.sh.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+
+STACK := deploy/local/stack.sh
+
+.PHONY: run stop stack-up stack-down stack-status build test bench-ingest clean-data
+
+## Everything in the foreground (Ctrl-C or `make stop` to stop).
+run:
+	deploy/local/run.sh
+
+stop:
+	deploy/local/stop.sh
+
+stack-up:
+	$(STACK) up
+
+stack-down:
+	$(STACK) down
+
+stack-status:
+	$(STACK) status
+
+build:
+	swift build
+
+## The stack (with Dovecot, PostgreSQL without fsync), a build, migrations, then
+## the tests, which read COMMLOG_* from the environment (.data/stack.env).
+## Suites named "Disruptive" (they restart the broker) run on their own, last.
+## The stack is left running; `make stack-down` stops it.
+test:
+	$(STACK) up --with-dovecot --fast
+	python3 -c 'import jsonschema' 2>/dev/null || pip install --quiet jsonschema
+	python3 docs/validate-asyncapi.py
+	swift build --build-tests
+	bin="$$(swift build --show-bin-path)"; \
+	set -a; . .data/stack.env; set +a; \
+	"$$bin/commlog" migrate
+	bin="$$(swift build --show-bin-path)"; \
+	set -a; . .data/stack.env; COMMLOG_BIN="$$bin"; set +a; \
+	swift test --skip-build --skip Disruptive
+	bin="$$(swift build --show-bin-path)"; \
+	set -a; . .data/stack.env; COMMLOG_BIN="$$bin"; set +a; \
+	swift test --skip-build --filter Disruptive
+
+## The ingest benchmark (release build): end to end against raw COPY and raw AMQP.
+## EVENTS=100000 by default. Uses the stack with PostgreSQL's default durability.
+bench-ingest:
+	$(STACK) up
+	for product in reminder-logger commlog commlog-bench; do swift build -c release --product $$product; done
+	bin="$$(swift build -c release --show-bin-path)"; \
+	set -a; . .data/stack.env; COMMLOG_BIN="$$bin"; set +a; \
+	"$$bin/commlog" migrate && "$$bin/commlog-bench" ingest $${EVENTS:-100000}
+
+## Stops the stack and deletes all local data, including PostgreSQL's and
+## Dovecot's fallback folder under /var/tmp (used when .data is not reachable
+## by their users; recorded in .data/state-dir).
+clean-data:
+	$(STACK) down
+	recorded="$$(cat .data/state-dir 2>/dev/null || true)"; \
+	fallback="/var/tmp/commlog-$$(printf '%s' "$$(pwd -P)" | sha256sum | cut -c1-12)"; \
+	for dir in "$$recorded" "$$fallback"; do \
+	  case "$$dir" in /var/tmp/commlog-*) rm -rf "$$dir" ;; esac; \
+	done
+	rm -rf .data
