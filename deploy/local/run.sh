@@ -257,9 +257,11 @@ cat <<EOF
 Commlog is running. Environment ($APP_ENV):
 $(sed 's/^/  /' "$APP_ENV")
 
-  Query API:        http://127.0.0.1:8080  (OpenAPI: http://127.0.0.1:8080/openapi.yaml)
+  Query API:        http://127.0.0.1:8080  (health: /healthz, /readyz; metrics: /metrics)
+  Call bridge:      http://127.0.0.1:8081
+  reminder-logger:  http://127.0.0.1:8082/metrics   email-ingestor: http://127.0.0.1:8083/metrics
   Logs:             $LOGS/
-  A token:          $BIN/commlog token --org demo-org --staff s-1 --role manager
+  Admin:            $BIN/commlog --help   (dead letters: $BIN/commlog dead-letters list)
                     (with the environment above: set -a; . $APP_ENV; set +a)
   Stop:             Ctrl-C here, or make stop
 
