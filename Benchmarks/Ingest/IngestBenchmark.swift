@@ -19,21 +19,25 @@ struct IngestBenchmark {
 
     func run() async throws {
         let database = Database(configuration: configuration.database, logger: logger)
+        // COPY is refused on tables under row-level security, so the engine's own limit is measured as the
+        // owner, which row-level security does not apply to.
+        let owner = Database(configuration: try configuration.ownerDatabase(), logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await database.client.run() }
+            group.addTask { await owner.client.run() }
             defer { group.cancelAll() }
             let connection = AMQPConnection(configuration: configuration.amqp, logger: logger)
             defer { Task { await connection.shutdown() } }
 
-            print("ingest benchmark: \(events) reminder events (\(ProcessInfo.processInfo.activeProcessorCount) cores)")
+            say("ingest benchmark: \(events) reminder events (\(ProcessInfo.processInfo.activeProcessorCount) cores)")
             let amqp = try await rawAMQP(connection)
-            print(String(format: "  raw AMQP publish (confirms) + consume (acks), quorum queue: %9.0f msg/s", amqp))
-            let copy = try await rawCOPY(database)
-            print(String(format: "  raw COPY into communications + participants:              %9.0f rows/s", copy))
+            say(String(format: "  raw AMQP publish (confirms) + consume (acks), quorum queue: %9.0f msg/s", amqp))
+            let copy = try await rawCOPY(owner)
+            say(String(format: "  raw COPY into communications + participants:              %9.0f rows/s", copy))
             let endToEnd = try await endToEnd(connection, database)
-            print(String(format: "  end to end, published -> committed by reminder-logger:    %9.0f events/s", endToEnd))
+            say(String(format: "  end to end, published -> committed by reminder-logger:    %9.0f events/s", endToEnd))
             let limit = min(amqp, copy)
-            print(String(format: "  ratio to the lower engine limit: %.2f (goal >= 0.50); to AMQP %.2f, to COPY %.2f", endToEnd / limit, endToEnd / amqp, endToEnd / copy))
+            say(String(format: "  ratio to the lower engine limit: %.2f (goal >= 0.50); to AMQP %.2f, to COPY %.2f", endToEnd / limit, endToEnd / amqp, endToEnd / copy))
             await connection.shutdown()
         }
     }
@@ -91,7 +95,7 @@ struct IngestBenchmark {
         let organisation = "bench-copy-\(UUID().uuidString.prefix(8))"
         let occurred = "2026-11-25 09:30:00+00"
         let start = ContinuousClock.now
-        try await database.withTenant(organisation) { connection in
+        try await database.withTransaction { connection in
             var ids: [UUID] = []
             ids.reserveCapacity(events)
             try await connection.copyFrom(
@@ -130,8 +134,8 @@ struct IngestBenchmark {
             }
         }
         let elapsed = ContinuousClock.now - start
-        try await database.withTenant(organisation) { connection in
-            try await connection.query("DELETE FROM communications", logger: logger)
+        try await database.withTransaction { connection in
+            try await connection.query("DELETE FROM communications WHERE organisation_id = \(organisation)", logger: logger)
         }
         return Double(events) / elapsed.seconds
     }
@@ -152,7 +156,7 @@ struct IngestBenchmark {
             try await connection.publish(Array(messages[chunk..<min(chunk + 5_000, messages.count)]), timeout: .seconds(120))
         }
         let published = ContinuousClock.now - start
-        print(String(format: "    (published with confirms in %.2f s: %.0f msg/s)", published.seconds, Double(events) / published.seconds))
+        say(String(format: "    (published with confirms in %.2f s: %.0f msg/s)", published.seconds, Double(events) / published.seconds))
         var committed = 0
         while committed < events {
             try await Task.sleep(for: .milliseconds(20))
@@ -179,4 +183,9 @@ struct BenchmarkError: Error, CustomStringConvertible {
 
 extension Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+/// Prints a line at once (standard output is a pipe under make, and a crash would lose buffered lines).
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }

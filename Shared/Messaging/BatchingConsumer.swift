@@ -71,10 +71,21 @@ public struct BatchingConsumer<Handler: BatchHandler>: Service {
         let deliveries = consumerConnection.consume(queue: queue.name, prefetch: configuration.prefetch)
         logger.info("consuming")
         try await withGracefulShutdownHandler {
-            while true {
-                let batch = try await deliveries.nextBatch(maximum: configuration.maximumBatchSize, maximumWait: configuration.maximumWait)
-                if batch.isEmpty { break }
-                await process(batch)
+            // Up to `concurrency` batches in flight, each its own transaction: while one commits, the next
+            // is decoded and written, so neither this process nor the database waits for the other.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                var running = 0
+                while true {
+                    let batch = try await deliveries.nextBatch(maximum: configuration.maximumBatchSize, maximumWait: configuration.maximumWait)
+                    if batch.isEmpty { break }
+                    if running == configuration.concurrency {
+                        try await group.next()
+                        running -= 1
+                    }
+                    group.addTask { await process(batch) }
+                    running += 1
+                }
+                try await group.waitForAll()
             }
         } onGracefulShutdown: {
             deliveries.stop()
@@ -138,7 +149,9 @@ public struct BatchingConsumer<Handler: BatchHandler>: Service {
         }
         let rejected = Set(rejections.map(\.index))
         count(batch.count - rejected.count, "committed")
-        if let last = batch.last, requeued.isEmpty, batch.allSatisfy({ $0.sharesChannel(with: last) }) {
+        // One multiple-ack settles the batch when batches are processed one at a time; with several in flight a
+        // multiple-ack could settle another batch's deliveries before their commit, so each is acked alone.
+        if configuration.concurrency == 1, let last = batch.last, requeued.isEmpty, batch.allSatisfy({ $0.sharesChannel(with: last) }) {
             last.ack(multiple: true)
         } else {
             for (index, delivery) in batch.enumerated() where !requeued.contains(index) { delivery.ack() }
@@ -163,8 +176,12 @@ public struct BatchConfiguration: Sendable {
     public var maximumBatchSize = 500
     /// Longest wait for a batch to fill once its first delivery is there. Default 20 ms.
     public var maximumWait: Duration = .milliseconds(20)
-    /// Unsettled deliveries the broker may send ahead. Default 1000 (two batches).
-    public var prefetch = 1000
+    /// Unsettled deliveries the broker may send ahead. Default 2000 (the next batches wait while one commits).
+    public var prefetch = 2000
+    /// Batches processed at the same time, each in its own transaction. Default 1: batches commit in the order
+    /// they were delivered. More overlaps one batch's commit with the next's work, but gives up that order
+    /// (an event may then be processed before the directory change published just ahead of it).
+    public var concurrency = 1
     /// Delay before the first retry of a transiently failed batch; doubles up to `maximumRetryDelay`.
     public var minimumRetryDelay: Duration = .milliseconds(200)
     public var maximumRetryDelay: Duration = .seconds(10)

@@ -49,8 +49,10 @@ extension ConfigurationKey {
         "Most messages committed in one transaction")
     public static let batchWait = ConfigurationKey("COMMLOG_BATCH_WAIT_MS", default: "20", programs: "consumers",
         "Longest wait for a batch to fill once its first message is there")
-    public static let prefetch = ConfigurationKey("COMMLOG_PREFETCH", default: "1000", programs: "consumers",
+    public static let prefetch = ConfigurationKey("COMMLOG_PREFETCH", default: "2000", programs: "consumers",
         "Unacknowledged messages the broker sends ahead to each consumer")
+    public static let consumerConcurrency = ConfigurationKey("COMMLOG_CONSUMER_CONCURRENCY", default: "1", programs: "consumers",
+        "Batches each consumer processes at the same time; above 1 batches no longer commit in delivery order")
     public static let deliveryLimit = ConfigurationKey("COMMLOG_DELIVERY_LIMIT", default: "5", programs: "consumers",
         "Deliveries of one message before the broker dead-letters it (`x-delivery-limit`; fixed when a queue is first declared)")
     public static let instanceID = ConfigurationKey("COMMLOG_INSTANCE_ID", default: "host name and process id",
@@ -69,7 +71,7 @@ extension ConfigurationKey {
     /// All keys, in the order the README lists them.
     public static let all: [ConfigurationKey] = [
         amqpURL, amqpHeartbeat, databaseURL, databaseOwnerURL, databasePoolSize, migrateOnStart,
-        httpHost, httpPort, logLevel, batchSize, batchWait, prefetch, deliveryLimit, instanceID,
+        httpHost, httpPort, logLevel, batchSize, batchWait, prefetch, consumerConcurrency, deliveryLimit, instanceID,
         jwtSecret, secretKey, queryAPIURL, callBridgeURL, binFolder,
     ]
 }

@@ -61,6 +61,7 @@ public struct ProgramConfiguration: Sendable {
         consumer.maximumBatchSize = try reader.positiveInt(.batchSize)
         consumer.maximumWait = .milliseconds(try reader.positiveInt(.batchWait))
         consumer.prefetch = try reader.positiveInt(.prefetch)
+        consumer.concurrency = try reader.positiveInt(.consumerConcurrency)
         deliveryLimit = try reader.positiveInt(.deliveryLimit)
         instanceID = reader.string(forKey: .init(ConfigurationKey.instanceID)) ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
     }

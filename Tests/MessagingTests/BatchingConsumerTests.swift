@@ -95,6 +95,15 @@ struct BatchingConsumerTests {
         #expect(handler.batchSizes.contains { $0 > 1 })
     }
 
+    @Test("with several batches in flight every message is still committed exactly once and acked")
+    func concurrentBatches() async throws {
+        let texts = (0..<600).map { "k\($0)" }
+        let handler = RecordingHandler()
+        try await run(texts, handler: handler, configure: { $0.concurrency = 3 }) { handler.committed.count >= 600 }
+        #expect(handler.committed.count == 600)
+        #expect(Set(handler.committed) == Set(texts))
+    }
+
     @Test("a transient failure retries the same batch without dead-lettering anything")
     func transientRetry() async throws {
         let texts = (0..<20).map { "t\($0)-\(TestEnvironment.unique("x"))" }
