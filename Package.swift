@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["ConfigurationSupport"]),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
@@ -70,6 +71,7 @@ let package = Package(
         .executableTarget(
             name: "Admin",
             dependencies: [
+                "Auth",
                 "CommlogDomain",
                 "CommlogRuntime",
                 "Messaging",
@@ -120,6 +122,13 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Shared/LogStore",
+            swiftSettings: swiftSettings
+        ),
+        /// Staff bearer tokens (JWT): the claims, signing (`commlog token`) and verification (query-api).
+        .target(
+            name: "Auth",
+            dependencies: ["CommlogDomain", .product(name: "JWTKit", package: "jwt-kit")],
+            path: "Shared/Auth",
             swiftSettings: swiftSettings
         ),
         /// rabbitmq-c, as Debian's librabbitmq-dev installs it.
@@ -175,6 +184,12 @@ let package = Package(
             name: "TestSupport",
             dependencies: ["CommlogDomain", "CommlogRuntime", "Messaging", "Storage", .product(name: "PostgresNIO", package: "postgres-nio")],
             path: "Tests/Support",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AuthTests",
+            dependencies: ["Auth", "CommlogDomain", "TestSupport"],
+            path: "Tests/AuthTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

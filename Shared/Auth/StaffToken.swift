@@ -18,6 +18,11 @@ public struct StaffClaims: JWTPayload, Equatable {
         self.exp = ExpirationClaim(value: expires)
     }
 
+    /// The staff id (`sub`).
+    public var staffID: String { sub.value }
+    /// When the token stops being valid (`exp`).
+    public var expiresAt: Date { exp.value }
+
     public func verify(using algorithm: some JWTAlgorithm) async throws {
         try exp.verifyNotExpired()
         guard !sub.value.isEmpty, !org.isEmpty else { throw JWTError.claimVerificationFailure(failedClaim: sub, reason: "sub and org must not be empty") }

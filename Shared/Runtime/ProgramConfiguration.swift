@@ -17,6 +17,8 @@ public struct ProgramConfiguration: Sendable {
     public var consumer: BatchConfiguration
     public var deliveryLimit: Int
     public var instanceID: String
+    /// The HS256 secret of staff tokens (`COMMLOG_JWT_SECRET`), for query-api and `commlog token`.
+    public var jwtSecret: String?
     /// The reader the values came from, for program-specific keys.
     public let reader: ConfigReader
 
@@ -63,6 +65,7 @@ public struct ProgramConfiguration: Sendable {
         consumer.prefetch = try reader.positiveInt(.prefetch)
         consumer.concurrency = try reader.positiveInt(.consumerConcurrency)
         deliveryLimit = try reader.positiveInt(.deliveryLimit)
+        jwtSecret = reader.string(forKey: .init(ConfigurationKey.jwtSecret), isSecret: true)
         instanceID = reader.string(forKey: .init(ConfigurationKey.instanceID)) ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
     }
 

@@ -261,6 +261,7 @@ $(sed 's/^/  /' "$APP_ENV")
   Call bridge:      http://127.0.0.1:8081
   reminder-logger:  http://127.0.0.1:8082/metrics   email-ingestor: http://127.0.0.1:8083/metrics
   Logs:             $LOGS/
+  A token:          $BIN/commlog token --org demo-org --staff s-1 --role manager
   Admin:            $BIN/commlog --help   (dead letters: $BIN/commlog dead-letters list)
                     (with the environment above: set -a; . $APP_ENV; set +a)
   Stop:             Ctrl-C here, or make stop

@@ -1,0 +1,45 @@
+import ArgumentParser
+import Auth
+import CommlogDomain
+import CommlogRuntime
+import Foundation
+
+/// `commlog token`: a bearer token for a staff member, signed with `COMMLOG_JWT_SECRET` (for local use and tests).
+struct Token: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print a JWT for a staff member (HS256 with COMMLOG_JWT_SECRET).")
+
+    @Option(help: "The organisation id.")
+    var org: String
+
+    @Option(help: "The staff id.")
+    var staff: String
+
+    @Option(help: "A role: staff, manager or admin (repeat for several).")
+    var role: [StaffRole] = [.staff]
+
+    @Option(help: "How long the token is valid: seconds, or with a unit (90s, 30m, 1h, 7d).")
+    var ttl = "1h"
+
+    func validate() throws {
+        if Self.seconds(ttl) == nil { throw ValidationError("--ttl must be a number of seconds or end in s, m, h or d (got \(ttl))") }
+    }
+
+    func run() async throws {
+        let configuration = try ProgramConfiguration.forAdmin()
+        guard let secret = configuration.jwtSecret else {
+            throw ValidationError("COMMLOG_JWT_SECRET is not set (make run writes it to .data/commlog.env)")
+        }
+        let keys = try await StaffTokenKeys.hmac(secret: secret)
+        let claims = StaffClaims(staffID: staff, organisationID: org, roles: role, expires: Date().addingTimeInterval(Self.seconds(ttl)!))
+        print(try await keys.sign(claims))
+    }
+
+    static func seconds(_ text: String) -> TimeInterval? {
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+        if let unit = text.last, let factor = units[unit], let value = Double(text.dropLast()), value > 0 { return value * factor }
+        if let value = Double(text), value > 0 { return value }
+        return nil
+    }
+}
+
+extension StaffRole: ExpressibleByArgument {}
