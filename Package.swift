@@ -26,7 +26,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-openapi-generator", from: "1.14.3"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.4"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["ConfigurationSupport"]),
+        .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird", from: "2.1.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
@@ -64,9 +67,21 @@ let package = Package(
         ),
         .executableTarget(
             name: "QueryAPI",
-            dependencies: ["CommlogRuntime"],
+            dependencies: [
+                "Auth",
+                "CommlogDomain",
+                "CommlogRuntime",
+                "Storage",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             path: "Services/QueryAPI",
-            swiftSettings: swiftSettings
+            resources: [.copy("openapi.yaml")],
+            swiftSettings: swiftSettings,
+            plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
         ),
         .executableTarget(
             name: "Admin",
@@ -202,6 +217,15 @@ let package = Package(
             name: "MessagingTests",
             dependencies: ["Messaging", "CommlogRuntime", "Storage", "TestSupport"],
             path: "Tests/MessagingTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "QueryAPITests",
+            dependencies: [
+                "Auth", "CommlogDomain", "LogStore", "Storage", "TestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Tests/QueryAPITests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -80,4 +80,5 @@ public final class ChildProcess: Sendable {
 
 public struct ChildProcessError: Error, CustomStringConvertible {
     public let description: String
+    public init(description: String) { self.description = description }
 }

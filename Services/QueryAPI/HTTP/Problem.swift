@@ -1,0 +1,80 @@
+import Foundation
+import Hummingbird
+import Logging
+import OpenAPIRuntime
+
+/// An `application/problem+json` answer (RFC 9457) with a message that says what is wrong.
+struct Problem: Error, Sendable, Equatable {
+    let status: HTTPResponse.Status
+    let detail: String
+
+    init(_ status: HTTPResponse.Status, _ detail: String) {
+        self.status = status
+        self.detail = detail
+    }
+
+    static func badRequest(_ detail: String) -> Problem { Problem(.badRequest, detail) }
+    static func unauthorized(_ detail: String) -> Problem { Problem(.unauthorized, detail) }
+    static func forbidden(_ detail: String) -> Problem { Problem(.forbidden, detail) }
+    static func notFound(_ detail: String = "no such communication") -> Problem { Problem(.notFound, detail) }
+
+    /// A value quoted for a message, shortened when long.
+    static func quoted(_ value: String) -> String {
+        "\"\(value.count > 60 ? value.prefix(60) + "…" : Substring(value))\""
+    }
+
+    var json: Data {
+        let body: [String: Any] = ["type": "about:blank", "title": status.reasonPhrase, "status": status.code, "detail": detail]
+        return (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
+    }
+
+    var headers: HTTPFields {
+        var headers: HTTPFields = [.contentType: "application/problem+json"]
+        if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+        return headers
+    }
+
+    var response: Response {
+        Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: json)))
+    }
+}
+
+/// Lets handlers throw a `Problem`: the generated server turns it into the response directly.
+extension Problem: HTTPResponseConvertible {
+    var httpStatus: HTTPResponse.Status { status }
+    var httpHeaderFields: HTTPFields { headers }
+    var httpBody: HTTPBody? { HTTPBody(json) }
+}
+
+/// Turns every error on its way out into a problem response: a `Problem` as it is, an HTTP error of the
+/// router (unknown path, wrong method) with its status, and anything else as a 500 that says nothing internal.
+struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let problem as Problem {
+            return problem.response
+        } catch let error as ServerError {
+            // The generated layer: a handler's Problem, or input it could not decode (a 4xx, said plainly).
+            if let problem = error.underlyingError as? Problem { return problem.response }
+            if let diagnosis = QueryDiagnosis.problem(in: request) { return Problem(.badRequest, diagnosis).response }
+            if (400..<500).contains(error.httpStatus.code) {
+                return Problem(error.httpStatus, Self.describe(error)).response
+            }
+            context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            return Problem(.internalServerError, "the request could not be completed").response
+        } catch let error as any HTTPResponseError {
+            return Problem(error.status, error.status == .notFound ? "no such resource: \(request.uri.path)" : "\(error.status.reasonPhrase)").response
+        } catch {
+            context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            return Problem(.internalServerError, "the request could not be completed").response
+        }
+    }
+
+    /// What was wrong with the request, from the generated layer's decoding error.
+    static func describe(_ error: ServerError) -> String {
+        let underlying = "\(error.underlyingError)"
+        if let range = underlying.range(of: "codingPath"), underlying.count < 400 { return "the request is invalid: \(underlying[..<range.lowerBound])" }
+        return "the request is invalid: \(error.causeDescription)"
+    }
+}

@@ -1,0 +1,78 @@
+import CommlogDomain
+import Foundation
+import Logging
+import OpenAPIRuntime
+import Storage
+
+/// The query API's operations, generated from `openapi.yaml` and implemented here.
+struct QueryHandlers: APIProtocol {
+    let database: Database
+    let logger: Logger
+
+    func listCommunications(_ input: Operations.ListCommunications.Input) async throws -> Operations.ListCommunications.Output {
+        let caller = try Self.caller()
+        let filter = try ListFilter(input.query)
+        if filter.isBoard && !caller.seesEverything {
+            throw Problem.forbidden("the organisation-wide board is for managers and admins; filter by client_id, patient_id or staff_id")
+        }
+        let page = try await database.withTenant(caller.organisationID) { connection in
+            try await EntryQueries(connection: connection, caller: caller, logger: logger).list(filter)
+        }
+        return .ok(.init(body: .json(EntryPageJSON(items: page.items, nextCursor: page.next?.encoded))))
+    }
+
+    func getCommunication(_ input: Operations.GetCommunication.Input) async throws -> Operations.GetCommunication.Output {
+        let caller = try Self.caller()
+        guard let id = UUID(uuidString: input.path.id) else { throw Problem.badRequest("id: must be a UUID (got \(Problem.quoted(input.path.id)))") }
+        let entry = try await database.withTenant(caller.organisationID) { connection -> EntryJSON? in
+            let queries = EntryQueries(connection: connection, caller: caller, logger: logger)
+            guard let summary = try await queries.entry(id) else { return nil }
+            return try await queries.details(of: summary)
+        }
+        guard let entry else { throw Problem.notFound() }
+        return .ok(.init(headers: .init(eTag: "\"\(entry.summary.version)\""), body: .json(entry)))
+    }
+
+    static func caller() throws -> Caller {
+        guard let caller = Caller.current else { throw Problem.unauthorized("a bearer token is required") }
+        return caller
+    }
+}
+
+extension ListFilter {
+    /// Validates the query of `GET /v1/communications`; every problem names its parameter.
+    init(_ query: Operations.ListCommunications.Input.Query) throws {
+        func identifier(_ value: String?, _ name: String) throws -> String? {
+            guard let value else { return nil }
+            guard !value.isEmpty, value.count <= 200 else { throw Problem.badRequest("\(name): must be 1 to 200 characters") }
+            return value
+        }
+        clientID = try identifier(query.clientId, "client_id")
+        patientID = try identifier(query.patientId, "patient_id")
+        staffID = try identifier(query.staffId, "staff_id")
+        reason = try identifier(query.reason, "reason")
+        locationID = try identifier(query.locationId, "location_id")
+        type = try query._type.map { try Self.value(CommunicationType.self, $0.rawValue, "type") }
+        direction = try query.direction.map { try Self.value(Direction.self, $0.rawValue, "direction") }
+        status = try query.status.map { try Self.value(CommunicationStatus.self, $0.rawValue, "status") }
+        from = query.from
+        to = query.to
+        if let text = query.q {
+            guard text.count <= 200 else { throw Problem.badRequest("q: at most 200 characters") }
+            self.text = text.trimmingCharacters(in: .whitespaces).isEmpty ? nil : text
+        }
+        if let limit = query.limit {
+            guard (1...200).contains(limit) else { throw Problem.badRequest("limit: must be between 1 and 200 (got \(limit))") }
+            self.limit = limit
+        }
+        if let cursor = query.cursor {
+            guard let decoded = PageCursor(encoded: cursor) else { throw Problem.badRequest("cursor: not a cursor this API handed out") }
+            self.cursor = decoded
+        }
+    }
+
+    private static func value<T: RawRepresentable<String>>(_ type: T.Type, _ raw: String, _ name: String) throws -> T {
+        guard let value = T(rawValue: raw) else { throw Problem.badRequest("\(name): unknown value \(Problem.quoted(raw))") }
+        return value
+    }
+}

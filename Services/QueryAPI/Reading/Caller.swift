@@ -1,0 +1,13 @@
+import CommlogDomain
+
+/// The authenticated staff member a request is made for, from the bearer token.
+struct Caller: Sendable, Equatable {
+    let staffID: String
+    let organisationID: String
+    let roles: Set<StaffRole>
+
+    /// Managers and admins see the whole organisation (the board); staff see what visibility gives them.
+    var seesEverything: Bool { roles.contains(.manager) || roles.contains(.admin) }
+
+    @TaskLocal static var current: Caller?
+}

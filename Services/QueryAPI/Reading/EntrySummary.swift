@@ -1,0 +1,32 @@
+import CommlogDomain
+import Foundation
+
+/// A log entry as lists show it; `content` and the rest are read only by id.
+struct EntrySummary: Sendable, Hashable {
+    var id: UUID
+    var type: String
+    var direction: String?
+    var status: String
+    var occurredAt: Date
+    var answeredAt: Date?
+    var endedAt: Date?
+    var closedAt: Date?
+    var outcome: String?
+    var durationSeconds: Int?
+    var clientID: String?
+    var patientID: String?
+    var locationID: String?
+    var authorStaffID: String?
+    var reason: String?
+    var address: String?
+    var subject: String?
+    var description: String?
+    var notes: String?
+    var source: String
+    var showInPatientHistory: Bool
+    var hasRecording: Bool
+    var version: Int
+    /// `occurred_at` exactly as stored, for the page cursor.
+    var occurredAtMicroseconds: Int64 = 0
+    var participants: [Participant] = []
+}

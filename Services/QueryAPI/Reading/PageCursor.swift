@@ -1,0 +1,36 @@
+import Foundation
+
+/// The position after the last item of a page: newest-first keyset `(occurred_at, id)`, opaque to clients.
+struct PageCursor: Equatable, Sendable {
+    /// Microseconds since 1970, as PostgreSQL stores timestamps.
+    let occurredAtMicroseconds: Int64
+    let id: UUID
+
+    var occurredAt: Date { Date(timeIntervalSince1970: Double(occurredAtMicroseconds) / 1_000_000) }
+
+    init(occurredAtMicroseconds: Int64, id: UUID) {
+        self.occurredAtMicroseconds = occurredAtMicroseconds
+        self.id = id
+    }
+
+    init(occurredAt: Date, id: UUID) {
+        self.init(occurredAtMicroseconds: Int64((occurredAt.timeIntervalSince1970 * 1_000_000).rounded()), id: id)
+    }
+
+    /// `v1.<micros>.<uuid>`, base64url without padding.
+    var encoded: String {
+        Data("v1.\(occurredAtMicroseconds).\(id.uuidString.lowercased())".utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    /// Nil when `text` is not a cursor this API handed out.
+    init?(encoded text: String) {
+        guard text.count <= 200 else { return nil }
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        guard let data = Data(base64Encoded: base64), let decoded = String(data: data, encoding: .utf8) else { return nil }
+        let parts = decoded.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0] == "v1", let micros = Int64(parts[1]), let id = UUID(uuidString: String(parts[2])) else { return nil }
+        self.init(occurredAtMicroseconds: micros, id: id)
+    }
+}

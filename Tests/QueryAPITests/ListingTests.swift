@@ -1,0 +1,101 @@
+import CommlogDomain
+import Foundation
+import Testing
+import TestSupport
+
+@Suite("query-api: lists, filters and bad input")
+struct ListingTests {
+    @Test("pages follow each other without gaps or repeats, even while new entries arrive")
+    func pagination() async throws {
+        try await TestEnvironment.withDatabase { database in
+            let api = try await QueryAPIHarness()
+            let start = Date().addingTimeInterval(-1_000)
+            // Pairs share a timestamp, so the id breaks the tie.
+            let ids = try await api.insert((0..<25).map { api.entry("p\($0)", client: "c-9", at: start.addingTimeInterval(Double($0 / 2))) }, database: database)
+            let manager = try await api.token("m", [.manager])
+            var seen: [String] = []
+            var cursor: String?
+            var pages = 0
+            repeat {
+                var query = ["client_id": "c-9", "limit": "10"]
+                if let cursor { query["cursor"] = cursor }
+                let page = try await api.get("/v1/communications", token: manager, query: query)
+                #expect(page.status == 200, "\(page.detail)")
+                seen += page.ids
+                cursor = page.nextCursor
+                pages += 1
+                // Newer entries arriving meanwhile do not disturb the pages still to come.
+                _ = try await api.insert([api.entry("new\(pages)", client: "c-9")], database: database)
+            } while cursor != nil && pages < 10
+            #expect(pages == 3)
+            #expect(seen.count == 25)
+            #expect(Set(seen) == Set(ids.values))
+        }
+    }
+
+    @Test("every filter narrows the list, and they combine")
+    func filters() async throws {
+        try await TestEnvironment.withDatabase { database in
+            let api = try await QueryAPIHarness()
+            let now = Date()
+            var entries = [
+                api.entry("sms-old", client: "c-1", at: now.addingTimeInterval(-7200)),
+                api.entry("email", client: "c-1", type: .email, at: now.addingTimeInterval(-60), subject: "Vaccination booked", content: "See you Tuesday"),
+                api.entry("note", client: "c-1", type: .note, at: now.addingTimeInterval(-30), subject: "Called about the invoice"),
+            ]
+            entries.append(NewCommunication(organisationID: api.organisationID, type: .phone, direction: .inbound, status: .open, occurredAt: now,
+                                            clientID: "c-1", locationID: "loc-2", reason: "FOLLOW_UP", source: .phone, sourceRef: "call"))
+            let ids = try await api.insert(entries, database: database)
+            let manager = try await api.token("m", [.manager])
+            func list(_ query: [String: String]) async throws -> [String] {
+                let reply = try await api.get("/v1/communications", token: manager, query: query.merging(["client_id": "c-1"]) { a, _ in a })
+                #expect(reply.status == 200, "\(reply.detail)")
+                return reply.ids
+            }
+            #expect(try await list(["type": "email"]) == [ids["email"]!])
+            #expect(try await list(["direction": "inbound"]) == [ids["call"]!])
+            #expect(try await list(["status": "open"]) == [ids["call"]!])
+            #expect(try await list(["reason": "FOLLOW_UP"]) == [ids["call"]!])
+            #expect(try await list(["location_id": "loc-2"]) == [ids["call"]!])
+            #expect(try await list(["q": "vaccination"]) == [ids["email"]!])
+            #expect(try await list(["q": "tuesday"]) == [ids["email"]!], "content is searched too")
+            #expect(try await list(["q": "invoice", "type": "note"]) == [ids["note"]!])
+            let hourAgo = ISO8601DateFormatter().string(from: now.addingTimeInterval(-3600))
+            #expect(try await list(["to": hourAgo]) == [ids["sms-old"]!])
+            #expect(try await list(["from": hourAgo]).count == 3)
+            #expect(try await list(["type": "sms", "from": hourAgo]).isEmpty)
+            await api.stop()
+        }
+    }
+
+    @Test("missing, malformed and expired tokens get 401 problems")
+    func unauthorised() async throws {
+        let api = try await QueryAPIHarness()
+        let expired = try await api.token("s", [.staff], expires: Date().addingTimeInterval(-10))
+        let foreign = try await StaffTokenKeysForTest.foreignToken()
+        for token in [nil, "garbage", expired, foreign] {
+            let reply = try await api.get("/v1/communications", token: token, query: ["client_id": "c-1"])
+            #expect(reply.status == 401)
+            #expect(reply.headers["content-type"] == "application/problem+json")
+            #expect(!reply.detail.isEmpty)
+        }
+        await api.stop()
+    }
+
+    @Test("bad input gets a 400 problem that names what is wrong", arguments: [
+        (["limit": "0"], "limit"), (["limit": "201"], "limit"), (["limit": "ten"], "limit"),
+        (["cursor": "not-a-cursor"], "cursor"), (["type": "fax"], "fax"), (["from": "yesterday"], "from"),
+        (["client_id": String(repeating: "x", count: 300)], "client_id"),
+    ])
+    func badInput(query: [String: String], mentions: String) async throws {
+        let api = try await QueryAPIHarness()
+        var query = query
+        if query["client_id"] == nil { query["client_id"] = "c-1" }
+        let reply = try await api.get("/v1/communications", token: try await api.token("m", [.manager]), query: query)
+        #expect(reply.status == 400)
+        #expect(reply.headers["content-type"] == "application/problem+json")
+        #expect(reply.detail.contains(mentions), "\(reply.detail)")
+        #expect(try await api.get("/v1/communications/not-a-uuid", token: try await api.token("m", [.manager])).status == 400)
+        await api.stop()
+    }
+}
