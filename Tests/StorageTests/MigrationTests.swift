@@ -1,3 +1,4 @@
+import Foundation
 import PostgresNIO
 import Storage
 import Testing
@@ -26,6 +27,28 @@ struct MigrationTests {
             return versions
         }
         #expect(versions == (try Migration.bundled().map(\.version)))
+    }
+
+    @Test("four replicas starting together on an empty database apply every migration exactly once")
+    func concurrentFromScratch() async throws {
+        let owner = try TestEnvironment.databaseConfiguration(owner: true)
+        let scratch = "commlog_scratch_\(UUID().uuidString.prefix(8).lowercased())"
+        try await TestEnvironment.withDatabase(owner: true) { database in
+            try await database.client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(scratch)"), logger: database.logger)
+        }
+        let configuration = { var configuration = owner; configuration.database = scratch; return configuration }()
+        let applied = try await withThrowingTaskGroup(of: [Int].self) { group in
+            for _ in 0..<4 {
+                group.addTask { [configuration] in try await Migrator.run(configuration: configuration, logger: TestEnvironment.logger) }
+            }
+            var applied: [Int] = []
+            for try await versions in group { applied += versions }
+            return applied
+        }
+        #expect(applied.sorted() == (try Migration.bundled().map(\.version)))
+        try await TestEnvironment.withDatabase(owner: true) { database in
+            try await database.client.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(scratch) WITH (FORCE)"), logger: database.logger)
+        }
     }
 
     @Test("a migration changed after it was applied stops the run with a clear error")

@@ -220,6 +220,8 @@ pg_up() { # $1 = "fast" or ""
 SELECT format('CREATE ROLE commlog_owner LOGIN')
  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'commlog_owner')\gexec
 ALTER ROLE commlog_owner LOGIN PASSWORD '$owner_pass';
+-- Local stack only: the migration tests apply the migrations to scratch databases of their own.
+ALTER ROLE commlog_owner CREATEDB;
 SELECT format('CREATE ROLE commlog_app LOGIN')
  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'commlog_app')\gexec
 ALTER ROLE commlog_app LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB PASSWORD '$app_pass';
