@@ -12,10 +12,10 @@ import Storage
 ///
 /// Events that can never be processed (bad JSON, a missing field, an unknown organisation) are rejected
 /// with their reason and dead-lettered; everything else in the batch commits together. After the commit,
-/// `communication.logged` is published for every new entry.
+/// `communication.logged` is announced for every new entry.
 struct PracticeEventHandler: BatchHandler {
     let database: Database
-    let publisher: AMQPConnection
+    let announcer: Announcer
     let logger: Logger
 
     /// What became of one event, for the metrics.
@@ -57,13 +57,13 @@ struct PracticeEventHandler: BatchHandler {
         for (type, outcome) in outcomes {
             Counter(label: "commlog_practice_events_total", dimensions: [("type", type.rawValue), ("outcome", outcome.rawValue)]).increment()
         }
-        await announce(logged)
+        announce(logged)
         return rejections + refused
     }
 
-    /// Publishes `communication.logged` for new entries. The entries are committed whatever happens here:
-    /// live views are a convenience, so a failure is logged rather than undoing the batch.
-    private func announce(_ logged: [LoggedCommunication]) async {
+    /// Hands `communication.logged` for the new entries to the announcer. The entries are committed whatever
+    /// happens to the announcements: live views are a convenience.
+    private func announce(_ logged: [LoggedCommunication]) {
         guard !logged.isEmpty else { return }
         do {
             let messages = try logged.map { entry in
@@ -76,9 +76,9 @@ struct PracticeEventHandler: BatchHandler {
                     )
                 ).outgoing()
             }
-            try await publisher.publish(messages)
+            announcer.announce(messages)
         } catch {
-            logger.warning("could not publish communication.logged", metadata: ["error": "\(error)", "entries": "\(logged.count)"])
+            logger.warning("could not encode communication.logged", metadata: ["error": "\(error)", "entries": "\(logged.count)"])
         }
     }
 }

@@ -3,9 +3,11 @@ import Messaging
 
 // reminder-logger: consumes the practice software's events (practice.#) and logs them.
 await ProgramRunner.run("reminder-logger", defaultHTTPPort: 8082) { infrastructure, registry in
-    let handler = PracticeEventHandler(database: infrastructure.database, publisher: infrastructure.publishing, logger: infrastructure.logger)
+    let announcer = Announcer(connection: infrastructure.publishing, logger: infrastructure.logger)
+    let handler = PracticeEventHandler(database: infrastructure.database, announcer: announcer, logger: infrastructure.logger)
     return infrastructure.serviceGroup(
-        services: [infrastructure.consumer(infrastructure.queue(CommlogQueues.practice), handler: handler)],
+        // The announcer is listed before the consumer, so it stops after it and drains what the last batch announced.
+        services: [announcer, infrastructure.consumer(infrastructure.queue(CommlogQueues.practice), handler: handler)],
         registry: registry
     )
 }

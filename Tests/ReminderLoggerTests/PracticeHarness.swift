@@ -46,7 +46,8 @@ struct PracticeHarness {
             try await TestEnvironment.withConnection(name: "test-practice") { connection in
                 let queue = TestEnvironment.unique("test.practice")
                 let exchange = try await TestExchange.declare(queue: queue, bindings: ["practice.#"], on: connection)
-                let handler = PracticeEventHandler(database: database, publisher: connection, logger: TestEnvironment.logger)
+                let announcer = Announcer(connection: connection, logger: TestEnvironment.logger)
+                let handler = PracticeEventHandler(database: database, announcer: announcer, logger: TestEnvironment.logger)
                 var configuration = BatchConfiguration()
                 configuration.maximumWait = .milliseconds(5)
                 let consumer = BatchingConsumer(
@@ -57,6 +58,7 @@ struct PracticeHarness {
                 let harness = PracticeHarness(organisationID: TestEnvironment.unique("org"), exchange: exchange, database: database)
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await consumer.run() }
+                    group.addTask { try await announcer.run() }
                     defer { group.cancelAll() }
                     if createOrganisation {
                         try await harness.publish(.organisationUpserted, OrganisationUpserted(name: "Test practice", loggingEnabled: loggingEnabled))
