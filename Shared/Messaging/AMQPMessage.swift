@@ -12,6 +12,10 @@ public struct OutgoingMessage: Sendable {
     /// Whether reaching no queue is an error (`basic.return`). Off for notifications nobody may be listening to.
     public var mandatory: Bool
 
+    /// Header the connection adds to every message: its publish sequence number, so that a returned message
+    /// can be matched to its confirm. Not part of the message's meaning (dead-letter replay strips it).
+    public static let publishTagHeader = "x-commlog-publish-tag"
+
     public init(
         exchange: String,
         routingKey: String,

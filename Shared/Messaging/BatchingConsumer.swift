@@ -104,6 +104,11 @@ public struct BatchingConsumer<Handler: BatchHandler>: Service {
                     .recordNanoseconds((ContinuousClock.now - start).nanoseconds)
                 await settle(batch, rejections: rejections)
                 return
+            } catch where error is CancellationError || Task.isCancelled {
+                // Stopped mid-batch: nothing was committed, so the messages go back; never a dead letter.
+                for delivery in batch { delivery.nack(requeue: true) }
+                count(batch.count, "requeued")
+                return
             } catch where isTransient(error) {
                 if Task.isShuttingDownGracefully || Task.isCancelled {
                     for delivery in batch { delivery.nack(requeue: true) }
@@ -128,7 +133,15 @@ public struct BatchingConsumer<Handler: BatchHandler>: Service {
     /// Dead-letters the rejected deliveries (waiting for the broker's confirm), then acks the batch.
     private func settle(_ batch: [AMQPDelivery], rejections: [Rejection]) async {
         var requeued = Set<Int>()
-        if !rejections.isEmpty {
+        if !rejections.isEmpty, queue.deadLetterExchange == nil {
+            // The dead-letter queue itself: a message it cannot take is kept, never dead-lettered in a loop.
+            logger.error("cannot process dead letters, keeping them", metadata: ["reasons": "\(rejections.map(\.reason))"])
+            try? await Task.sleep(for: configuration.maximumRetryDelay)
+            for rejection in rejections {
+                batch[rejection.index].nack(requeue: true)
+                requeued.insert(rejection.index)
+            }
+        } else if !rejections.isEmpty {
             let letters = rejections.map { DeadLetter(delivery: batch[$0.index], reason: $0.reason) }
             for (rejection, letter) in zip(rejections, letters) {
                 logger.warning("dead-lettering a message", metadata: [

@@ -11,8 +11,7 @@ final class ConnectionLoop: @unchecked Sendable {
     private static let controlChannel: UInt16 = 1
     private static let publishChannel: UInt16 = 2
     private static let firstConsumerChannel: UInt16 = 3
-    /// Header carrying the publish sequence number, so a returned message can be matched to its confirm.
-    static let publishTagHeader = "x-commlog-publish-tag"
+    static var publishTagHeader: String { OutgoingMessage.publishTagHeader }
 
     private let configuration: AMQPConfiguration
     private let logger: Logger

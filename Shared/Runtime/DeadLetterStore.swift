@@ -81,7 +81,7 @@ public struct DeadLetterStore: Sendable {
     static let brokerHeaders: Set<String> = [
         "x-death", "x-first-death-exchange", "x-first-death-queue", "x-first-death-reason",
         "x-last-death-exchange", "x-last-death-queue", "x-last-death-reason", "x-delivery-count",
-        DeadLetter.reasonHeader, DeadLetter.queueHeader, "x-commlog-publish-tag",
+        DeadLetter.reasonHeader, DeadLetter.queueHeader, OutgoingMessage.publishTagHeader,
     ]
 }
 

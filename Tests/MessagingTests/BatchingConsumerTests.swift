@@ -136,3 +136,40 @@ struct BatchingConsumerTests {
         #expect(letter.reason.contains("poison message"))
     }
 }
+
+/// A handler that blocks until cancelled, as a transaction would while the process stops.
+final class BlockingHandler: BatchHandler {
+    private let started = Mutex(false)
+    var hasStarted: Bool { started.withLock { $0 } }
+
+    func handle(_ batch: [AMQPDelivery]) async throws -> [Rejection] {
+        started.withLock { $0 = true }
+        try await Task.sleep(for: .seconds(60))
+        return []
+    }
+}
+
+@Suite("Batching consumer: interruption")
+struct BatchingConsumerInterruptionTests {
+    @Test("a batch interrupted by cancellation is requeued, never dead-lettered")
+    func cancellationRequeues() async throws {
+        try await TestEnvironment.withConnection { connection in
+            let queue = Topology.Queue(name: TestEnvironment.unique("test.interrupt"), bindings: [TestEnvironment.unique("test.key")], expiresAfter: .seconds(900))
+            try await connection.declare(.commlog(queues: [queue]))
+            let id = TestEnvironment.unique("interrupted")
+            try await connection.publish(OutgoingMessage(exchange: Topology.eventsExchange, routingKey: queue.bindings[0], body: Array("x".utf8), messageID: id))
+            let handler = BlockingHandler()
+            let consumer = BatchingConsumer(queue: queue, consumerConnection: connection, publisher: connection, handler: handler,
+                                            isTransient: { _ in false }, logger: TestEnvironment.logger)
+            await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await consumer.run() }
+                _ = await eventually { handler.hasStarted }
+                group.cancelAll()
+            }
+            let again = try await connection.consume(queue: queue.name, prefetch: 1).take(1, within: .seconds(10))
+            #expect(again.first?.properties.messageID == id)
+            again.first?.ack()
+            await #expect(throws: DeadLetterProbe.NotFound.self) { try await DeadLetterProbe.waitFor(messageID: id, timeout: .seconds(2)) }
+        }
+    }
+}
