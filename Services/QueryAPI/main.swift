@@ -13,7 +13,13 @@ await ProgramRunner.run("query-api", defaultHTTPPort: 8080) { infrastructure, re
     let router = Router()
     router.add(middleware: ProblemMiddleware())
     router.add(middleware: ETagMiddleware())
-    router.add(middleware: AuthMiddleware(keys: try await StaffTokenKeys.hmac(secret: secret)))
+    let keys: StaffTokenKeys
+    do {
+        keys = try await StaffTokenKeys.hmac(secret: secret)
+    } catch {
+        throw ConfigurationError(key: .jwtSecret, "\(error)")
+    }
+    router.add(middleware: AuthMiddleware(keys: keys))
     router.addOpenAPIDocument()
     try QueryHandlers(database: infrastructure.database, logger: infrastructure.logger)
         .registerHandlers(on: router, configuration: .init(dateTranscoder: RFC3339DateTranscoder()))

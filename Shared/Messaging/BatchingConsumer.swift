@@ -110,7 +110,7 @@ public struct BatchingConsumer<Handler: BatchHandler>: Service {
                 count(batch.count, "requeued")
                 return
             } catch where isTransient(error) {
-                if Task.isShuttingDownGracefully || Task.isCancelled {
+                if Task.isShuttingDownGracefully {
                     for delivery in batch { delivery.nack(requeue: true) }
                     count(batch.count, "requeued")
                     return

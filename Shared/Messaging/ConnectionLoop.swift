@@ -11,7 +11,6 @@ final class ConnectionLoop: @unchecked Sendable {
     private static let controlChannel: UInt16 = 1
     private static let publishChannel: UInt16 = 2
     private static let firstConsumerChannel: UInt16 = 3
-    static var publishTagHeader: String { OutgoingMessage.publishTagHeader }
 
     private let configuration: AMQPConfiguration
     private let logger: Logger
@@ -360,7 +359,7 @@ final class ConnectionLoop: @unchecked Sendable {
             properties.timestamp = timestamp
         }
         var headers = message.headers
-        headers[Self.publishTagHeader] = .int(Int64(tag))
+        headers[OutgoingMessage.publishTagHeader] = .int(Int64(tag))
         properties.headers = pool.table(headers)
         let exchange = pool.bytes(message.exchange)
         let routingKey = pool.bytes(message.routingKey)
@@ -431,7 +430,7 @@ final class ConnectionLoop: @unchecked Sendable {
             var message = amqp_message_t()
             try check(amqp_read_message(state, channel, &message, 0), channel: channel, doing: "read a returned message")
             defer { amqp_destroy_message(&message) }
-            if let tag = MessageProperties(message.properties).headers[Self.publishTagHeader]?.intValue {
+            if let tag = MessageProperties(message.properties).headers[OutgoingMessage.publishTagHeader]?.intValue {
                 returned[UInt64(tag)] = reason
             }
         case COMMLOG_BASIC_DELIVER:

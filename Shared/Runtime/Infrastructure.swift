@@ -86,7 +86,7 @@ public struct Infrastructure: Sendable {
 }
 
 /// Runs a program: reads its configuration, bootstraps logging and metrics, builds and runs its service group.
-/// A configuration error is printed plainly and ends the process with status 78 (EX_CONFIG).
+/// A configuration error, at start or while building, is printed plainly and ends the process with status 78 (EX_CONFIG).
 public enum ProgramRunner {
     public static func run(
         _ program: String,
@@ -108,6 +108,10 @@ public enum ProgramRunner {
             try await infrastructure.migrateIfConfigured()
             logger.info("starting", metadata: ["http": "\(configuration.httpHost):\(configuration.httpPort)"])
             try await build(infrastructure, registry).run()
+        } catch let error as ConfigurationError {
+            // Found while building (a key only this program needs): the same plain message and status.
+            FileHandle.standardError.write(Data("\(program): \(error)\n".utf8))
+            exit(78)
         } catch {
             logger.critical("stopped with an error", metadata: ["error": "\(error)"])
             exit(1)
