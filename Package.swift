@@ -222,7 +222,7 @@ let package = Package(
         .testTarget(
             name: "QueryAPITests",
             dependencies: [
-                "Auth", "CommlogDomain", "LogStore", "Storage", "TestSupport",
+                "Auth", "CommlogDomain", "CommlogRuntime", "LogStore", "Messaging", "Storage", "TestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Tests/QueryAPITests",

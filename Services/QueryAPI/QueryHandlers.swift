@@ -2,11 +2,16 @@ import CommlogDomain
 import Foundation
 import Logging
 import OpenAPIRuntime
+import CommlogRuntime
 import Storage
 
 /// The query API's operations, generated from `openapi.yaml` and implemented here.
 struct QueryHandlers: APIProtocol {
     let database: Database
+    /// Publishes `communication.logged` / `communication.updated` after a write commits, for live views.
+    let announcer: Announcer?
+    /// The live event streams of this replica.
+    let live: LiveHub?
     let logger: Logger
 
     func listCommunications(_ input: Operations.ListCommunications.Input) async throws -> Operations.ListCommunications.Output {
@@ -23,7 +28,7 @@ struct QueryHandlers: APIProtocol {
 
     func getCommunication(_ input: Operations.GetCommunication.Input) async throws -> Operations.GetCommunication.Output {
         let caller = try Self.caller()
-        guard let id = UUID(uuidString: input.path.id) else { throw Problem.badRequest("id: must be a UUID (got \(Problem.quoted(input.path.id)))") }
+        let id = try Self.uuid(input.path.id, "id")
         let entry = try await database.withTenant(caller.organisationID) { connection -> EntryJSON? in
             let queries = EntryQueries(connection: connection, caller: caller, logger: logger)
             guard let summary = try await queries.entry(id) else { return nil }
@@ -31,6 +36,12 @@ struct QueryHandlers: APIProtocol {
         }
         guard let entry else { throw Problem.notFound() }
         return .ok(.init(headers: .init(eTag: "\"\(entry.summary.version)\""), body: .json(entry)))
+    }
+
+    /// A path parameter that must be a UUID.
+    static func uuid(_ value: String, _ name: String) throws -> UUID {
+        guard let id = UUID(uuidString: value) else { throw Problem.badRequest("\(name): must be a UUID (got \(Problem.quoted(value)))") }
+        return id
     }
 
     static func caller() throws -> Caller {

@@ -59,6 +59,8 @@ extension ConfigurationKey {
         "Name of this replica in leases and logs")
     public static let jwtSecret = ConfigurationKey("COMMLOG_JWT_SECRET", default: nil, programs: "query-api, commlog token", secret: true,
         "HS256 secret for staff tokens (at least 32 bytes)")
+    public static let liveHeartbeat = ConfigurationKey("COMMLOG_LIVE_HEARTBEAT_S", default: "15", programs: "query-api",
+        "Seconds between keep-alive comments on `GET /v1/live` streams")
     public static let secretKey = ConfigurationKey("COMMLOG_SECRET_KEY", default: nil, programs: "email-ingestor, commlog mailbox", secret: true,
         "Base64 of 32 bytes: the AES-GCM key that seals mailbox secrets")
     public static let queryAPIURL = ConfigurationKey("COMMLOG_QUERY_API_URL", default: "http://127.0.0.1:8080", programs: "scripts, tests",
@@ -72,6 +74,6 @@ extension ConfigurationKey {
     public static let all: [ConfigurationKey] = [
         amqpURL, amqpHeartbeat, databaseURL, databaseOwnerURL, databasePoolSize, migrateOnStart,
         httpHost, httpPort, logLevel, batchSize, batchWait, prefetch, consumerConcurrency, deliveryLimit, instanceID,
-        jwtSecret, secretKey, queryAPIURL, callBridgeURL, binFolder,
+        jwtSecret, liveHeartbeat, secretKey, queryAPIURL, callBridgeURL, binFolder,
     ]
 }

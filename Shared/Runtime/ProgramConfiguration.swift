@@ -100,7 +100,7 @@ extension ConfigKey {
 }
 
 extension ConfigReader {
-    func positiveInt(_ key: ConfigurationKey, default defaultValue: Int? = nil) throws -> Int {
+    public func positiveInt(_ key: ConfigurationKey, default defaultValue: Int? = nil) throws -> Int {
         let fallback = defaultValue ?? Int(key.defaultValue ?? "") ?? 0
         guard let text = string(forKey: .init(key)) else { return fallback }
         guard let value = Int(text), value > 0 else { throw ConfigurationError(key: key, "must be a positive whole number (got \(text))") }

@@ -17,8 +17,8 @@ final class QueryAPIHarness: Sendable {
     let process: ProgramProcess
     let keys: StaffTokenKeys
 
-    init() async throws {
-        process = try ProgramProcess("query-api", environment: ["COMMLOG_HTTP_PORT": "\(port)", "COMMLOG_JWT_SECRET": Self.secret])
+    init(environment: [String: String] = [:]) async throws {
+        process = try ProgramProcess("query-api", environment: ["COMMLOG_HTTP_PORT": "\(port)", "COMMLOG_JWT_SECRET": Self.secret].merging(environment) { $1 })
         keys = try await StaffTokenKeys.hmac(secret: Self.secret)
         let ready = try await eventually(timeout: .seconds(30), every: .milliseconds(100)) {
             (try? await self.get("/readyz").status) == 200
@@ -53,6 +53,22 @@ final class QueryAPIHarness: Sendable {
         var headers: [String: String] = [:]
         for (key, value) in http.allHeaderFields { headers["\(key)".lowercased()] = "\(value)" }
         return Reply(status: http.statusCode, body: body, headers: headers)
+    }
+
+    /// Sends a request with a body (JSON unless `contentType` says otherwise).
+    func send(_ method: String, _ path: String, token: String?, json: Any? = nil, body: Data? = nil,
+              contentType: String? = "application/json", headers: [String: String] = [:]) async throws -> Reply {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = method
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let json { request.httpBody = try JSONSerialization.data(withJSONObject: json) } else if let body { request.httpBody = body }
+        if let contentType, request.httpBody != nil { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = response as! HTTPURLResponse
+        var replyHeaders: [String: String] = [:]
+        for (key, value) in http.allHeaderFields { replyHeaders["\(key)".lowercased()] = "\(value)" }
+        return Reply(status: http.statusCode, body: data, headers: replyHeaders)
     }
 
     /// Writes entries straight into the log, as the writers do, and returns their ids by source ref.

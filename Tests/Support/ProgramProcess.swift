@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -29,7 +30,25 @@ public final class ProgramProcess: Sendable {
     deinit { child.signal(SIGKILL) }
 }
 
-/// A TCP port for a program's HTTP listener, unlikely to be taken.
+/// A TCP port for a program's HTTP listener: one the kernel just handed out, never the same twice in a run.
 public func freePort() -> Int {
-    Int.random(in: 20_000..<40_000)
+    while true {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return Int.random(in: 20_000..<40_000) }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let port = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress -> Int in
+                guard bind(fd, socketAddress, length) == 0, getsockname(fd, socketAddress, &length) == 0 else { return 0 }
+                return Int(UInt16(bigEndian: pointer.pointee.sin_port))
+            }
+        }
+        if port > 0, handedOutPorts.withLock({ $0.insert(port).inserted }) { return port }
+    }
 }
+
+private let handedOutPorts = Mutex(Set<Int>())

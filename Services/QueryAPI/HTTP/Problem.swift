@@ -16,6 +16,10 @@ struct Problem: Error, Sendable, Equatable {
     static func badRequest(_ detail: String) -> Problem { Problem(.badRequest, detail) }
     static func unauthorized(_ detail: String) -> Problem { Problem(.unauthorized, detail) }
     static func forbidden(_ detail: String) -> Problem { Problem(.forbidden, detail) }
+    static func conflict(_ detail: String) -> Problem { Problem(.conflict, detail) }
+    static func unprocessable(_ detail: String) -> Problem { Problem(.unprocessableContent, detail) }
+    static func preconditionFailed(_ detail: String) -> Problem { Problem(.preconditionFailed, detail) }
+    static func unavailable(_ detail: String) -> Problem { Problem(.serviceUnavailable, detail) }
     static func notFound(_ detail: String = "no such communication") -> Problem { Problem(.notFound, detail) }
 
     /// A value quoted for a message, shortened when long.
@@ -58,16 +62,43 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             // The generated layer: a handler's Problem, or input it could not decode (a 4xx, said plainly).
             if let problem = error.underlyingError as? Problem { return problem.response }
             if let diagnosis = QueryDiagnosis.problem(in: request) { return Problem(.badRequest, diagnosis).response }
+            if let invalid = error.underlyingError as? RFC3339DateTranscoder.InvalidDate {
+                return Problem(.badRequest, "a date-time in the request: \(invalid)").response
+            }
+            if let decoding = error.underlyingError as? DecodingError {
+                return Problem(.badRequest, Self.describe(decoding)).response
+            }
             if (400..<500).contains(error.httpStatus.code) {
                 return Problem(error.httpStatus, Self.describe(error)).response
             }
-            context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            // Only the cause: the ServerError's own description repeats the request, bearer token included.
+            context.logger.error("request failed", metadata: [
+                "error": "\(String(reflecting: error.underlyingError))", "operation": "\(error.operationID)", "path": "\(request.uri.path)",
+            ])
             return Problem(.internalServerError, "the request could not be completed").response
         } catch let error as any HTTPResponseError {
             return Problem(error.status, error.status == .notFound ? "no such resource: \(request.uri.path)" : "\(error.status.reasonPhrase)").response
         } catch {
-            context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])
             return Problem(.internalServerError, "the request could not be completed").response
+        }
+    }
+
+    /// What was wrong with a JSON body, naming the field.
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context, _ key: (any CodingKey)? = nil) -> String {
+            let keys = context.codingPath + (key.map { [$0] } ?? [])
+            let text = keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+            return text.hasPrefix(".") ? String(text.dropFirst()) : text
+        }
+        switch error {
+        case .keyNotFound(let key, let context): return "\(path(context, key)): is required"
+        case .valueNotFound(_, let context): return "\(path(context)): must not be null"
+        case .typeMismatch(let type, let context): return "\(path(context)): must be \(type == String.self ? "a string" : "\(type)")"
+        case .dataCorrupted(let context):
+            let at = path(context)
+            return at.isEmpty ? "the body is not valid JSON" : "\(at): \(context.debugDescription)"
+        @unknown default: return "the body could not be read: \(error)"
         }
     }
 

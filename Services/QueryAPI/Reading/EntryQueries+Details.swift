@@ -2,8 +2,9 @@ import Foundation
 import PostgresNIO
 
 extension EntryQueries {
-    /// Everything kept of a visible entry; reading its content is itself recorded in `read_audit`.
-    func details(of summary: EntrySummary) async throws -> EntryJSON {
+    /// Everything kept of a visible entry; reading its content is itself recorded in `read_audit` (unless the
+    /// entry is only being echoed back to the staff member who just wrote it).
+    func details(of summary: EntrySummary, auditing: Bool = true) async throws -> EntryJSON {
         let organisation = caller.organisationID
         var content: String?
         for try await value in try await connection.query(
@@ -28,7 +29,7 @@ extension EntryQueries {
         for try await (type, size, sha) in recordingRows.decode((String?, Int?, String?).self) {
             recording = .init(contentType: type ?? "application/octet-stream", size: size ?? 0, sha256: sha ?? "")
         }
-        if content != nil {
+        if content != nil && auditing {
             try await connection.query("""
                 INSERT INTO read_audit (organisation_id, staff_id, communication_id, what)
                 VALUES (\(organisation), \(caller.staffID), \(summary.id), 'content')

@@ -89,6 +89,13 @@ struct EntryQueries {
             """
     }
 
+    /// The entries a query selects (its columns `summaryColumns`), with their participants when asked.
+    func summaries(_ query: PostgresQuery, withParticipants: Bool) async throws -> [EntrySummary] {
+        var items = try await summaries(query)
+        if withParticipants { try await attachParticipants(&items) }
+        return items
+    }
+
     private func summaries(_ query: PostgresQuery) async throws -> [EntrySummary] {
         var items: [EntrySummary] = []
         for try await row in try await connection.query(query, logger: logger) {

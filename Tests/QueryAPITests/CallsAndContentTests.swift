@@ -1,0 +1,125 @@
+import CommlogDomain
+import Foundation
+import PostgresNIO
+import Storage
+import Testing
+import TestSupport
+
+/// Open calls, ending them, recordings and attachments through the real query-api.
+@Suite("query-api: calls and content")
+struct CallsAndContentTests {
+    static func call(_ api: QueryAPIHarness, _ ref: String, handler: String, client: String = "c-1", status: CommunicationStatus = .open) -> NewCommunication {
+        NewCommunication(
+            organisationID: api.organisationID, type: .phone, direction: .inbound, status: status, occurredAt: Date(),
+            clientID: client, address: "+61412345678", source: .phone, sourceRef: "generic:\(ref)",
+            participants: [
+                Participant(role: .caller, kind: .client, id: client, address: "+61412345678"),
+                Participant(role: .handler, kind: .staff, id: handler, address: "201"),
+            ]
+        )
+    }
+
+    @Test("an open call is edited by its handler (title, description, related), ended, and never changes after")
+    func openCallLifecycle() async throws {
+        try await TestEnvironment.withDatabase { database in
+            let api = try await QueryAPIHarness()
+            let ids = try await api.insert([Self.call(api, "a", handler: "s-h"), Self.call(api, "b", handler: "s-other")], database: database)
+            let id = ids["generic:a"]!
+            let handler = try await api.token("s-h", [.staff])
+            let stranger = try await api.token("s-none", [.staff])
+            let manager = try await api.token("m-1", [.manager])
+
+            let open = try await api.get("/v1/calls/open", token: handler)
+            #expect(open.ids == [id])
+            #expect(try await api.get("/v1/calls/open", token: stranger).ids.isEmpty)
+            #expect(try await api.get("/v1/calls/open", token: manager).ids.isEmpty, "the open calls are the caller's own")
+
+            let path = "/v1/communications/\(id)"
+            let edited = try await api.send("PATCH", path, token: handler, json: [
+                "title": "Bella's vaccination", "description": "asked about boosters",
+                "related": [["kind": "staff", "id": "s-vet"], ["kind": "connection", "id": "k-1"]],
+            ], headers: ["If-Match": "\"1\""])
+            #expect(edited.status == 200, "\(edited.detail)")
+            #expect(edited.json["subject"] as? String == "Bella's vaccination")
+            let related = (edited.json["participants"] as? [[String: Any]] ?? []).filter { $0["role"] as? String == "related" }
+            #expect(related.map { "\($0["kind"]!):\($0["id"]!)" } == ["staff:s-vet", "connection:k-1"])
+            // The related staff member now sees the call too.
+            #expect(try await api.get(path, token: try await api.token("s-vet", [.staff])).status == 200)
+            let notes = try await api.send("PATCH", path, token: handler, json: ["notes": "x"], headers: ["If-Match": "*"])
+            #expect(notes.status == 422)
+            #expect(notes.detail.contains("notes"))
+            #expect(try await api.send("POST", "/v1/calls/\(id)/end", token: stranger).status == 404)
+            #expect(try await api.send("DELETE", path, token: manager).status == 409)
+
+            let ended = try await api.send("POST", "/v1/calls/\(id)/end", token: handler)
+            #expect(ended.status == 200, "\(ended.detail)")
+            #expect(ended.json["status"] as? String == "closed")
+            #expect(ended.json["closed_at"] is String)
+            #expect(try await api.send("POST", "/v1/calls/\(id)/end", token: handler).status == 409)
+            let late = try await api.send("PATCH", path, token: handler, json: ["description": "too late"], headers: ["If-Match": "*"])
+            #expect(late.status == 409)
+            #expect(try await api.get("/v1/calls/open", token: handler).ids.isEmpty)
+            let history = try await api.get("\(path)/history", token: handler)
+            #expect((history.json["items"] as? [[String: Any]])?.compactMap { $0["action"] as? String } == ["update", "end_call"])
+            // A manual entry is not a call.
+            let note = try await api.send("POST", "/v1/communications", token: handler, json: ["type": "note", "client_id": "c-1"])
+            #expect(try await api.send("POST", "/v1/calls/\(note.json["id"] as! String)/end", token: handler).status == 409)
+            await api.stop()
+        }
+    }
+
+    @Test("a recording and an attachment are served to who may see the entry, and every read is audited")
+    func recordingAndAttachment() async throws {
+        try await TestEnvironment.withDatabase { database in
+            let api = try await QueryAPIHarness()
+            let org = api.organisationID
+            var email = api.entry("mail", client: "c-1", author: "s-1", type: .email, content: "see attached")
+            email = NewCommunication(
+                organisationID: org, type: .email, direction: .outbound, occurredAt: Date(), clientID: "c-1", authorStaffID: "s-1",
+                content: "see attached", source: .mailbox, sourceRef: "mail",
+                attachments: [
+                    NewAttachment(name: "résumé \"final\".pdf", contentType: "application/pdf", size: 5, content: Array("%PDF-".utf8)),
+                    NewAttachment(name: "kept-elsewhere.pdf", contentType: "application/pdf", size: 10),
+                ]
+            )
+            let ids = try await api.insert([Self.call(api, "rec", handler: "s-h"), email], database: database)
+            let callID = UUID(uuidString: ids["generic:rec"]!)!
+            let audio: [UInt8] = [0x49, 0x44, 0x33, 0x04, 0x00, 0xFF]
+            try await database.withTenant(org) { connection in
+                try await connection.query("""
+                    INSERT INTO recordings (organisation_id, communication_id, url, content_type, size, sha256, content, fetched_at)
+                    VALUES (\(org), \(callID), 'https://pbx.example/rec.mp3', 'audio/mpeg', \(audio.count), 'abc', \(ByteBuffer(bytes: audio)), now())
+                    """, logger: database.logger)
+            }
+            let handler = try await api.token("s-h", [.staff])
+            let stranger = try await api.token("s-none", [.staff])
+            let recording = try await api.get("/v1/communications/\(callID.uuidString.lowercased())/recording", token: handler)
+            #expect(recording.status == 200)
+            #expect(Array(recording.body) == audio)
+            #expect(recording.headers["content-type"] == "audio/mpeg")
+            #expect(recording.headers["content-disposition"]?.hasPrefix("inline; filename=\"call-") == true)
+            #expect(try await api.get("/v1/communications/\(callID.uuidString.lowercased())/recording", token: stranger).status == 404)
+            #expect(try await api.get("/v1/communications/\(ids["mail"]!)/recording", token: try await api.token("s-1", [.staff])).status == 404)
+
+            let author = try await api.token("s-1", [.staff])
+            let entry = try await api.get("/v1/communications/\(ids["mail"]!)", token: author)
+            let attachments = entry.json["attachments"] as? [[String: Any]] ?? []
+            #expect(attachments.map { $0["has_content"] as? Bool } == [true, false])
+            let first = try #require(attachments.first?["id"] as? String)
+            let download = try await api.get("/v1/communications/\(ids["mail"]!)/attachments/\(first)", token: author)
+            #expect(download.status == 200)
+            #expect(Array(download.body) == Array("%PDF-".utf8))
+            #expect(download.headers["content-disposition"] == "attachment; filename=\"r_sum_ _final_.pdf\"; filename*=UTF-8''r%C3%A9sum%C3%A9%20%22final%22.pdf")
+            #expect(try await api.get("/v1/communications/\(ids["mail"]!)/attachments/\(attachments[1]["id"] as! String)", token: author).status == 404)
+            #expect(try await api.get("/v1/communications/\(ids["mail"]!)/attachments/\(first)", token: stranger).status == 404)
+            #expect(try await api.get("/v1/communications/\(ids["mail"]!)/attachments/nope", token: author).status == 400)
+
+            let audits = try await database.withTenant(org) { connection in
+                try await connection.query("SELECT staff_id, what, object_id FROM read_audit WHERE organisation_id = \(org) ORDER BY id", logger: database.logger)
+                    .decode((String, String, String?).self).all()
+            }
+            #expect(audits.map { "\($0.0):\($0.1):\($0.2 ?? "-")" } == ["s-h:recording:-", "s-1:content:-", "s-1:attachment:\(first)"])
+            await api.stop()
+        }
+    }
+}
