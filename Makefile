@@ -6,7 +6,7 @@ SHELL := /bin/bash
 
 STACK := deploy/local/stack.sh
 
-.PHONY: run stop stack-up stack-down stack-status build test bench-ingest clean-data
+.PHONY: run stop stack-up stack-down stack-status build test fuzz-api bench-ingest clean-data
 
 ## Everything in the foreground (Ctrl-C or `make stop` to stop).
 run:
@@ -45,6 +45,13 @@ test:
 	bin="$$(swift build --show-bin-path)"; \
 	set -a; . .data/stack.env; COMMLOG_BIN="$$bin"; set +a; \
 	swift test --skip-build --filter Disruptive
+	COMMLOG_BIN="$$(swift build --show-bin-path)" FUZZ_SEED=20261125 FUZZ_EXAMPLES=30 Tests/Fuzz/fuzz-query-api.sh
+
+## Fuzzes query-api against openapi.yaml with schemathesis (random seed; FUZZ_SEED, FUZZ_EXAMPLES).
+fuzz-api:
+	$(STACK) up
+	for product in query-api commlog; do swift build --product $$product; done
+	Tests/Fuzz/fuzz-query-api.sh
 
 ## The ingest benchmark (release build): end to end against raw COPY and raw AMQP.
 ## EVENTS=100000 by default. Uses the stack with PostgreSQL's default durability.

@@ -8,7 +8,7 @@ extension QueryHandlers {
     func streamLive(_ input: Operations.StreamLive.Input) async throws -> Operations.StreamLive.Output {
         let caller = try Self.caller()
         guard let live else { throw Problem.unavailable("live updates are not available on this replica") }
-        let frames = live.subscribe(caller, lastEventID: input.headers.lastEventID)
+        let frames = live.subscribe(caller, lastEventID: try Validate.header(input.headers.lastEventID, "Last-Event-ID"))
             .map { ArraySlice($0.readableBytesView) }
             .cancelOnGracefulShutdown()
         return .ok(.init(body: .textEventStream(HTTPBody(frames, length: .unknown, iterationBehavior: .single))))

@@ -26,8 +26,11 @@ extension QueryHandlers {
         let id = try Self.uuid(input.path.id, "id")
         guard case .json(let body) = input.body else { throw Problem(.unsupportedMediaType, "the body must be application/json") }
         let change = try EntryChange(body)
+        guard let ifMatch = try Validate.header(input.headers.ifMatch, "If-Match") else {
+            throw Problem(.preconditionRequired, "If-Match is required: send the entry's ETag (from GET) so that a stale edit is refused")
+        }
         let entry = try await self.change(as: caller, announcing: .communicationUpdated) { commands in
-            try await commands.update(id, change, ifMatch: input.headers.ifMatch)
+            try await commands.update(id, change, ifMatch: ifMatch)
             return id
         }
         return .ok(.init(headers: .init(eTag: "\"\(entry.summary.version)\""), body: .json(entry)))
@@ -38,7 +41,7 @@ extension QueryHandlers {
         let id = try Self.uuid(input.path.id, "id")
         let notice = try await database.withTenant(caller.organisationID) { connection in
             let commands = EntryCommands(connection: connection, caller: caller, logger: logger)
-            try await commands.delete(id, ifMatch: input.headers.ifMatch)
+            try await commands.delete(id, ifMatch: try Validate.header(input.headers.ifMatch, "If-Match"))
             return try await commands.notice(id)
         }
         announce(.communicationUpdated, notice, organisation: caller.organisationID)

@@ -55,8 +55,7 @@ extension ListFilter {
     init(_ query: Operations.ListCommunications.Input.Query) throws {
         func identifier(_ value: String?, _ name: String) throws -> String? {
             guard let value else { return nil }
-            guard !value.isEmpty, value.count <= 200 else { throw Problem.badRequest("\(name): must be 1 to 200 characters") }
-            return value
+            return try Validate.identifier(value, name)
         }
         clientID = try identifier(query.clientId, "client_id")
         patientID = try identifier(query.patientId, "patient_id")
@@ -70,6 +69,7 @@ extension ListFilter {
         to = query.to
         if let text = query.q {
             guard text.count <= 200 else { throw Problem.badRequest("q: at most 200 characters") }
+            _ = try Validate.storable(text, "q")
             self.text = text.trimmingCharacters(in: .whitespaces).isEmpty ? nil : text
         }
         if let limit = query.limit {

@@ -147,7 +147,6 @@ struct WritingTests {
             let created = try await api.send("POST", "/v1/communications", token: staff, json: ["type": "note", "client_id": "c-1"])
             let id = try #require(created.json["id"] as? String)
             let patches: [(String, [String: Any], Int)] = [
-                ("nothing to change", [:], 400),
                 ("title and subject differ", ["title": "a", "subject": "b"], 422),
                 ("direction on a note", ["direction": "outbound"], 422),
                 ("unknown related kind", ["related": [["kind": "pet", "id": "x"]]], 400),
@@ -156,6 +155,13 @@ struct WritingTests {
                 let reply = try await api.send("PATCH", "/v1/communications/\(id)", token: staff, json: json, headers: ["If-Match": "*"])
                 #expect(reply.status == status, "\(name): \(reply.status) \(reply.detail)")
             }
+            let unchanged = try await api.send("PATCH", "/v1/communications/\(id)", token: staff, json: ["patient_id": NSNull()], headers: ["If-Match": "\"1\""])
+            #expect(unchanged.status == 200)
+            #expect(unchanged.headers["etag"] == "\"1\"", "a patch without fields changes nothing")
+            let wrongMethod = try await api.send("PUT", "/v1/communications/\(id)", token: staff, json: ["notes": "x"])
+            #expect(wrongMethod.status == 405)
+            #expect(wrongMethod.headers["allow"] == "GET, PATCH, DELETE")
+            #expect(try await api.send("TRACE", "/healthz", token: nil).status == 405)
             #expect(try await api.send("PATCH", "/v1/communications/not-a-uuid", token: staff, json: ["notes": "x"], headers: ["If-Match": "*"]).status == 400)
             await api.stop()
         }

@@ -77,6 +77,11 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             ])
             return Problem(.internalServerError, "the request could not be completed").response
         } catch let error as any HTTPResponseError {
+            if error.status == .notFound, let allowed = KnownRoutes.methods(for: request.uri.path), !allowed.contains(request.method) {
+                var response = Problem(.methodNotAllowed, "\(request.method) is not allowed on \(request.uri.path); use \(allowed.map(\.rawValue).joined(separator: " or "))").response
+                response.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
+                return response
+            }
             return Problem(error.status, error.status == .notFound ? "no such resource: \(request.uri.path)" : "\(error.status.reasonPhrase)").response
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])

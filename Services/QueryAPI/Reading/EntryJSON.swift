@@ -12,6 +12,7 @@ extension EntrySummary: Codable {
         case occurredAt = "occurred_at", answeredAt = "answered_at", endedAt = "ended_at", closedAt = "closed_at"
         case durationSeconds = "duration_s", clientID = "client_id", patientID = "patient_id", locationID = "location_id"
         case authorStaffID = "author_staff_id", showInPatientHistory = "show_in_patient_history", hasRecording = "has_recording"
+        case template, reminderType = "reminder_type", reminderCount = "reminder_count", ambiguous
     }
 
     init(from decoder: any Decoder) throws {
@@ -28,7 +29,10 @@ extension EntrySummary: Codable {
             subject: try c.decodeIfPresent(String.self, forKey: .subject), description: try c.decodeIfPresent(String.self, forKey: .description),
             notes: try c.decodeIfPresent(String.self, forKey: .notes), source: try c.decode(String.self, forKey: .source),
             showInPatientHistory: try c.decode(Bool.self, forKey: .showInPatientHistory), hasRecording: try c.decode(Bool.self, forKey: .hasRecording),
-            version: try c.decode(Int.self, forKey: .version), participants: try c.decode([Participant].self, forKey: .participants)
+            version: try c.decode(Int.self, forKey: .version),
+            template: try c.decodeIfPresent(String.self, forKey: .template), reminderType: try c.decodeIfPresent(String.self, forKey: .reminderType),
+            reminderCount: try c.decodeIfPresent(Int.self, forKey: .reminderCount), ambiguous: try c.decodeIfPresent(Bool.self, forKey: .ambiguous) ?? false,
+            participants: try c.decode([Participant].self, forKey: .participants)
         )
     }
 
@@ -57,6 +61,10 @@ extension EntrySummary: Codable {
         try c.encode(showInPatientHistory, forKey: .showInPatientHistory)
         try c.encode(hasRecording, forKey: .hasRecording)
         try c.encode(version, forKey: .version)
+        try c.encode(template, forKey: .template)
+        try c.encode(reminderType, forKey: .reminderType)
+        try c.encode(reminderCount, forKey: .reminderCount)
+        try c.encode(ambiguous, forKey: .ambiguous)
         try c.encode(participants, forKey: .participants)
     }
 }

@@ -18,7 +18,7 @@ struct EntryQueries {
         c.client_id, c.patient_id, c.location_id, c.author_staff_id, c.reason, c.address, c.subject, c.description, c.notes,
         c.source, c.show_in_patient_history,
         EXISTS (SELECT 1 FROM recordings r WHERE r.organisation_id = c.organisation_id AND r.communication_id = c.id) AS has_recording,
-        c.version, (extract(epoch FROM c.occurred_at) * 1000000)::bigint
+        c.version, (extract(epoch FROM c.occurred_at) * 1000000)::bigint, c.template, c.reminder_type, c.reminder_count, c.ambiguous
         """
 
     /// A page, newest first, and the cursor of the next one (nil on the last page).
@@ -109,7 +109,8 @@ struct EntryQueries {
                 address: try c[15].decode(String?.self), subject: try c[16].decode(String?.self), description: try c[17].decode(String?.self),
                 notes: try c[18].decode(String?.self), source: try c[19].decode(String.self), showInPatientHistory: try c[20].decode(Bool.self),
                 hasRecording: try c[21].decode(Bool.self), version: try c[22].decode(Int.self),
-                occurredAtMicroseconds: try c[23].decode(Int64.self)
+                occurredAtMicroseconds: try c[23].decode(Int64.self), template: try c[24].decode(String?.self),
+                reminderType: try c[25].decode(String?.self), reminderCount: try c[26].decode(Int?.self), ambiguous: try c[27].decode(Bool.self)
             ))
         }
         return items

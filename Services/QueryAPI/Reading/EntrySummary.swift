@@ -26,7 +26,12 @@ struct EntrySummary: Sendable, Hashable {
     var showInPatientHistory: Bool
     var hasRecording: Bool
     var version: Int
+
     /// `occurred_at` exactly as stored, for the page cursor.
     var occurredAtMicroseconds: Int64 = 0
+    var template: String? = nil
+    var reminderType: String? = nil
+    var reminderCount: Int? = nil
+    var ambiguous = false
     var participants: [Participant] = []
 }

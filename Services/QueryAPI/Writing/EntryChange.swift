@@ -70,7 +70,6 @@ struct EntryChange: Sendable {
                 )
             }
         }
-        if isEmpty { throw Problem.badRequest("the body changes nothing: give at least one field of EntryPatch") }
     }
 
     var isEmpty: Bool {
@@ -110,12 +109,25 @@ enum Validate {
         guard (1...200).contains(value.count), value.contains(where: { !$0.isWhitespace }) else {
             throw Problem.badRequest("\(name): must be 1 to 200 characters, not all blank")
         }
-        return value
+        return try storable(value, name)
     }
 
     static func text(_ value: String?, _ name: String, maximum: Int) throws -> String? {
         guard let value else { return nil }
         guard value.count <= maximum else { throw Problem.badRequest("\(name): at most \(maximum) characters (got \(value.count))") }
+        return try storable(value, name)
+    }
+
+    /// Text PostgreSQL can keep: it has no NUL character.
+    static func storable(_ value: String, _ name: String) throws -> String {
+        guard !value.utf8.contains(0) else { throw Problem.badRequest("\(name): must not contain NUL (U+0000) characters") }
+        return value
+    }
+
+    /// An `If-Match` or `Last-Event-ID` header within the document's 200 characters.
+    static func header(_ value: String?, _ name: String) throws -> String? {
+        guard let value else { return nil }
+        guard (1...200).contains(value.count) else { throw Problem.badRequest("\(name): must be 1 to 200 characters (got \(value.count))") }
         return value
     }
 

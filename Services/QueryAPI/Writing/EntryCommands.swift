@@ -62,6 +62,8 @@ struct EntryCommands {
         } else {
             throw Problem.conflict(Self.immutableReason(target))
         }
+        // A patch without fields changes nothing: the entry is answered as it is, its version unchanged.
+        if change.isEmpty { return }
         try await checkReason(change.reason.flatMap { $0 })
         if case .some(.some(let patient)) = change.patientID { try await checkPatient(patient, belongsTo: target.clientID) }
 
