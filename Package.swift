@@ -203,7 +203,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AuthTests",
-            dependencies: ["Auth", "CommlogDomain", "TestSupport"],
+            dependencies: ["Auth", "CommlogDomain", "TestSupport", .product(name: "JWTKit", package: "jwt-kit")],
             path: "Tests/AuthTests",
             swiftSettings: swiftSettings
         ),

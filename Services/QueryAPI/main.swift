@@ -7,15 +7,7 @@ import OpenAPIRuntime
 
 // query-api: the HTTP API staff use (timelines, board, notes, calls, live updates).
 await ProgramRunner.run("query-api", defaultHTTPPort: 8080) { infrastructure, registry in
-    guard let secret = infrastructure.configuration.jwtSecret else {
-        throw ConfigurationError(key: .jwtSecret, "is required by query-api")
-    }
-    let keys: StaffTokenKeys
-    do {
-        keys = try await StaffTokenKeys.hmac(secret: secret)
-    } catch {
-        throw ConfigurationError(key: .jwtSecret, "\(error)")
-    }
+    let keys = try await tokenKeys(infrastructure.configuration)
     let heartbeat = try infrastructure.configuration.reader.positiveInt(.liveHeartbeat)
     let announcer = Announcer(connection: infrastructure.publishing, logger: infrastructure.logger)
     let live = LiveHub(connection: infrastructure.consuming, database: infrastructure.database, heartbeat: .seconds(heartbeat), logger: infrastructure.logger)
@@ -29,4 +21,28 @@ await ProgramRunner.run("query-api", defaultHTTPPort: 8080) { infrastructure, re
     try QueryHandlers(database: infrastructure.database, announcer: announcer, live: live, logger: infrastructure.logger)
         .registerHandlers(on: router, configuration: .init(dateTranscoder: RFC3339DateTranscoder()))
     return infrastructure.serviceGroup(services: [announcer, live], router: router, registry: registry)
+}
+
+/// HS256 with `COMMLOG_JWT_SECRET` and/or RS256/ES256 with the keys of `COMMLOG_JWT_PUBLIC_KEYS_FILE`.
+func tokenKeys(_ configuration: ProgramConfiguration) async throws -> StaffTokenKeys {
+    let secret = configuration.jwtSecret
+    if let secret, secret.utf8.count < StaffTokenKeys.minimumSecretLength {
+        throw ConfigurationError(key: .jwtSecret, "must be at least \(StaffTokenKeys.minimumSecretLength) bytes (got \(secret.utf8.count))")
+    }
+    var pem: String?
+    if let path = configuration.jwtPublicKeysFile {
+        do {
+            pem = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigurationError(key: .jwtPublicKeysFile, "cannot read \(path): \(error.localizedDescription)")
+        }
+    }
+    guard secret != nil || pem != nil else {
+        throw ConfigurationError(key: .jwtSecret, "is required by query-api (or COMMLOG_JWT_PUBLIC_KEYS_FILE for RS256/ES256 tokens)")
+    }
+    do {
+        return try await StaffTokenKeys.make(secret: secret, publicKeysPEM: pem)
+    } catch {
+        throw ConfigurationError(key: .jwtPublicKeysFile, "\(error)")
+    }
 }

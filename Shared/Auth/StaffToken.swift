@@ -29,30 +29,107 @@ public struct StaffClaims: JWTPayload, Equatable {
     }
 }
 
-/// Signs and verifies staff tokens: HS256 with the configured secret.
+/// Signs and verifies staff tokens: HS256 with the configured secret, and RS256 / ES256 with configured
+/// public keys (tokens issued elsewhere, e.g. by the practice software's identity provider).
+///
+/// A token is checked with the keys of the algorithm its header names; with several public keys of that
+/// algorithm, any of them may have signed it.
 public struct StaffTokenKeys: Sendable {
     /// The shortest secret accepted: HMAC-SHA-256 wants at least its output size.
     public static let minimumSecretLength = 32
 
-    let keys: JWTKeyCollection
+    /// One collection per key, with the `alg` it verifies (HS256, RS256, ES256).
+    let verifiers: [(algorithm: String, keys: JWTKeyCollection)]
+    /// The HS256 collection, which alone can sign (`commlog token`).
+    let signer: JWTKeyCollection?
 
     /// Fails with a readable error for a secret shorter than 32 bytes.
     public static func hmac(secret: String) async throws(TokenConfigurationError) -> StaffTokenKeys {
-        guard secret.utf8.count >= minimumSecretLength else {
-            throw TokenConfigurationError(message: "the JWT secret must be at least \(minimumSecretLength) bytes (got \(secret.utf8.count))")
-        }
-        let keys = JWTKeyCollection()
-        await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
-        return StaffTokenKeys(keys: keys)
+        try await make(secret: secret, publicKeysPEM: nil)
     }
 
+    /// Keys from an HS256 secret and/or PEM public keys (RSA for RS256, P-256 for ES256; several may follow
+    /// each other in one text). At least one of the two is needed.
+    public static func make(secret: String?, publicKeysPEM: String?) async throws(TokenConfigurationError) -> StaffTokenKeys {
+        var verifiers: [(String, JWTKeyCollection)] = []
+        var signer: JWTKeyCollection?
+        if let secret {
+            guard secret.utf8.count >= minimumSecretLength else {
+                throw TokenConfigurationError(message: "the JWT secret must be at least \(minimumSecretLength) bytes (got \(secret.utf8.count))")
+            }
+            let keys = JWTKeyCollection()
+            await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+            verifiers.append(("HS256", keys))
+            signer = keys
+        }
+        if let publicKeysPEM {
+            let blocks = Self.pemBlocks(publicKeysPEM)
+            guard !blocks.isEmpty else { throw TokenConfigurationError(message: "the public key file holds no PEM public key") }
+            for (index, block) in blocks.enumerated() {
+                let keys = JWTKeyCollection()
+                if let rsa = try? Insecure.RSA.PublicKey(pem: block) {
+                    await keys.add(rsa: rsa, digestAlgorithm: .sha256)
+                    verifiers.append(("RS256", keys))
+                } else if let ec = try? ES256PublicKey(pem: block) {
+                    await keys.add(ecdsa: ec)
+                    verifiers.append(("ES256", keys))
+                } else {
+                    throw TokenConfigurationError(message: "public key \(index + 1) is neither an RSA key (2048 bits or more) nor a P-256 key")
+                }
+            }
+        }
+        guard !verifiers.isEmpty else { throw TokenConfigurationError(message: "configure an HS256 secret or public keys") }
+        return StaffTokenKeys(verifiers: verifiers, signer: signer)
+    }
+
+    /// Signs with the HS256 secret (local tokens, tests).
     public func sign(_ claims: StaffClaims) async throws -> String {
-        try await keys.sign(claims)
+        guard let signer else { throw TokenConfigurationError(message: "no HS256 secret is configured to sign with") }
+        return try await signer.sign(claims)
     }
 
     /// The claims of a valid, unexpired token; throws for anything else.
     public func verify(_ token: String) async throws -> StaffClaims {
-        try await keys.verify(token, as: StaffClaims.self)
+        let algorithm = Self.algorithm(of: token)
+        let candidates = verifiers.filter { $0.algorithm == algorithm }
+        guard !candidates.isEmpty else {
+            throw TokenConfigurationError(message: "tokens signed with \(algorithm ?? "an unknown algorithm") are not accepted here")
+        }
+        var firstError: (any Error)?
+        for candidate in candidates {
+            do {
+                return try await candidate.keys.verify(token, as: StaffClaims.self)
+            } catch {
+                firstError = firstError ?? error
+            }
+        }
+        throw firstError!
+    }
+
+    /// The `alg` of a token's header, without verifying anything.
+    static func algorithm(of token: String) -> String? {
+        guard let header = token.split(separator: ".", omittingEmptySubsequences: false).first else { return nil }
+        var base64 = header.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        guard let data = Data(base64Encoded: base64),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        return object["alg"] as? String
+    }
+
+    /// The `-----BEGIN … PUBLIC KEY-----` blocks of a PEM text.
+    static func pemBlocks(_ text: String) -> [String] {
+        var blocks: [String] = []
+        var current: [Substring]?
+        for line in text.split(whereSeparator: \.isNewline) {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.hasPrefix("-----BEGIN") { current = [Substring(trimmed)] }
+            else if trimmed.hasPrefix("-----END"), var lines = current {
+                lines.append(Substring(trimmed))
+                blocks.append(lines.joined(separator: "\n"))
+                current = nil
+            } else { current?.append(Substring(trimmed)) }
+        }
+        return blocks
     }
 }
 

@@ -59,6 +59,8 @@ extension ConfigurationKey {
         "Name of this replica in leases and logs")
     public static let jwtSecret = ConfigurationKey("COMMLOG_JWT_SECRET", default: nil, programs: "query-api, commlog token", secret: true,
         "HS256 secret for staff tokens (at least 32 bytes)")
+    public static let jwtPublicKeysFile = ConfigurationKey("COMMLOG_JWT_PUBLIC_KEYS_FILE", default: nil, programs: "query-api",
+        "PEM file of public keys whose RS256 (RSA, 2048 bits or more) or ES256 (P-256) tokens are accepted, besides or instead of HS256")
     public static let liveHeartbeat = ConfigurationKey("COMMLOG_LIVE_HEARTBEAT_S", default: "15", programs: "query-api",
         "Seconds between keep-alive comments on `GET /v1/live` streams")
     public static let secretKey = ConfigurationKey("COMMLOG_SECRET_KEY", default: nil, programs: "email-ingestor, commlog mailbox", secret: true,
@@ -74,6 +76,6 @@ extension ConfigurationKey {
     public static let all: [ConfigurationKey] = [
         amqpURL, amqpHeartbeat, databaseURL, databaseOwnerURL, databasePoolSize, migrateOnStart,
         httpHost, httpPort, logLevel, batchSize, batchWait, prefetch, consumerConcurrency, deliveryLimit, instanceID,
-        jwtSecret, liveHeartbeat, secretKey, queryAPIURL, callBridgeURL, binFolder,
+        jwtSecret, jwtPublicKeysFile, liveHeartbeat, secretKey, queryAPIURL, callBridgeURL, binFolder,
     ]
 }

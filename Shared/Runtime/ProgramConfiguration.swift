@@ -19,6 +19,8 @@ public struct ProgramConfiguration: Sendable {
     public var instanceID: String
     /// The HS256 secret of staff tokens (`COMMLOG_JWT_SECRET`), for query-api and `commlog token`.
     public var jwtSecret: String?
+    /// A PEM file of RS256/ES256 public keys for staff tokens (`COMMLOG_JWT_PUBLIC_KEYS_FILE`), for query-api.
+    public var jwtPublicKeysFile: String?
     /// The reader the values came from, for program-specific keys.
     public let reader: ConfigReader
 
@@ -66,6 +68,7 @@ public struct ProgramConfiguration: Sendable {
         consumer.concurrency = try reader.positiveInt(.consumerConcurrency)
         deliveryLimit = try reader.positiveInt(.deliveryLimit)
         jwtSecret = reader.string(forKey: .init(ConfigurationKey.jwtSecret), isSecret: true)
+        jwtPublicKeysFile = reader.string(forKey: .init(ConfigurationKey.jwtPublicKeysFile))
         instanceID = reader.string(forKey: .init(ConfigurationKey.instanceID)) ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
     }
 

@@ -104,7 +104,7 @@ final class LiveHub: Service, Sendable {
         let deliveries = connection.consume(queue: queue.name, prefetch: 1_000)
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
-                group.addTask { try await self.beat() }
+                group.addTask { await self.beat() }
                 while true {
                     let batch = try await deliveries.nextBatch(maximum: 200, maximumWait: .milliseconds(5))
                     if batch.isEmpty { break }
@@ -121,9 +121,9 @@ final class LiveHub: Service, Sendable {
     }
 
     /// Writes a comment to every stream now and then, so that proxies and clients know it is alive.
-    private func beat() async throws {
-        while true {
-            try await Task.sleep(for: heartbeat)
+    private func beat() async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: heartbeat) } catch { return }
             let continuations = state.withLock { $0.subscribers.values.map(\.continuation) }
             for continuation in continuations { continuation.yield(ByteBuffer(string: ": keep-alive\n\n")) }
         }
