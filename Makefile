@@ -6,7 +6,7 @@ SHELL := /bin/bash
 
 STACK := deploy/local/stack.sh
 
-.PHONY: run stop stack-up stack-down stack-status build test fuzz-api bench-ingest clean-data
+.PHONY: run stop stack-up stack-down stack-status build test fuzz-api bench-ingest bench-query clean-data
 
 ## Everything in the foreground (Ctrl-C or `make stop` to stop).
 run:
@@ -61,6 +61,14 @@ bench-ingest:
 	bin="$$(swift build -c release --show-bin-path)"; \
 	set -a; . .data/stack.env; COMMLOG_BIN="$$bin"; set +a; \
 	"$$bin/commlog" migrate && "$$bin/commlog-bench" ingest $${EVENTS:-100000}
+
+## The query benchmark (release build): query-api against the same SQL through pgbench, on
+## ENTRIES=10000000 entries seeded once into the database commlog_bench. Needs wrk (installed if missing).
+bench-query:
+	$(STACK) up
+	command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk
+	for product in query-api commlog; do swift build -c release --product $$product; done
+	COMMLOG_BIN="$$(swift build -c release --show-bin-path)" Benchmarks/Query/bench-query.sh
 
 ## Stops the stack and deletes all local data, including PostgreSQL's and
 ## Dovecot's fallback folder under /var/tmp (used when .data is not reachable

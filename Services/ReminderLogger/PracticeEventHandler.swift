@@ -24,6 +24,12 @@ struct PracticeEventHandler: BatchHandler {
         case skippedChannel = "skipped_channel", skippedLoggingOff = "skipped_logging_off"
     }
 
+    /// Directory changes decide how later events are logged (an organisation's existence, a location's logging
+    /// switch, staff and clients to match): batches holding one are never overtaken.
+    func isOrderingBarrier(_ delivery: AMQPDelivery) -> Bool {
+        delivery.routingKey.hasPrefix("practice.directory.")
+    }
+
     func handle(_ batch: [AMQPDelivery]) async throws -> [Rejection] {
         var rejections: [Rejection] = []
         var byOrganisation: [(organisation: String, events: [(index: Int, event: InboundEvent)])] = []

@@ -8,6 +8,16 @@ public protocol BatchHandler: Sendable {
     /// processed (bad JSON, unknown organisation), each with its reason; those are dead-lettered, the rest acked.
     /// Throwing means nothing was committed.
     func handle(_ batch: [AMQPDelivery]) async throws -> [Rejection]
+
+    /// Whether this delivery changes what later deliveries depend on (a directory change): a batch holding one
+    /// is processed alone, after every batch before it and before any after it, whatever the concurrency.
+    /// With concurrency 1 every batch is processed that way anyway.
+    func isOrderingBarrier(_ delivery: AMQPDelivery) -> Bool
+}
+
+extension BatchHandler {
+    /// By default nothing is a barrier: batches only ever overlap with concurrency above 1.
+    public func isOrderingBarrier(_ delivery: AMQPDelivery) -> Bool { false }
 }
 
 /// A delivery of a batch that can never be processed, and why.
@@ -72,18 +82,24 @@ public struct BatchingConsumer<Handler: BatchHandler>: Service {
         logger.info("consuming")
         try await withGracefulShutdownHandler {
             // Up to `concurrency` batches in flight, each its own transaction: while one commits, the next
-            // is decoded and written, so neither this process nor the database waits for the other.
+            // is decoded and written, so neither this process nor the database waits for the other. A batch
+            // with an ordering barrier (a directory change) waits for those before it and holds back those after.
             try await withThrowingTaskGroup(of: Void.self) { group in
                 var running = 0
                 while true {
                     let batch = try await deliveries.nextBatch(maximum: configuration.maximumBatchSize, maximumWait: configuration.maximumWait)
                     if batch.isEmpty { break }
-                    if running == configuration.concurrency {
+                    let alone = configuration.concurrency > 1 && batch.contains(where: handler.isOrderingBarrier)
+                    while running == configuration.concurrency || (alone && running > 0) {
                         try await group.next()
                         running -= 1
                     }
-                    group.addTask { await process(batch) }
-                    running += 1
+                    if alone {
+                        await process(batch)
+                    } else {
+                        group.addTask { await process(batch) }
+                        running += 1
+                    }
                 }
                 try await group.waitForAll()
             }
@@ -191,9 +207,10 @@ public struct BatchConfiguration: Sendable {
     public var maximumWait: Duration = .milliseconds(20)
     /// Unsettled deliveries the broker may send ahead. Default 2000 (the next batches wait while one commits).
     public var prefetch = 2000
-    /// Batches processed at the same time, each in its own transaction. Default 1: batches commit in the order
-    /// they were delivered. More overlaps one batch's commit with the next's work, but gives up that order
-    /// (an event may then be processed before the directory change published just ahead of it).
+    /// Batches processed at the same time, each in its own transaction. With 1, batches commit in the order
+    /// they were delivered. More overlaps one batch's commit with the next's work; batches the handler marks
+    /// as ordering barriers (directory changes) are still processed alone, in order, so what depends on them
+    /// never overtakes them. Default 1.
     public var concurrency = 1
     /// Delay before the first retry of a transiently failed batch; doubles up to `maximumRetryDelay`.
     public var minimumRetryDelay: Duration = .milliseconds(200)

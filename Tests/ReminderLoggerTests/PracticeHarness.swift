@@ -50,6 +50,8 @@ struct PracticeHarness {
                 let handler = PracticeEventHandler(database: database, announcer: announcer, logger: TestEnvironment.logger)
                 var configuration = BatchConfiguration()
                 configuration.maximumWait = .milliseconds(5)
+                // As the program runs (COMMLOG_CONSUMER_CONCURRENCY), so the ordering rules are tested as deployed.
+                configuration.concurrency = try ProgramConfiguration(program: "test", defaultHTTPPort: 0).consumer.concurrency
                 let consumer = BatchingConsumer(
                     queue: Topology.Queue(name: queue, bindings: ["practice.#"], exchange: exchange.name, expiresAfter: .seconds(900)),
                     consumerConnection: connection, publisher: connection, handler: handler,

@@ -42,14 +42,30 @@ struct EntryQueries {
         if let status = filter.status { conditions.append("c.status = \(sql.bind(status.rawValue))") }
         if let from = filter.from { conditions.append("c.occurred_at >= \(sql.bind(from))") }
         if let to = filter.to { conditions.append("c.occurred_at < \(sql.bind(to))") }
-        if let text = filter.text { conditions.append("c.search @@ websearch_to_tsquery('simple', \(sql.bind(text)))") }
+        var prefix = ""
+        if let text = filter.text {
+            let query = "websearch_to_tsquery('simple', \(sql.bind(text)))"
+            if filter.isBoard {
+                // Organisation-wide, the matches come from the full-text index and are then sorted: walking the
+                // board index newest first and testing every entry is what the planner would otherwise choose
+                // (it cannot know how rare a word is), and that reads the whole log for a rare word.
+                prefix = """
+                    WITH matches AS MATERIALIZED (SELECT m.id FROM communications m WHERE m.organisation_id = \(sql.bind(caller.organisationID))
+                      AND m.deleted_at IS NULL AND m.search @@ \(query))
+
+                    """
+                conditions.append("c.id IN (SELECT id FROM matches)")
+            } else {
+                conditions.append("c.search @@ \(query)")
+            }
+        }
         if let cursor = filter.cursor {
             // The cursor's time travels as whole microseconds: a Date would round through a Double.
             let time = "(timestamptz 'epoch' + \(sql.bind(cursor.occurredAtMicroseconds)) * interval '1 microsecond')"
             conditions.append("(c.occurred_at, c.id) < (\(time), \(sql.bind(cursor.id)))")
         }
         let query = """
-            SELECT \(Self.summaryColumns) FROM communications c
+            \(prefix)SELECT \(Self.summaryColumns) FROM communications c
             WHERE \(conditions.joined(separator: "\n  AND "))
             ORDER BY c.occurred_at DESC, c.id DESC
             LIMIT \(sql.bind(filter.limit + 1))

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# The query benchmark: query-api against the same SQL run by pgbench, on one organisation with many entries.
+#
+#   make bench-query                 10 million entries (seeded once, kept in the database commlog_bench)
+#   ENTRIES=1000000 make bench-query a smaller run
+#
+# Three requests, each for DURATION seconds (default 20) at CONCURRENCY connections (default 8):
+#   timeline  GET /v1/communications?client_id=<random of 100,000 clients>&limit=50   (a staff member's view)
+#   board     GET /v1/communications?type=phone&limit=50                               (a manager's board)
+#   search    GET /v1/communications?q=<one of 10,000 rare words>&limit=50             (free text, board-wide)
+# The API is driven by wrk (latency percentiles from its --latency report); the SQL by pgbench with the
+# statements query-api runs for the same request (set the tenant, the page query, the participants of the
+# page), per-transaction latencies from its log. It prints p50, p99 and requests/s of both, and the ratio
+# of the API's p99 to the goal (2 × SQL p99 + 2 ms).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+ENTRIES="${ENTRIES:-10000000}"
+DURATION="${DURATION:-20}"
+CONCURRENCY="${CONCURRENCY:-8}"
+CLIENTS=100000
+ORG=org-bench
+WORK="$ROOT/.data/bench-query"
+mkdir -p "$WORK" .data/logs
+set -a; . .data/stack.env; set +a
+BIN="${COMMLOG_BIN:?COMMLOG_BIN must name the folder of the built programs}"
+
+# A database of its own, so that the tests' database stays small.
+OWNER_URL="${COMMLOG_DATABASE_OWNER_URL%/*}/commlog_bench"
+APP_URL="${COMMLOG_DATABASE_URL%/*}/commlog_bench"
+psql -q "$COMMLOG_DATABASE_OWNER_URL" -tAc "SELECT 1 FROM pg_database WHERE datname = 'commlog_bench'" | grep -q 1 ||
+    psql -q "$COMMLOG_DATABASE_OWNER_URL" -c "CREATE DATABASE commlog_bench"
+COMMLOG_DATABASE_OWNER_URL="$OWNER_URL" COMMLOG_DATABASE_URL="$APP_URL" "$BIN/commlog" migrate >/dev/null
+
+have="$(psql -q "$OWNER_URL" -tAc "SELECT count(*) FROM communications WHERE organisation_id = '$ORG'")"
+if ((have < ENTRIES)); then
+    echo "seeding $((ENTRIES - have)) entries (of $ENTRIES) into commlog_bench; this is done once"
+    chunk=1000000
+    for ((start = have + 1; start <= ENTRIES; start += chunk)); do
+        end=$((start + chunk - 1 > ENTRIES ? ENTRIES : start + chunk - 1))
+        t0=$SECONDS
+        psql -q -v ON_ERROR_STOP=1 "$OWNER_URL" <<SQL
+-- Every fifth entry is a call with a staff handler; subjects hold common words and one rare reference word.
+WITH words AS (SELECT ARRAY['vaccination','booster','appointment','reminder','invoice','lab','results','surgery',
+    'dental','checkup','follow','up','prescription','refill','worming','flea','treatment','x-ray','weight','diet'] AS w),
+rows AS (
+    SELECT i, gen_random_uuid() AS id,
+           (ARRAY['email','sms','phone','mail','note'])[1 + i % 5] AS type,
+           timestamptz '2021-06-01' + i * (interval '1 second' * (150000000.0 / $ENTRIES)) AS at,
+           'c-' || ((i::bigint * 7919) % $CLIENTS) AS client
+    FROM generate_series($start, $end) AS i
+), inserted AS (
+    INSERT INTO communications (organisation_id, id, type, direction, status, occurred_at, client_id, author_staff_id,
+                                reason, subject, notes, content, source, source_ref)
+    SELECT '$ORG', r.id, r.type, CASE WHEN r.type = 'note' THEN NULL WHEN r.i % 2 = 0 THEN 'inbound' ELSE 'outbound' END,
+           'closed', r.at, r.client, 's-' || (r.i % 40),
+           CASE r.type WHEN 'email' THEN 'AD_HOC_EMAIL' WHEN 'sms' THEN 'AD_HOC_SMS' END,
+           w[1 + r.i % 20] || ' ' || w[1 + (r.i / 20) % 20] || ' ref' || ((r.i::bigint * 104729) % 10000),
+           CASE WHEN r.i % 3 = 0 THEN 'called back about the ' || w[1 + (r.i / 7) % 20] END,
+           CASE WHEN r.type IN ('email', 'sms') THEN 'Dear client, about the ' || w[1 + (r.i / 3) % 20] || ' of your pet.' END,
+           CASE r.type WHEN 'phone' THEN 'phone' WHEN 'note' THEN 'manual' ELSE 'practice' END, 'bench-' || r.i
+    FROM rows r, words
+    RETURNING id, type, occurred_at, author_staff_id
+)
+INSERT INTO participants (organisation_id, communication_id, position, role, kind, ref_id, occurred_at)
+SELECT '$ORG', id, 0, 'handler', 'staff', author_staff_id, occurred_at FROM inserted WHERE type = 'phone';
+SQL
+        echo "  $end entries ($((SECONDS - t0)) s for this million)"
+    done
+    psql -q "$OWNER_URL" -c "VACUUM (ANALYZE) communications" -c "VACUUM (ANALYZE) participants"
+fi
+
+# query-api on the benchmark database.
+PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+SECRET="bench-query-secret-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+COMMLOG_DATABASE_URL="$APP_URL" COMMLOG_HTTP_PORT="$PORT" COMMLOG_JWT_SECRET="$SECRET" COMMLOG_LOG_LEVEL=warning \
+    COMMLOG_DATABASE_POOL_SIZE="$CONCURRENCY" "$BIN/query-api" >.data/logs/bench-query-api.log 2>&1 &
+API_PID=$!
+trap 'kill $API_PID 2>/dev/null || true; wait $API_PID 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.2; done
+TOKEN="$(COMMLOG_JWT_SECRET="$SECRET" "$BIN/commlog" token --org "$ORG" --staff m-1 --role manager)"
+
+# The SQL query-api runs for a manager's page (no visibility condition), as pgbench statements.
+COLUMNS="c.id, c.type, c.direction, c.status, c.occurred_at, c.answered_at, c.ended_at, c.closed_at, c.outcome, c.duration_s,
+  c.client_id, c.patient_id, c.location_id, c.author_staff_id, c.reason, c.address, c.subject, c.description, c.notes,
+  c.source, c.show_in_patient_history,
+  EXISTS (SELECT 1 FROM recordings r WHERE r.organisation_id = c.organisation_id AND r.communication_id = c.id) AS has_recording,
+  c.version, (extract(epoch FROM c.occurred_at) * 1000000)::bigint, c.template, c.reminder_type, c.reminder_count, c.ambiguous"
+pgbench_script() { # name, \set lines, condition[, common table expression]
+    cat >"$WORK/$1.sql" <<SQL
+$2
+BEGIN;
+SELECT set_config('commlog.organisation_id', '$ORG', true);
+WITH ${4:-}page AS (SELECT $COLUMNS FROM communications c
+  WHERE c.organisation_id = '$ORG' AND c.deleted_at IS NULL AND $3
+  ORDER BY c.occurred_at DESC, c.id DESC LIMIT 51)
+SELECT p.communication_id, p.role, p.kind, p.ref_id, p.address, p.name FROM participants p
+  WHERE p.organisation_id = '$ORG' AND p.communication_id IN (SELECT id FROM page) ORDER BY p.communication_id, p.position;
+COMMIT;
+SQL
+}
+pgbench_script timeline '\set c random(0, 99999)' "c.client_id = 'c-' || :c"
+pgbench_script board '' "c.type = 'phone'"
+pgbench_script search '\set r random(0, 9999)' "c.id IN (SELECT id FROM matches)" \
+    "matches AS MATERIALIZED (SELECT m.id FROM communications m WHERE m.organisation_id = '$ORG' AND m.deleted_at IS NULL
+      AND m.search @@ websearch_to_tsquery('simple', 'ref' || :r)), "
+
+wrk_script() { # name, path expression (Lua)
+    cat >"$WORK/$1.lua" <<LUA
+wrk.headers["Authorization"] = "Bearer $TOKEN"
+request = function() return wrk.format("GET", $2) end
+LUA
+}
+wrk_script timeline '"/v1/communications?limit=50&client_id=c-" .. math.random(0, 99999)'
+wrk_script board '"/v1/communications?limit=50&type=phone"'
+wrk_script search '"/v1/communications?limit=50&q=ref" .. math.random(0, 9999)'
+
+to_ms() { # wrk latency (e.g. 1.23ms, 850.00us, 1.02s) in milliseconds
+    awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n = n; else if (v ~ /s$/) n *= 1000; printf "%.2f", n }'
+}
+
+printf '\n%s entries, %s connections, %s s per request (%s cores)\n' "$ENTRIES" "$CONCURRENCY" "$DURATION" "$(nproc)"
+printf '%-9s | %10s %10s %9s | %10s %10s %9s | %8s\n' request "API p50" "API p99" "API req/s" "SQL p50" "SQL p99" "SQL tx/s" "p99 goal"
+for request in timeline board search; do
+    # Warm both paths, then measure.
+    wrk -t2 -c"$CONCURRENCY" -d3s -s "$WORK/$request.lua" "http://127.0.0.1:$PORT" >/dev/null
+    report="$(wrk -t2 -c"$CONCURRENCY" -d"${DURATION}s" --latency -s "$WORK/$request.lua" "http://127.0.0.1:$PORT")"
+    api_p50="$(to_ms "$(awk '$1 == "50%" { print $2 }' <<<"$report")")"
+    api_p99="$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$report")")"
+    api_rps="$(awk '/^Requests\/sec/ { printf "%.0f", $2 }' <<<"$report")"
+    errors="$(awk '/Non-2xx/ { print $NF }' <<<"$report")"
+    [[ -z "$errors" ]] || echo "  warning: $errors non-2xx answers from the API for $request"
+
+    rm -f "$WORK"/pgbench_log.*
+    (cd "$WORK" && pgbench -n -M prepared -c "$CONCURRENCY" -j 2 -T 3 -f "$request.sql" "$APP_URL" >/dev/null 2>&1)
+    (cd "$WORK" && rm -f pgbench_log.* && pgbench -n -M prepared -c "$CONCURRENCY" -j 2 -T "$DURATION" -l -f "$request.sql" "$APP_URL" >"$WORK/pgbench.out" 2>&1)
+    sql_tps="$(awk '/^tps/ { printf "%.0f", $3 }' "$WORK/pgbench.out")"
+    read -r sql_p50 sql_p99 < <(cat "$WORK"/pgbench_log.* | awk '{ print $3 }' | sort -n |
+        awk '{ v[NR] = $1 } END { printf "%.2f %.2f\n", v[int(NR * 0.50)] / 1000, v[int(NR * 0.99)] / 1000 }')
+    goal="$(awk -v s="$sql_p99" 'BEGIN { printf "%.2f", 2 * s + 2 }')"
+    verdict="$(awk -v a="$api_p99" -v g="$goal" 'BEGIN { print (a <= g ? "met" : "missed") }')"
+    printf '%-9s | %8s ms %8s ms %9s | %8s ms %8s ms %9s | %5s ms %s (API/SQL p99 %.1f×)\n' \
+        "$request" "$api_p50" "$api_p99" "$api_rps" "$sql_p50" "$sql_p99" "$sql_tps" "$goal" "$verdict" \
+        "$(awk -v a="$api_p99" -v s="$sql_p99" 'BEGIN { printf "%.1f", (s > 0 ? a / s : 0) }')"
+done
+
+# The plan of a client's timeline page at this size: an index range, never a scan of the table.
+echo
+echo "plan of a timeline page:"
+psql -q "$OWNER_URL" -c "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT c.id FROM communications c
+  WHERE c.organisation_id = '$ORG' AND c.deleted_at IS NULL AND c.client_id = 'c-4242'
+  ORDER BY c.occurred_at DESC, c.id DESC LIMIT 51" | sed 's/^/  /'
