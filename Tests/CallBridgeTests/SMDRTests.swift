@@ -2,6 +2,7 @@ import CommlogDomain
 import Foundation
 import PostgresNIO
 import Storage
+import Synchronization
 import Testing
 import TestSupport
 @testable import CallBridge

@@ -106,7 +106,7 @@ struct WebhookTests {
             #expect(try await bridge.post("[" + [
                 callEvent("out-1", seq: 1, kind: "ringing", direction: "outbound", from: "+61390001000", to: "0412345678", extension: "201", at: 0),
                 callEvent("out-1", seq: 2, kind: "answered", direction: "outbound", from: "+61390001000", to: "0412345678", extension: "201", at: 8),
-                callEvent("out-1", seq: 3, kind: "ended", direction: "outbound", outcome: "answered", duration: 30, at: 38),
+                callEvent("out-1", seq: 3, kind: "ended", direction: "outbound", from: "+61390001000", to: "0412345678", outcome: "answered", duration: 30, at: 38),
             ].joined(separator: ",") + "]").status == 202)
             let call = try #require(try await directory.waitForCall("out-1") { $0.endedAt != nil })
             #expect(call.direction == "outbound")

@@ -1,6 +1,7 @@
 import CommlogDomain
 import Foundation
 import Logging
+import NIOCore
 import PostgresNIO
 
 /// A call's communication after the phone's events were applied, for the announcements.
@@ -25,7 +26,7 @@ struct CallStore {
     /// events the others committed.
     func lock(source: String, callID: String) async throws {
         try await connection.query(
-            "SELECT pg_advisory_xact_lock(hashtextextended(commlog_current_organisation() || chr(0) || \(source) || chr(0) || \(callID), 0))",
+            "SELECT pg_advisory_xact_lock(hashtextextended(commlog_current_organisation() || chr(31) || \(source) || chr(31) || \(callID), 0))",
             logger: logger
         )
     }
@@ -129,7 +130,7 @@ struct CallStore {
         for try await _ in try await connection.query("""
             INSERT INTO recordings (organisation_id, communication_id, url, content_type, size, sha256, content, fetched_at)
             VALUES (commlog_current_organisation(), \(communicationID), \(recording.url), \(recording.contentType), \(Int64(recording.content.count)),
-                \(recording.sha256), \(recording.content), now())
+                \(recording.sha256), \(ByteBuffer(bytes: recording.content)), now())
             ON CONFLICT (organisation_id, communication_id) DO UPDATE
                 SET url = EXCLUDED.url, content_type = EXCLUDED.content_type, size = EXCLUDED.size, sha256 = EXCLUDED.sha256,
                     content = EXCLUDED.content, fetched_at = EXCLUDED.fetched_at
