@@ -12,8 +12,10 @@ enum FakePBX {
         let count = Atomic<Int>(0)
     }
 
+    /// - Parameter keepOpen: every session stays open until the client goes (not only the last).
     static func with<Result: Sendable>(
         sessions: [[String]],
+        keepOpen: Bool = false,
         _ body: @Sendable (_ port: Int, _ connections: Connections) async throws -> Result
     ) async throws -> Result {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -28,15 +30,19 @@ enum FakePBX {
         return try await withThrowingTaskGroup(of: Result?.self) { group in
             group.addTask {
                 try await server.executeThenClose { inbound in
-                    for try await connection in inbound {
-                        let session = connections.count.add(1, ordering: .relaxed).newValue - 1
-                        let lines = session < sessions.count ? sessions[session] : []
-                        try await connection.executeThenClose { _, outbound in
-                            for line in lines {
-                                try await outbound.write(ByteBuffer(string: line + "\r\n"))
-                            }
-                            if session >= sessions.count - 1 {
-                                try await Task.sleep(for: .seconds(3600))
+                    try await withThrowingDiscardingTaskGroup { sessionsGroup in
+                        for try await connection in inbound {
+                            let session = connections.count.add(1, ordering: .relaxed).newValue - 1
+                            let lines = session < sessions.count ? sessions[session] : []
+                            let stays = keepOpen || session >= sessions.count - 1
+                            sessionsGroup.addTask {
+                                try? await connection.executeThenClose { clientInput, outbound in
+                                    for line in lines {
+                                        try await outbound.write(ByteBuffer(string: line + "\r\n"))
+                                    }
+                                    // Until the client goes away (or the test ends).
+                                    if stays { for try await _ in clientInput {} }
+                                }
                             }
                         }
                     }

@@ -186,4 +186,46 @@ struct SMDRLinkTests {
             }
         }
     }
+
+    @Test("only one replica holds an SMDR link; another takes it over when the holder dies")
+    func oneReplica() async throws {
+        try await TestEnvironment.withDatabase { database in
+            let settings = ["COMMLOG_SMDR_LEASE_S": "3"]
+            let replicaA = try await CallBridgeHarness(environment: settings.merging(["COMMLOG_INSTANCE_ID": TestEnvironment.unique("replica-a")]) { $1 })
+            let organisation = replicaA.organisationID
+            let directory = Directory(database: database, organisationID: organisation)
+            try await directory.setUp(secret: replicaA.secret)
+            let sessions = [
+                [SMDRLine(duration: "00:00:07", calling: "T12").text()],
+                [SMDRLine(duration: "00:00:08", calling: "T12").text()],
+            ]
+            try await FakePBX.with(sessions: sessions, keepOpen: true) { port, connections in
+                let replicaB = try await CallBridgeHarness(environment: settings.merging(["COMMLOG_INSTANCE_ID": TestEnvironment.unique("replica-b")]) { $1 })
+                let link = try await addLink(database, organisation: organisation, port: port, layout: "{}")
+                let firstCall = try await eventually(timeout: .seconds(30), every: .milliseconds(200)) {
+                    try await smdrCalls(database, organisation: organisation).count == 1
+                }
+                // Both replicas have had several chances to take the link: still one connection.
+                try await Task.sleep(for: .seconds(6))
+                let whileHeld = connections.count.load(ordering: .relaxed)
+                var holder = ""
+                for try await name in try await database.client.query(
+                    "SELECT holder FROM leases WHERE name = \("smdr:" + link.uuidString.lowercased())", logger: database.logger
+                ).decode(String.self) { holder = name }
+                // SIGKILL: the lease is not released; the other replica takes over once it expires.
+                let (dead, survivor) = holder.hasPrefix("replica-a") ? (replicaA, replicaB) : (replicaB, replicaA)
+                await dead.process.kill()
+                let both = try await eventually(timeout: .seconds(40), every: .milliseconds(200)) {
+                    try await smdrCalls(database, organisation: organisation).count == 2
+                }
+                try await disableLinks(database, organisation: organisation)
+                await survivor.stop()
+                #expect(holder.hasPrefix("replica-"))
+                #expect(firstCall)
+                #expect(whileHeld == 1)
+                #expect(both)
+                #expect(connections.count.load(ordering: .relaxed) == 2)
+            }
+        }
+    }
 }
