@@ -12,22 +12,36 @@ import FoundationNetworking
 final class CallBridgeHarness: Sendable {
     let organisationID = TestEnvironment.unique("org-call")
     let secret = "secret-\(UUID().uuidString)"
-    let port = freePort()
+    let port: Int
     let process: ProgramProcess
 
     init(environment: [String: String] = [:]) async throws {
-        process = try ProgramProcess("call-bridge", environment: [
-            "COMMLOG_HTTP_PORT": "\(port)",
-            "COMMLOG_PHONE_REGION": "AU",
-            "COMMLOG_BATCH_WAIT_MS": "5",
-            "COMMLOG_SMDR_RECONNECT_S": "1",
-            "COMMLOG_RECORDING_TIMEOUT_S": "5",
-            "COMMLOG_MIGRATE_ON_START": "true",
-        ].merging(environment) { _, new in new })
-        let ready = await eventually(timeout: .seconds(60), every: .milliseconds(100)) {
-            (try? await self.request("GET", "/readyz").status) == 200
+        var attempt = 0
+        while true {
+            attempt += 1
+            // Below Linux's ephemeral range (32768+), where an outgoing connection may already hold a port.
+            let port = Int.random(in: 20_000..<32_000)
+            let process = try ProgramProcess("call-bridge", environment: [
+                "COMMLOG_HTTP_PORT": "\(port)",
+                "COMMLOG_PHONE_REGION": "AU",
+                "COMMLOG_BATCH_WAIT_MS": "5",
+                "COMMLOG_SMDR_RECONNECT_S": "1",
+                "COMMLOG_RECORDING_TIMEOUT_S": "5",
+                "COMMLOG_MIGRATE_ON_START": "true",
+                // Only the SMDR tests compete for links (suites run in parallel, each with its own programs).
+                "COMMLOG_SMDR_ENABLED": "false",
+            ].merging(environment) { _, new in new })
+            let ready = await eventually(timeout: .seconds(30), every: .milliseconds(100)) {
+                (try? await Self.request(port: port, "GET", "/readyz").status) == 200
+            }
+            if ready {
+                self.port = port
+                self.process = process
+                return
+            }
+            await process.kill()
+            guard attempt < 3 else { throw ChildProcessError(description: "call-bridge did not become ready (last port \(port))") }
         }
-        guard ready else { throw ChildProcessError(description: "call-bridge did not become ready on port \(port)") }
     }
 
     func stop() async { await process.kill(SIGTERM) }
@@ -40,6 +54,10 @@ final class CallBridgeHarness: Sendable {
     }
 
     func request(_ method: String, _ path: String, body: String? = nil, contentType: String = "application/json", authorization: String? = nil) async throws -> Reply {
+        try await Self.request(port: port, method, path, body: body, contentType: contentType, authorization: authorization)
+    }
+
+    static func request(port: Int, _ method: String, _ path: String, body: String? = nil, contentType: String = "application/json", authorization: String? = nil) async throws -> Reply {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = method
         if let body {

@@ -124,7 +124,8 @@ struct OperationsTests {
         }
         let (status, secret) = try await run(["call-integration", "add", "--org", organisation])
         #expect(status == 0, "\(secret)")
-        let printed = secret.trimmingCharacters(in: .whitespacesAndNewlines)
+        // The secret is the line printed on standard output (the file also gets standard error).
+        let printed = secret.split(separator: "\n").map(String.init).last { !$0.contains(" ") && $0.count >= 40 } ?? ""
         #expect(printed.count >= 40)
         let (smdrStatus, smdrOutput) = try await run(["smdr", "add", "--org", organisation, "--host", "pbx.example.org", "--layout", "extended-digits,ani-dnis"])
         #expect(smdrStatus == 0, "\(smdrOutput)")
@@ -136,7 +137,7 @@ struct OperationsTests {
                 for try await hash in try await connection.query(
                     "SELECT secret_sha256 FROM call_integrations WHERE organisation_id = \(organisation)", logger: database.logger
                 ).decode(String.self) { hashes.append(hash) }
-                #expect(hashes == [SHA256.hash(data: Data(printed.utf8)).map { String(format: "%02x", $0) }.joined()])
+                #expect(hashes == [SHA256.hash(data: Data(printed.utf8)).map { String(format: "%02x", $0) }.joined()], "output: \(secret)")
                 var links: [(String, Int, String)] = []
                 for try await link in try await connection.query(
                     "SELECT host, port, layout::text FROM smdr_links WHERE organisation_id = \(organisation)", logger: database.logger

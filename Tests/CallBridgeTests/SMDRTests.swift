@@ -118,7 +118,7 @@ struct SMDRLinkTests {
     @Test("records of several layouts, a reconnect after the PBX drops the connection, and skipped lines")
     func stream() async throws {
         try await TestEnvironment.withDatabase { database in
-            let bridge = try await CallBridgeHarness()
+            let bridge = try await CallBridgeHarness(environment: ["COMMLOG_SMDR_ENABLED": "true"])
             let directory = Directory(database: database, organisationID: bridge.organisationID)
             try await directory.setUp(secret: bridge.secret)
             try await directory.client("c-ann", phones: ["0412 345 678"])
@@ -190,7 +190,7 @@ struct SMDRLinkTests {
     @Test("only one replica holds an SMDR link; another takes it over when the holder dies")
     func oneReplica() async throws {
         try await TestEnvironment.withDatabase { database in
-            let settings = ["COMMLOG_SMDR_LEASE_S": "3"]
+            let settings = ["COMMLOG_SMDR_LEASE_S": "3", "COMMLOG_SMDR_ENABLED": "true"]
             let replicaA = try await CallBridgeHarness(environment: settings.merging(["COMMLOG_INSTANCE_ID": TestEnvironment.unique("replica-a")]) { $1 })
             let organisation = replicaA.organisationID
             let directory = Directory(database: database, organisationID: organisation)

@@ -73,11 +73,13 @@ struct WebhookTests {
             for index in [3, 1, 3, 0, 2, 1, 0] {
                 #expect(try await bridge.post(shuffled[index]).status == 202)
             }
-            let ordered = try #require(try await directory.waitForCall("ordered") { $0.endedAt != nil })
-            var mixed = try #require(try await directory.waitForCall("shuffled") { $0.endedAt != nil && $0.participants.count == 4 })
+            for id in ["ordered", "shuffled"] {
+                _ = try #require(try await directory.waitForCall(id) { $0.endedAt != nil && $0.participants.count == 4 && $0.answeredAt?.timeIntervalSince1970 == 1_795_000_004 })
+            }
             // Let every duplicate land, then compare.
             try await Task.sleep(for: .seconds(1))
-            mixed = try #require(try await directory.call(source: "generic", callID: "shuffled"))
+            let ordered = try #require(try await directory.call(source: "generic", callID: "ordered"))
+            var mixed = try #require(try await directory.call(source: "generic", callID: "shuffled"))
             mixed.id = ordered.id
             #expect(mixed == ordered)
             #expect(ordered.participants.last == "handler:external:-:202")
