@@ -2,7 +2,8 @@ import Foundation
 
 /// Which options of the PBX's SMDR Options form are on: each changes the record's columns.
 ///
-/// Stored as the link's `layout` (jsonb): `{"extended_digits": true, "ani_dnis": true, "network_format": false}`.
+/// Stored as the link's `layout` (jsonb): `{"extended_digits": true, "ani_dnis": true, "network_format": false}`,
+/// as `commlog smdr add --layout` writes it.
 struct SMDRLayout: Codable, Hashable, Sendable {
     /// Extended digit length: party fields are 7 characters wide instead of 4.
     var extendedDigits = false
@@ -28,20 +29,6 @@ struct SMDRLayout: Codable, Hashable, Sendable {
         extendedDigits = try container.decodeIfPresent(Bool.self, forKey: .extendedDigits) ?? false
         aniDNIS = try container.decodeIfPresent(Bool.self, forKey: .aniDNIS) ?? false
         networkFormat = try container.decodeIfPresent(Bool.self, forKey: .networkFormat) ?? false
-    }
-
-    /// Parses `commlog smdr add --layout` options: a comma-separated list of `extended-digits`, `ani-dnis`,
-    /// `network-format` (or `standard` for none).
-    init(options: String) throws {
-        for option in options.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) where !option.isEmpty {
-            switch option.replacingOccurrences(of: "_", with: "-") {
-            case "extended-digits", "extended": extendedDigits = true
-            case "ani-dnis", "ani", "dnis": aniDNIS = true
-            case "network-format", "network": networkFormat = true
-            case "standard": break
-            default: throw SMDRLayoutError(option: option)
-            }
-        }
     }
 
     // MARK: Columns (0-based offsets in the line)
@@ -76,9 +63,4 @@ struct SMDRLayout: Codable, Hashable, Sendable {
     var callID: Field { Field(offset: (aniDNIS ? dnis.offset + 10 : standardLength) + 1, width: 10) }
     /// Length of a whole record with the options on.
     var recordLength: Int { networkFormat ? callID.offset + callID.width : aniDNIS ? dnis.offset + dnis.width : standardLength }
-}
-
-struct SMDRLayoutError: Error, CustomStringConvertible {
-    let option: String
-    var description: String { "unknown SMDR layout option \"\(option)\" (use extended-digits, ani-dnis, network-format or standard)" }
 }

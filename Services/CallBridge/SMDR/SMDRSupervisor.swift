@@ -46,7 +46,7 @@ final class SMDRSupervisor: Service, Sendable {
                             group.addTask {
                                 await self.hold(link, lease: lease)
                                 self.running.withLock { _ = $0.remove(link.id) }
-                                await lease.release()
+                                if !Task.isCancelled { await lease.release() }
                             }
                         }
                     } catch {
@@ -56,6 +56,19 @@ final class SMDRSupervisor: Service, Sendable {
                     try? await Task.sleep(for: self.configuration.refresh)
                 }
             }
+        }
+        // Outside the cancelled task: give the links up so that another replica connects at once.
+        await releaseAll()
+    }
+
+    private func releaseAll() async {
+        do {
+            try await database.withTransaction { connection in
+                _ = try await connection.query(
+                    "DELETE FROM leases WHERE holder = \(configuration.holder) AND name LIKE 'smdr:%'", logger: logger)
+            }
+        } catch {
+            logger.warning("could not release the SMDR leases", metadata: ["error": "\(error)"])
         }
     }
 
