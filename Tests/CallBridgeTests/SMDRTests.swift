@@ -228,4 +228,40 @@ struct SMDRLinkTests {
             }
         }
     }
+
+    @Test("a replica that stops gives its link up at once: the other connects well before the lease would expire")
+    func gracefulHandover() async throws {
+        try await TestEnvironment.withDatabase { database in
+            let settings = ["COMMLOG_SMDR_LEASE_S": "60", "COMMLOG_SMDR_ENABLED": "true"]
+            let replicaA = try await CallBridgeHarness(environment: settings.merging(["COMMLOG_INSTANCE_ID": TestEnvironment.unique("replica-a")]) { $1 })
+            let organisation = replicaA.organisationID
+            try await Directory(database: database, organisationID: organisation).setUp(secret: replicaA.secret)
+            let sessions = [
+                [SMDRLine(duration: "00:00:05", calling: "T12").text()],
+                [SMDRLine(duration: "00:00:06", calling: "T12").text()],
+            ]
+            try await FakePBX.with(sessions: sessions, keepOpen: true) { port, connections in
+                let replicaB = try await CallBridgeHarness(environment: settings.merging(["COMMLOG_INSTANCE_ID": TestEnvironment.unique("replica-b")]) { $1 })
+                let link = try await addLink(database, organisation: organisation, port: port, layout: "{}")
+                let first = try await eventually(timeout: .seconds(30), every: .milliseconds(200)) {
+                    try await smdrCalls(database, organisation: organisation).count == 1
+                }
+                var holder = ""
+                for try await name in try await database.client.query(
+                    "SELECT holder FROM leases WHERE name = \("smdr:" + link.uuidString.lowercased())", logger: database.logger
+                ).decode(String.self) { holder = name }
+                let (leaving, staying) = holder.hasPrefix("replica-a") ? (replicaA, replicaB) : (replicaB, replicaA)
+                await leaving.stop()
+                // Well under the 60 s lease: the lease was released on shutdown.
+                let both = try await eventually(timeout: .seconds(20), every: .milliseconds(200)) {
+                    try await smdrCalls(database, organisation: organisation).count == 2
+                }
+                try await disableLinks(database, organisation: organisation)
+                await staying.stop()
+                #expect(first)
+                #expect(both)
+                #expect(connections.count.load(ordering: .relaxed) == 2)
+            }
+        }
+    }
 }
