@@ -7,6 +7,15 @@ import PhoneNumbers
 ///
 /// National numbers stored without a region are matched by the call bridge on their last digits.
 public enum ContactAddress {
+    /// The region national numbers are read in: `COMMLOG_PHONE_REGION` (see `ConfigurationKey.phoneRegion`), read
+    /// here once so that every program storing or matching numbers (the directory in reminder-logger, the call
+    /// bridge) normalises them alike; nil when unset or unknown to libphonenumber.
+    public static let defaultRegion: String? = {
+        guard let region = ProcessInfo.processInfo.environment["COMMLOG_PHONE_REGION"]?.uppercased(), !region.isEmpty,
+              PhoneNumber.isSupportedRegion(region) else { return nil }
+        return region
+    }()
+
     public static func email(_ raw: String) -> String? {
         let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
         // "Ann Smith <ann@example.org>" → ann@example.org
@@ -17,9 +26,10 @@ public enum ContactAddress {
         return trimmed.contains("@") ? trimmed : nil
     }
 
-    /// A phone number in E.164 when it carries its country code, otherwise `+` and digits as written.
+    /// A phone number in E.164 when it carries its country code or `defaultRegion` is set, otherwise `+` and
+    /// digits as written.
     public static func phone(_ raw: String) -> String? {
-        phone(raw, region: nil)
+        phone(raw, region: defaultRegion)
     }
 
     /// - Parameter region: the ISO 3166 region national numbers are read in (e.g. "AU"); nil reads only

@@ -57,6 +57,9 @@ import Testing
         #expect(done.durationSeconds == 12 && done.outcome == .answered)
         #expect(try TwilioCallback.event(base.merging(["CallStatus": "queued"]) { $1 }) == nil)
         #expect(throws: TwilioCallback.Invalid.self) { try TwilioCallback.event(base.merging(["CallStatus": "teleported"]) { $1 }) }
+        let recorded = try TwilioCallback.events(base.merging(["CallStatus": "completed", "CallDuration": "12", "RecordingUrl": "https://api.twilio.com/r/RE1"]) { $1 })
+        #expect(recorded.map(\.kind) == [.ended, .recording])
+        #expect(throws: TwilioCallback.Invalid.self) { try TwilioCallback.events(["CallSid": "CA1"]) }
         #expect(TwilioCallback.form("A=1&B=%2B61+4&C=") == ["A": "1", "B": "+61 4", "C": ""])
     }
 }

@@ -30,7 +30,7 @@ struct CallEventRoutes: Sendable {
                     var fields = TwilioCallback.form(String(decoding: body, as: UTF8.self))
                     if fields["Extension"] == nil, let phoneExtension = request.uri.queryParameters.get("extension") { fields["Extension"] = phoneExtension }
                     do {
-                        return try TwilioCallback.event(fields).map { [$0] } ?? []
+                        return try TwilioCallback.events(fields)
                     } catch {
                         throw Problem(.badRequest, "\(error)")
                     }

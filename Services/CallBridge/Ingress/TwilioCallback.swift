@@ -12,24 +12,45 @@ enum TwilioCallback {
         let description: String
     }
 
-    /// The event for `fields`; nil for statuses that say nothing about the call yet (`queued`, `initiated`)
-    /// and recordings not yet completed.
-    static func event(_ fields: [String: String], now: Date = Date()) throws -> PhoneCallEvent? {
+    /// The events of one callback: the call's step (none for `queued`, `initiated`), and its recording when the
+    /// callback carries a completed one (a recording callback, or a status callback of a recorded `<Dial>`).
+    static func events(_ fields: [String: String], now: Date = Date()) throws -> [PhoneCallEvent] {
         guard let callSID = fields["CallSid"], !callSID.isEmpty else { throw Invalid(description: "CallSid: required") }
-        let direction: Direction? = switch fields["Direction"]?.lowercased() {
+        var events: [PhoneCallEvent] = []
+        let hasStatus = !(fields["CallStatus"] ?? "").isEmpty
+        if hasStatus, let step = try event(fields, now: now) { events.append(step) }
+        if let recordingURL = fields["RecordingUrl"], !recordingURL.isEmpty {
+            if let status = fields["RecordingStatus"]?.lowercased(), status != "completed" { return events }
+            let occurredAt = fields["Timestamp"].flatMap(parseTimestamp) ?? now
+            events.append(PhoneCallEvent(source: "twilio", callID: callSID, seq: 4, kind: .recording, direction: direction(fields),
+                                         from: fields["From"], to: fields["To"], phoneExtension: phoneExtension(fields),
+                                         recordingURL: recordingURL, occurredAt: occurredAt))
+        } else if !hasStatus {
+            throw Invalid(description: "CallStatus: required (or RecordingUrl for a recording callback)")
+        }
+        return events
+    }
+
+    private static func direction(_ fields: [String: String]) -> Direction? {
+        switch fields["Direction"]?.lowercased() {
         case "inbound"?: .inbound
         case let value? where value.hasPrefix("outbound"): .outbound
         default: nil
         }
+    }
+
+    private static func phoneExtension(_ fields: [String: String]) -> String? {
+        fields["Extension"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// The call's step for a status callback; nil for statuses that say nothing about the call yet (`queued`, `initiated`).
+    static func event(_ fields: [String: String], now: Date = Date()) throws -> PhoneCallEvent? {
+        guard let callSID = fields["CallSid"], !callSID.isEmpty else { throw Invalid(description: "CallSid: required") }
+        let direction = Self.direction(fields)
         let occurredAt = fields["Timestamp"].flatMap(parseTimestamp) ?? now
-        let phoneExtension = fields["Extension"].flatMap { $0.isEmpty ? nil : $0 }
-        if let recordingURL = fields["RecordingUrl"], !recordingURL.isEmpty {
-            if let status = fields["RecordingStatus"]?.lowercased(), status != "completed" { return nil }
-            return PhoneCallEvent(source: "twilio", callID: callSID, seq: 4, kind: .recording, direction: direction,
-                                  from: fields["From"], to: fields["To"], phoneExtension: phoneExtension, recordingURL: recordingURL, occurredAt: occurredAt)
-        }
+        let phoneExtension = Self.phoneExtension(fields)
         guard let status = fields["CallStatus"]?.lowercased(), !status.isEmpty else {
-            throw Invalid(description: "CallStatus: required (or RecordingUrl for a recording callback)")
+            throw Invalid(description: "CallStatus: required")
         }
         let mapped: (kind: CallKind, outcome: CallOutcome?)
         switch status {
