@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import PostgresNIO
 import Storage
 import Testing
 import TestSupport
@@ -194,6 +195,35 @@ struct WebhookTests {
             #expect(otherOrganisation.status == 401)
             let none = try await bridge.request("POST", "/v1/organisations/\(bridge.organisationID)/call-events", body: callEvent("w-1", seq: 1, kind: "ringing", at: 0))
             #expect(none.status == 401)
+        }
+    }
+
+    @Test("an end without outcome that arrives first closes the call until the answer arrives; a call staff ended stays closed")
+    func lateEventsAndStaffClosure() async throws {
+        try await withBridge { bridge, directory in
+            #expect(try await bridge.post(callEvent("late-1", seq: 3, kind: "ended", duration: 40, at: 45)).status == 202)
+            let early = try #require(try await directory.waitForCall("late-1"))
+            #expect(early.status == "closed" && early.outcome == "missed")
+            #expect(try await bridge.post("[" + callEvent("late-1", seq: 1, kind: "ringing", extension: "201", at: 0) + "," +
+                                          callEvent("late-1", seq: 2, kind: "answered", extension: "201", at: 5) + "]").status == 202)
+            let answered = try #require(try await directory.waitForCall("late-1") { $0.answeredAt != nil })
+            #expect(answered.status == "open")
+            #expect(answered.outcome == "answered")
+            #expect(answered.closedAt == nil)
+
+            // A staff member ends the call (as query-api does: closed, audited end_call); the phone's late news changes facts, not the status.
+            try await directory.database.withTenant(bridge.organisationID) { connection in
+                _ = try await connection.query(
+                    "UPDATE communications SET status = 'closed', closed_at = now(), version = version + 1 WHERE id = \(answered.id)", logger: directory.database.logger)
+                _ = try await connection.query("""
+                    INSERT INTO audit_history (organisation_id, communication_id, staff_id, action) VALUES (\(bridge.organisationID), \(answered.id), 's-201', 'end_call')
+                    """, logger: directory.database.logger)
+            }
+            #expect(try await bridge.post(callEvent("late-1", seq: 3, kind: "ended", outcome: "answered", duration: 40, at: 45)).status == 202)
+            #expect(try await bridge.post(callEvent("late-1", seq: 4, kind: "ended", outcome: "failed", at: 46)).status == 202)
+            let ended = try #require(try await directory.waitForCall("late-1") { $0.outcome == "failed" })
+            #expect(ended.status == "closed")
+            #expect(ended.closedAt != nil && ended.closedAt != ended.endedAt)
         }
     }
 }

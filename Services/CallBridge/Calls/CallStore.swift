@@ -63,13 +63,16 @@ struct CallStore {
         let sourceRef = "\(source):\(callID)"
         let computedStatus: CommunicationStatus = facts.closesAtOnce ? .closed : .open
         let closedAt = facts.closesAtOnce ? (facts.endedAt ?? facts.occurredAt) : nil
-        if let existing = try await current(sourceRef: sourceRef) {
-            let status: CommunicationStatus = existing.status == .closed ? .closed : computedStatus
+        if let found = try await current(sourceRef: sourceRef) {
+            let (existing, closedByStaff) = (found.row, found.closedByStaff)
+            // Closed by a person (end call) or by auto-close: it stays closed. Closed because the phone said missed:
+            // that follows the phone, so that a late event (the answer arriving after an outcome-less end) reopens it.
+            let status: CommunicationStatus = closedByStaff ? .closed : computedStatus
             let participants = try await phoneParticipants(of: existing.id)
             let row = Row(
                 id: existing.id, status: status, direction: facts.direction.rawValue, occurredAt: facts.occurredAt,
                 answeredAt: facts.answeredAt, endedAt: facts.endedAt,
-                closedAt: existing.status == .closed ? existing.closedAt : closedAt,
+                closedAt: closedByStaff ? existing.closedAt : closedAt,
                 outcome: facts.outcome?.rawValue, durationSeconds: facts.durationSeconds,
                 clientID: parties.clientID, address: parties.address, ambiguous: parties.ambiguous
             )
@@ -144,7 +147,7 @@ struct CallStore {
 
     /// The call's communication id, when it exists.
     func communicationID(source: String, callID: String) async throws -> UUID? {
-        try await current(sourceRef: "\(source):\(callID)")?.id
+        try await current(sourceRef: "\(source):\(callID)")?.row.id
     }
 
     // MARK: Rows
@@ -165,21 +168,24 @@ struct CallStore {
         var ambiguous: Bool
     }
 
-    private func current(sourceRef: String) async throws -> Row? {
+    /// The call's row, and whether a person (or auto-close) closed it.
+    private func current(sourceRef: String) async throws -> (row: Row, closedByStaff: Bool)? {
         let rows = try await connection.query("""
-            SELECT id, status, direction, occurred_at, answered_at, ended_at, closed_at, outcome, duration_s, client_id, address, ambiguous
-            FROM communications
+            SELECT id, status, direction, occurred_at, answered_at, ended_at, closed_at, outcome, duration_s, client_id, address, ambiguous,
+                   status = 'closed' AND EXISTS (SELECT 1 FROM audit_history a WHERE a.organisation_id = c.organisation_id
+                                                   AND a.communication_id = c.id AND a.action IN ('end_call', 'auto_close'))
+            FROM communications c
             WHERE organisation_id = commlog_current_organisation() AND source = 'phone' AND source_ref = \(sourceRef)
-            FOR UPDATE
+            FOR UPDATE OF c
             """, logger: logger)
-        for try await (id, status, direction, occurredAt, answeredAt, endedAt, closedAt, outcome, duration, client, address, ambiguous) in rows.decode(
-            (UUID, String, String?, Date, Date?, Date?, Date?, String?, Int?, String?, String?, Bool).self
+        for try await (id, status, direction, occurredAt, answeredAt, endedAt, closedAt, outcome, duration, client, address, ambiguous, closedByStaff) in rows.decode(
+            (UUID, String, String?, Date, Date?, Date?, Date?, String?, Int?, String?, String?, Bool, Bool).self
         ) {
-            return Row(
+            return (Row(
                 id: id, status: CommunicationStatus(rawValue: status) ?? .open, direction: direction, occurredAt: occurredAt,
                 answeredAt: answeredAt, endedAt: endedAt, closedAt: closedAt, outcome: outcome, durationSeconds: duration,
                 clientID: client, address: address, ambiguous: ambiguous
-            )
+            ), closedByStaff)
         }
         return nil
     }
