@@ -96,6 +96,7 @@ struct CallEventHandler: BatchHandler {
             Counter(label: "commlog_calls_total", dimensions: [("change", change.kind == .opened ? "opened" : "updated"), ("status", change.status.rawValue)]).increment()
         }
         Counter(label: "commlog_call_events_total", dimensions: [("outcome", "applied")]).increment(by: batch.count - rejections.count - refused.count)
+        Counter(label: "commlog_call_events_total", dimensions: [("outcome", "rejected")]).increment(by: rejections.count + refused.count)
         announce(changes)
         return rejections + refused
     }
