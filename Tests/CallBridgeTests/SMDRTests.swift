@@ -153,8 +153,11 @@ struct SMDRLinkTests {
                         try await smdrCalls(database, organisation: organisation).count == 5
                     }
                     let calls = try await smdrCalls(database, organisation: organisation)
+                    let metrics = String(decoding: try await bridge.request("GET", "/metrics").body, as: UTF8.self)
                     try await disableLinks(database, organisation: organisation)
                     await bridge.stop()
+                    #expect(metrics.contains("commlog_smdr_lines_skipped_total 1"), "\(metrics.split(separator: "\n").filter { $0.contains("smdr") })")
+                    #expect(metrics.contains("commlog_smdr_records_total 5"))
                     #expect(all, "got \(calls.count) calls")
                     #expect(standardConnections.count.load(ordering: .relaxed) >= 2)
                     guard calls.count == 5 else { return }
