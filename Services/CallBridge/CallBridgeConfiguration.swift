@@ -1,4 +1,5 @@
 import CommlogRuntime
+import Foundation
 import PhoneNumbers
 
 /// The call bridge's own settings (see `ConfigurationKey` and docs/call-bridge.md).
@@ -25,6 +26,9 @@ struct CallBridgeConfiguration: Sendable {
         recordings.maximumBytes = try configuration.positiveInt(.recordingMaxBytes)
         recordings.timeout = .seconds(try configuration.positiveInt(.recordingTimeout))
         recordings.attempts = try configuration.positiveInt(.recordingAttempts)
+        if let hosts = configuration.string(.recordingHosts) {
+            recordings.allowedHosts = hosts.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+        }
         smdrEnabled = try configuration.flag(.smdrEnabled)
         smdrLease = .seconds(try configuration.positiveInt(.smdrLease))
         smdrReconnect = .seconds(try configuration.positiveInt(.smdrReconnect))

@@ -80,6 +80,8 @@ extension ConfigurationKey {
         "Time allowed for one recording download attempt")
     public static let recordingAttempts = ConfigurationKey("COMMLOG_RECORDING_ATTEMPTS", default: "3", programs: "call-bridge",
         "Download attempts of a recording before its event is dead-lettered")
+    public static let recordingHosts = ConfigurationKey("COMMLOG_RECORDING_HOSTS", default: nil, programs: "call-bridge",
+        "Comma-separated hosts recordings may be downloaded from (`api.twilio.com`, `.example.org` for a domain and its subdomains); unset: any")
     public static let smdrEnabled = ConfigurationKey("COMMLOG_SMDR_ENABLED", default: "true", programs: "call-bridge",
         "Whether this replica competes for the SMDR links (`commlog smdr add`)")
     public static let smdrLease = ConfigurationKey("COMMLOG_SMDR_LEASE_S", default: "30", programs: "call-bridge",
@@ -92,7 +94,7 @@ extension ConfigurationKey {
         amqpURL, amqpHeartbeat, databaseURL, databaseOwnerURL, databasePoolSize, migrateOnStart,
         httpHost, httpPort, logLevel, batchSize, batchWait, prefetch, consumerConcurrency, deliveryLimit, instanceID,
         jwtSecret, secretKey, queryAPIURL, callBridgeURL, binFolder,
-        phoneRegion, phoneMatchDigits, callAutoClose, recordingMaxBytes, recordingTimeout, recordingAttempts,
+        phoneRegion, phoneMatchDigits, callAutoClose, recordingMaxBytes, recordingTimeout, recordingAttempts, recordingHosts,
         smdrEnabled, smdrLease, smdrReconnect,
     ]
 }

@@ -63,3 +63,16 @@ import Testing
         #expect(TwilioCallback.form("A=1&B=%2B61+4&C=") == ["A": "1", "B": "+61 4", "C": ""])
     }
 }
+
+@Suite struct RecordingHostTests {
+    @Test func allowList() {
+        var configuration = RecordingFetcher.Configuration()
+        #expect(configuration.allows("169.254.169.254"))
+        configuration.allowedHosts = ["api.twilio.com", ".recordings.example.org"]
+        #expect(configuration.allows("api.twilio.com"))
+        #expect(configuration.allows("eu1.recordings.example.org"))
+        #expect(configuration.allows("recordings.example.org"))
+        #expect(!configuration.allows("evil-recordings.example.org"))
+        #expect(!configuration.allows("169.254.169.254"))
+    }
+}

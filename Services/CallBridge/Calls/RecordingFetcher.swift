@@ -22,6 +22,17 @@ struct RecordingFetcher: Sendable {
         var timeout: Duration = .seconds(60)
         /// Attempts before giving up (default 3).
         var attempts = 3
+        /// Hosts recordings may come from (`.example.org` also admits its subdomains); nil: any host.
+        var allowedHosts: [String]?
+
+        /// Whether `host` is one recordings may be downloaded from.
+        func allows(_ host: String) -> Bool {
+            guard let allowedHosts else { return true }
+            let host = host.lowercased()
+            return allowedHosts.contains { allowed in
+                allowed.hasPrefix(".") ? host.hasSuffix(allowed) || host == String(allowed.dropFirst()) : host == allowed
+            }
+        }
     }
 
     /// A recording that cannot be fetched: refused (never retried) or still failing after the attempts.
@@ -36,6 +47,9 @@ struct RecordingFetcher: Sendable {
     func fetch(_ url: String) async throws -> FetchedRecording {
         guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), scheme == "http" || scheme == "https" else {
             throw Failure(description: "recording_url: not an http(s) URL (\(url))")
+        }
+        guard configuration.allows(parsed.host ?? "") else {
+            throw Failure(description: "recording_url: \(parsed.host ?? "") is not a host recordings may come from (COMMLOG_RECORDING_HOSTS)")
         }
         var lastError = ""
         for attempt in 1...max(1, configuration.attempts) {
