@@ -39,6 +39,10 @@ import TestSupport
         let busy = try #require(SMDRRecord(line: SMDRLine(calling: "201", digits: "0412345678", completion: "B", called: "T12").text(), layout: standard))
         #expect(busy.outcome == .busy)
 
+        let stationToStation = try #require(SMDRRecord(line: SMDRLine(calling: "201", answer: "", digits: "202", called: "202").text(), layout: standard))
+        #expect(stationToStation.isInternal)
+        #expect(!outbound.isInternal)
+
         // Hotel room-status messages and headers are not records.
         #expect(SMDRRecord(line: "STATUS ROOM 0412 CLEAN       MAID 07", layout: standard) == nil)
         #expect(SMDRRecord(line: String(repeating: "x", count: 95), layout: standard) == nil)

@@ -85,6 +85,9 @@ struct SMDRRecord: Equatable, Sendable {
         !party.isEmpty && party.allSatisfy { $0.isASCII && $0.isNumber }
     }
 
+    /// A station-to-station call (internal SMDR records): no client is on the line, so it is not logged.
+    var isInternal: Bool { Self.isStation(callingParty) && Self.isStation(calledParty) && ani == nil }
+
     /// Inbound when the call came in on a trunk; outbound when a station called out on one.
     var direction: Direction { Self.isTrunk(callingParty) || (!Self.isStation(callingParty) && Self.isStation(calledParty)) ? .inbound : .outbound }
 

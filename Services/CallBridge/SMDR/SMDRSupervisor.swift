@@ -144,6 +144,10 @@ final class SMDRSupervisor: Service, Sendable {
             await count(link, skipped: true)
             return
         }
+        if record.isInternal {
+            Counter(label: "commlog_smdr_internal_calls_total").increment()
+            return
+        }
         // The PBX does not send a record twice: retry until the broker confirms, reading nothing meanwhile (the PBX buffers).
         let events = record.events(start: start, linkID: link.id, line: line)
         while true {
