@@ -161,3 +161,43 @@ struct OperationsTests {
         #expect(status == 78)
     }
 }
+
+/// No accepted event is lost when call-bridge is killed.
+@Suite(.timeLimit(.minutes(5)))
+struct CallBridgeKillTests {
+    @Test("events accepted (202) before a SIGKILL are all applied after a restart")
+    func killed() async throws {
+        try await TestEnvironment.withDatabase { database in
+            let first = try await CallBridgeHarness(environment: ["COMMLOG_BATCH_SIZE": "20"])
+            let directory = Directory(database: database, organisationID: first.organisationID)
+            try await directory.setUp(secret: first.secret)
+            let calls = 150
+            for chunk in stride(from: 0, to: calls, by: 25) {
+                var events: [String] = []
+                for call in chunk..<min(calls, chunk + 25) {
+                    events += [
+                        callEvent("kill-\(call)", seq: 1, kind: "ringing", extension: "201", at: call),
+                        callEvent("kill-\(call)", seq: 2, kind: "answered", extension: "201", at: call + 2),
+                        callEvent("kill-\(call)", seq: 3, kind: "ended", outcome: "answered", duration: 30, at: call + 32),
+                    ]
+                }
+                #expect(try await first.post("[" + events.joined(separator: ",") + "]").status == 202)
+            }
+            await first.process.kill()
+            let second = try await CallBridgeHarness(environment: [:])
+            let done = await eventually(timeout: .seconds(60), every: .milliseconds(250)) {
+                let count = try? await database.withTenant(first.organisationID) { connection in
+                    var count = 0
+                    for try await value in try await connection.query("""
+                        SELECT count(*)::bigint FROM communications
+                        WHERE organisation_id = \(first.organisationID) AND source_ref LIKE 'generic:kill-%' AND ended_at IS NOT NULL AND answered_at IS NOT NULL
+                        """, logger: database.logger).decode(Int.self) { count = value }
+                    return count
+                }
+                return count == calls
+            }
+            await second.stop()
+            #expect(done)
+        }
+    }
+}
