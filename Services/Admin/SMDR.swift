@@ -9,8 +9,35 @@ struct SMDR: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "smdr",
         abstract: "Manage the Mitel MiVoice Business SMDR links call-bridge reads calls from.",
-        subcommands: [Add.self]
+        subcommands: [Add.self, List.self]
     )
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List an organisation's SMDR links with their state (last connection, last error, records read).")
+
+        @Option(help: "The organisation id.")
+        var org: String
+
+        func run() async throws {
+            try await withDatabase { database in
+                try await database.withTenant(org) { connection in
+                    let rows = try await connection.query("""
+                        SELECT id, host, port, layout::text, enabled, last_connected_at, last_error, records_total, skipped_total
+                        FROM smdr_links WHERE organisation_id = \(org) ORDER BY created_at
+                        """, logger: database.logger)
+                    var any = false
+                    for try await (id, host, port, layout, enabled, connected, error, records, skipped) in rows.decode(
+                        (UUID, String, Int, String, Bool, Date?, String?, Int, Int).self
+                    ) {
+                        any = true
+                        print("\(id.uuidString.lowercased())  \(host):\(port)  \(enabled ? "enabled" : "disabled")  layout=\(layout)  records=\(records)  skipped=\(skipped)  connected=\(connected?.formatted(.iso8601) ?? "never")")
+                        if let error { print("    last error: \(error)") }
+                    }
+                    if !any { print("No SMDR links.") }
+                }
+            }
+        }
+    }
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

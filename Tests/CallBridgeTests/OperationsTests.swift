@@ -129,6 +129,9 @@ struct OperationsTests {
         #expect(printed.count >= 40)
         let (smdrStatus, smdrOutput) = try await run(["smdr", "add", "--org", organisation, "--host", "pbx.example.org", "--layout", "extended-digits,ani-dnis"])
         #expect(smdrStatus == 0, "\(smdrOutput)")
+        let (listStatus, listing) = try await run(["smdr", "list", "--org", organisation])
+        #expect(listStatus == 0)
+        #expect(listing.contains("pbx.example.org:1752  enabled") && listing.contains("records=0"), "\(listing)")
         let (badStatus, _) = try await run(["smdr", "add", "--org", organisation, "--host", "pbx.example.org", "--layout", "colour"])
         #expect(badStatus != 0)
         try await TestEnvironment.withDatabase { database in
