@@ -19,10 +19,14 @@ struct CallEventHandler: BatchHandler {
     let recordings: RecordingFetcher
     let logger: Logger
 
-    private struct CallKey: Hashable {
+    private struct CallKey: Hashable, Comparable {
         let organisationID: String
         let source: String
         let callID: String
+
+        static func < (left: CallKey, right: CallKey) -> Bool {
+            (left.organisationID, left.source, left.callID) < (right.organisationID, right.source, right.callID)
+        }
     }
 
     func handle(_ batch: [AMQPDelivery]) async throws -> [Rejection] {
@@ -57,6 +61,8 @@ struct CallEventHandler: BatchHandler {
                 }
             }
         }
+        // Calls are locked in this order in every batch of every replica: no two batches can wait for each other.
+        order.sort()
         let (changes, refused) = try await database.withTransaction { connection in
             var changes: [CallChange] = []
             var refused: [Rejection] = []

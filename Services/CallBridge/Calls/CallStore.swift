@@ -24,11 +24,15 @@ struct CallStore {
 
     /// Serialises the work on one call across replicas until the transaction ends, so that each sees the
     /// events the others committed.
+    ///
+    /// Callers lock calls in one global order (organisation, source, call id), so that batches never deadlock.
     func lock(source: String, callID: String) async throws {
-        try await connection.query(
-            "SELECT pg_advisory_xact_lock(hashtextextended(commlog_current_organisation() || chr(31) || \(source) || chr(31) || \(callID), 0))",
+        let rows = try await connection.query(
+            "SELECT 1 FROM pg_advisory_xact_lock(hashtextextended(commlog_current_organisation() || chr(31) || \(source) || chr(31) || \(callID), 0))",
             logger: logger
         )
+        // A SELECT's error (a deadlock) surfaces when its rows are read: read them, or the next statement fails instead.
+        for try await _ in rows {}
     }
 
     /// Keeps the events (a duplicate is ignored) and returns all of the call's events.
