@@ -23,6 +23,7 @@ enum CallBridge {
         )
         let publisher = CallEventPublisher(connection: infrastructure.publishing)
         let router = Router()
+        router.add(middleware: ProblemMiddleware())
         CallEventRoutes(secrets: IntegrationSecrets(database: infrastructure.database, logger: logger), publisher: publisher, logger: logger)
             .add(to: router)
         var services: [any Service] = []

@@ -193,6 +193,9 @@ struct WebhookTests {
             #expect(wrong.contentType == "application/problem+json")
             let otherOrganisation = try await bridge.post(callEvent("w-1", seq: 1, kind: "ringing", at: 0), organisation: "org-somebody-else")
             #expect(otherOrganisation.status == 401)
+            let unknown = try await bridge.request("POST", "/v1/organisations/\(bridge.organisationID)/call-event", body: "{}")
+            #expect(unknown.status == 404)
+            #expect(unknown.contentType == "application/problem+json")
             let none = try await bridge.request("POST", "/v1/organisations/\(bridge.organisationID)/call-events", body: callEvent("w-1", seq: 1, kind: "ringing", at: 0))
             #expect(none.status == 401)
         }
