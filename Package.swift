@@ -22,6 +22,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -30,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.4"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["ConfigurationSupport"]),
         .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird", from: "2.1.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
@@ -61,7 +63,24 @@ let package = Package(
         ),
         .executableTarget(
             name: "CallBridge",
-            dependencies: ["CommlogRuntime", "Messaging"],
+            dependencies: [
+                "CommlogDomain",
+                "CommlogRuntime",
+                "LogStore",
+                "Messaging",
+                "PhoneNumbers",
+                "Storage",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "Services/CallBridge",
             swiftSettings: swiftSettings
         ),
@@ -92,6 +111,7 @@ let package = Package(
                 "Messaging",
                 "Storage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
@@ -132,6 +152,7 @@ let package = Package(
             name: "LogStore",
             dependencies: [
                 "CommlogDomain",
+                "PhoneNumbers",
                 "Storage",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -144,6 +165,19 @@ let package = Package(
             name: "Auth",
             dependencies: ["CommlogDomain", .product(name: "JWTKit", package: "jwt-kit")],
             path: "Shared/Auth",
+            swiftSettings: swiftSettings
+        ),
+        /// libphonenumber (C++, Debian's libphonenumber-dev) behind a small `extern "C"` interface.
+        .target(
+            name: "CPhoneNumber",
+            path: "Shared/CPhoneNumber",
+            linkerSettings: [.linkedLibrary("phonenumber"), .linkedLibrary("stdc++")]
+        ),
+        /// Phone numbers to E.164 through libphonenumber: the call bridge's matching and the directory's normalisation.
+        .target(
+            name: "PhoneNumbers",
+            dependencies: ["CPhoneNumber"],
+            path: "Shared/PhoneNumbers",
             swiftSettings: swiftSettings
         ),
         /// rabbitmq-c, as Debian's librabbitmq-dev installs it.
@@ -205,6 +239,19 @@ let package = Package(
             name: "AuthTests",
             dependencies: ["Auth", "CommlogDomain", "TestSupport", .product(name: "JWTKit", package: "jwt-kit")],
             path: "Tests/AuthTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CallBridgeTests",
+            dependencies: [
+                "CallBridge", "CommlogDomain", "CommlogRuntime", "LogStore", "Messaging", "PhoneNumbers", "Storage", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Tests/CallBridgeTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,11 +1,17 @@
+import AsyncHTTPClient
 import CommlogRuntime
+import Hummingbird
 import Messaging
 
 // call-bridge: takes call events from the phone system and keeps calls open until a staff member ends them.
 await ProgramRunner.run("call-bridge", defaultHTTPPort: 8081) { infrastructure, registry in
-    let calls = infrastructure.queue(CommlogQueues.calls)
+    let settings = try CallBridgeConfiguration(infrastructure.configuration)
+    let announcer = Announcer(connection: infrastructure.publishing, logger: infrastructure.logger)
+    let parts = CallBridge.build(infrastructure, settings: settings, announcer: announcer, httpClient: HTTPClient.shared)
     return infrastructure.serviceGroup(
-        services: [TopologyDeclaration(connection: infrastructure.consuming, topology: .commlog(queues: [calls]), logger: infrastructure.logger)],
+        // The announcer is listed before the consumer, so it stops after it and drains what the last batch announced.
+        services: [announcer, infrastructure.consumer(infrastructure.queue(CommlogQueues.calls), handler: parts.handler)] + parts.services,
+        router: parts.router,
         registry: registry
     )
 }

@@ -6,6 +6,11 @@ import PostgresNIO
 public struct ContactOwner: Sendable, Hashable {
     public let kind: ParticipantKind
     public let id: String
+
+    public init(kind: ParticipantKind, id: String) {
+        self.kind = kind
+        self.id = id
+    }
 }
 
 /// Looks up the owners of addresses in `contact_points`, the directory's index of emails, phones and extensions.

@@ -1,11 +1,21 @@
 import Foundation
+import PhoneNumbers
 
 /// Addresses as the directory and the matcher compare them: emails trimmed and lower-cased, phone numbers
-/// reduced to `+` and digits (E.164 when the number carried its country code).
+/// in E.164 through libphonenumber when it can read them (international numbers, or national ones given a
+/// region), otherwise reduced to `+` and digits.
 ///
-/// Matching national numbers against international ones (libphonenumber, a default region) comes with
-/// the call bridge; until then a number matches when written the same way modulo punctuation.
+/// National numbers stored without a region are matched by the call bridge on their last digits.
 public enum ContactAddress {
+    /// The region national numbers are read in: `COMMLOG_PHONE_REGION` (see `ConfigurationKey.phoneRegion`), read
+    /// here once so that every program storing or matching numbers (the directory in reminder-logger, the call
+    /// bridge) normalises them alike; nil when unset or unknown to libphonenumber.
+    public static let defaultRegion: String? = {
+        guard let region = ProcessInfo.processInfo.environment["COMMLOG_PHONE_REGION"]?.uppercased(), !region.isEmpty,
+              PhoneNumber.isSupportedRegion(region) else { return nil }
+        return region
+    }()
+
     public static func email(_ raw: String) -> String? {
         let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
         // "Ann Smith <ann@example.org>" → ann@example.org
@@ -16,7 +26,16 @@ public enum ContactAddress {
         return trimmed.contains("@") ? trimmed : nil
     }
 
+    /// A phone number in E.164 when it carries its country code or `defaultRegion` is set, otherwise `+` and
+    /// digits as written.
     public static func phone(_ raw: String) -> String? {
+        phone(raw, region: defaultRegion)
+    }
+
+    /// - Parameter region: the ISO 3166 region national numbers are read in (e.g. "AU"); nil reads only
+    ///   international numbers through libphonenumber.
+    public static func phone(_ raw: String, region: String?) -> String? {
+        if let e164 = PhoneNumber.e164(raw, region: region) { return e164 }
         var result = ""
         for character in raw {
             if character.isASCII, character.isNumber {

@@ -72,10 +72,33 @@ extension ConfigurationKey {
     public static let binFolder = ConfigurationKey("COMMLOG_BIN", default: nil, programs: "scripts, tests",
         "The folder holding the built programs (written by make run)")
 
+    public static let phoneRegion = ConfigurationKey("COMMLOG_PHONE_REGION", default: nil, programs: "call-bridge, reminder-logger",
+        "ISO 3166 region (e.g. `AU`) national phone numbers are read in, to store and match them in E.164; unset: only international numbers are read as E.164")
+    public static let phoneMatchDigits = ConfigurationKey("COMMLOG_PHONE_MATCH_DIGITS", default: "9", programs: "call-bridge",
+        "Trailing digits that must agree when a number matches no directory number in E.164")
+    public static let callAutoClose = ConfigurationKey("COMMLOG_CALL_AUTO_CLOSE_MIN", default: nil, programs: "call-bridge",
+        "Close calls still open this many minutes after they started (audited as the system's auto_close); unset: never")
+    public static let recordingMaxBytes = ConfigurationKey("COMMLOG_RECORDING_MAX_BYTES", default: "104857600", programs: "call-bridge",
+        "Largest call recording downloaded; a larger one is dead-lettered")
+    public static let recordingTimeout = ConfigurationKey("COMMLOG_RECORDING_TIMEOUT_S", default: "60", programs: "call-bridge",
+        "Time allowed for one recording download attempt")
+    public static let recordingAttempts = ConfigurationKey("COMMLOG_RECORDING_ATTEMPTS", default: "3", programs: "call-bridge",
+        "Download attempts of a recording before its event is dead-lettered")
+    public static let recordingHosts = ConfigurationKey("COMMLOG_RECORDING_HOSTS", default: nil, programs: "call-bridge",
+        "Comma-separated hosts recordings may be downloaded from (`api.twilio.com`, `.example.org` for a domain and its subdomains); unset: any")
+    public static let smdrEnabled = ConfigurationKey("COMMLOG_SMDR_ENABLED", default: "true", programs: "call-bridge",
+        "Whether this replica competes for the SMDR links (`commlog smdr add`)")
+    public static let smdrLease = ConfigurationKey("COMMLOG_SMDR_LEASE_S", default: "30", programs: "call-bridge",
+        "Lease of an SMDR link: another replica takes the link over this long after its holder went away")
+    public static let smdrReconnect = ConfigurationKey("COMMLOG_SMDR_RECONNECT_S", default: "5", programs: "call-bridge",
+        "Wait before connecting to a PBX again after it closed or refused the connection")
+
     /// All keys, in the order the README lists them.
     public static let all: [ConfigurationKey] = [
         amqpURL, amqpHeartbeat, databaseURL, databaseOwnerURL, databasePoolSize, migrateOnStart,
         httpHost, httpPort, logLevel, batchSize, batchWait, prefetch, consumerConcurrency, deliveryLimit, instanceID,
         jwtSecret, jwtPublicKeysFile, liveHeartbeat, secretKey, queryAPIURL, callBridgeURL, binFolder,
+        phoneRegion, phoneMatchDigits, callAutoClose, recordingMaxBytes, recordingTimeout, recordingAttempts, recordingHosts,
+        smdrEnabled, smdrLease, smdrReconnect,
     ]
 }

@@ -1,0 +1,42 @@
+import AsyncHTTPClient
+import CommlogRuntime
+import Hummingbird
+import ServiceLifecycle
+
+/// What the call bridge is made of, built without a process so that tests can run it in place.
+enum CallBridge {
+    struct Parts {
+        let handler: CallEventHandler
+        let router: Router<BasicRequestContext>
+        /// The SMDR supervisor and the auto-closer, as configured.
+        let services: [any Service]
+    }
+
+    static func build(_ infrastructure: Infrastructure, settings: CallBridgeConfiguration, announcer: Announcer, httpClient: HTTPClient) -> Parts {
+        let logger = infrastructure.logger
+        let handler = CallEventHandler(
+            database: infrastructure.database,
+            announcer: announcer,
+            matcher: PartyMatcher(region: settings.region, trailingDigits: settings.matchDigits),
+            recordings: RecordingFetcher(client: httpClient, configuration: settings.recordings, logger: logger),
+            logger: logger
+        )
+        let publisher = CallEventPublisher(connection: infrastructure.publishing)
+        let router = Router()
+        router.add(middleware: ProblemMiddleware())
+        CallEventRoutes(secrets: IntegrationSecrets(database: infrastructure.database, logger: logger), publisher: publisher, logger: logger)
+            .add(to: router)
+        var services: [any Service] = []
+        if settings.smdrEnabled {
+            services.append(SMDRSupervisor(
+                database: infrastructure.database, publisher: publisher,
+                configuration: .init(holder: infrastructure.configuration.instanceID, lease: settings.smdrLease, reconnect: settings.smdrReconnect),
+                logger: logger
+            ))
+        }
+        if let minutes = settings.autoCloseMinutes {
+            services.append(AutoCloser(database: infrastructure.database, announcer: announcer, after: .seconds(minutes * 60), logger: logger))
+        }
+        return Parts(handler: handler, router: router, services: services)
+    }
+}

@@ -1,0 +1,36 @@
+import CommlogRuntime
+import Foundation
+import PhoneNumbers
+
+/// The call bridge's own settings (see `ConfigurationKey` and docs/call-bridge.md).
+struct CallBridgeConfiguration: Sendable {
+    /// Region national numbers are read in; nil when `COMMLOG_PHONE_REGION` is unset.
+    var region: String?
+    var matchDigits = 9
+    /// Minutes after which open calls are closed by the system; nil: never (the default).
+    var autoCloseMinutes: Int?
+    var recordings = RecordingFetcher.Configuration()
+    var smdrEnabled = true
+    var smdrLease: Duration = .seconds(30)
+    var smdrReconnect: Duration = .seconds(5)
+
+    init(_ configuration: ProgramConfiguration) throws {
+        if let region = configuration.string(.phoneRegion), !region.isEmpty {
+            guard PhoneNumber.isSupportedRegion(region) else {
+                throw ConfigurationError(key: .phoneRegion, "must be a region libphonenumber knows, e.g. AU, GB, US (got \(region))")
+            }
+            self.region = region.uppercased()
+        }
+        matchDigits = try configuration.positiveInt(.phoneMatchDigits)
+        autoCloseMinutes = try configuration.optionalPositiveInt(.callAutoClose)
+        recordings.maximumBytes = try configuration.positiveInt(.recordingMaxBytes)
+        recordings.timeout = .seconds(try configuration.positiveInt(.recordingTimeout))
+        recordings.attempts = try configuration.positiveInt(.recordingAttempts)
+        if let hosts = configuration.string(.recordingHosts) {
+            recordings.allowedHosts = hosts.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+        }
+        smdrEnabled = try configuration.flag(.smdrEnabled)
+        smdrLease = .seconds(try configuration.positiveInt(.smdrLease))
+        smdrReconnect = .seconds(try configuration.positiveInt(.smdrReconnect))
+    }
+}

@@ -1,0 +1,198 @@
+import CommlogDomain
+import Foundation
+import Logging
+import Metrics
+import PostgresNIO
+import ServiceLifecycle
+import Storage
+import Synchronization
+
+/// Holds the SMDR connections of every organisation's PBX, one replica per link.
+///
+/// Every few seconds it reads the enabled links and tries to lease those nobody holds. For each leased link it
+/// connects, turns every record into call events, publishes them with confirms before reading on, and reconnects
+/// when the PBX goes away; it gives the link up when it loses the lease (another replica took over after a stall).
+final class SMDRSupervisor: Service, Sendable {
+    struct Configuration: Sendable {
+        var holder: String
+        var lease: Duration = .seconds(30)
+        var reconnect: Duration = .seconds(5)
+        /// How often the links are read again (new links, disabled ones).
+        var refresh: Duration = .seconds(5)
+    }
+
+    private let database: Database
+    private let publisher: CallEventPublisher
+    private let configuration: Configuration
+    private let logger: Logger
+    private let running = Mutex<Set<UUID>>([])
+
+    init(database: Database, publisher: CallEventPublisher, configuration: Configuration, logger: Logger) {
+        self.database = database
+        self.publisher = publisher
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                while !Task.isCancelled {
+                    do {
+                        for link in try await self.links() where !self.isRunning(link.id) {
+                            let lease = self.lease(for: link)
+                            guard try await lease.acquire() else { continue }
+                            self.running.withLock { _ = $0.insert(link.id) }
+                            group.addTask {
+                                await self.hold(link, lease: lease)
+                                self.running.withLock { _ = $0.remove(link.id) }
+                                if !Task.isCancelled { await lease.release() }
+                            }
+                        }
+                    } catch {
+                        if Task.isCancelled { break }
+                        self.logger.warning("could not read SMDR links", metadata: ["error": "\(error)"])
+                    }
+                    try? await Task.sleep(for: self.configuration.refresh)
+                }
+            }
+        }
+        // Outside the cancelled task: give the links up so that another replica connects at once.
+        await releaseAll()
+    }
+
+    private func releaseAll() async {
+        do {
+            try await database.withTransaction { connection in
+                _ = try await connection.query(
+                    "DELETE FROM leases WHERE holder = \(configuration.holder) AND name LIKE 'smdr:%'", logger: logger)
+            }
+        } catch {
+            logger.warning("could not release the SMDR leases", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func isRunning(_ id: UUID) -> Bool { running.withLock { $0.contains(id) } }
+
+    private func lease(for link: SMDRLink) -> Lease {
+        Lease(name: "smdr:\(link.id.uuidString.lowercased())", holder: configuration.holder, duration: configuration.lease, database: database)
+    }
+
+    /// The enabled links of all organisations (through `commlog_smdr_links()`, which row-level security allows).
+    func links() async throws -> [SMDRLink] {
+        var links: [SMDRLink] = []
+        let rows = try await database.client.query("SELECT organisation_id, id, host, port, layout::text, timezone FROM commlog_smdr_links()", logger: logger)
+        for try await (organisation, id, host, port, layout, timezone) in rows.decode((String, UUID, String, Int, String, String).self) {
+            let parsed = (try? JSONDecoder().decode(SMDRLayout.self, from: Data(layout.utf8))) ?? SMDRLayout()
+            links.append(SMDRLink(organisationID: organisation, id: id, host: host, port: port, layout: parsed,
+                                  timeZone: TimeZone(identifier: timezone) ?? .gmt))
+        }
+        return links
+    }
+
+    /// Keeps one link connected while the lease is ours; returns when it is lost, the link is gone, or on cancellation.
+    private func hold(_ link: SMDRLink, lease: Lease) async {
+        var linkLogger = self.logger
+        linkLogger[metadataKey: "smdr_link"] = "\(link.id)"
+        linkLogger[metadataKey: "pbx"] = "\(link.host):\(link.port)"
+        let logger = linkLogger
+        while !Task.isCancelled {
+            await withTaskGroup(of: Void.self) { group in
+                // Renews the lease while connected; a lost lease ends the connection.
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: self.configuration.lease / 3)
+                        if Task.isCancelled { return }
+                        if (try? await lease.acquire()) == false {
+                            logger.warning("SMDR lease lost to another replica")
+                            return
+                        }
+                    }
+                }
+                group.addTask {
+                    do {
+                        try await SMDRConnection.read(host: link.host, port: link.port) {
+                            logger.info("SMDR connected")
+                            Counter(label: "commlog_smdr_connections_total", dimensions: [("outcome", "connected")]).increment()
+                            await self.note(link, connected: true, error: nil)
+                        } onLine: { line in
+                            try await self.handle(line, from: link)
+                        }
+                        logger.info("SMDR connection closed by the PBX")
+                    } catch {
+                        if Task.isCancelled { return }
+                        Counter(label: "commlog_smdr_connections_total", dimensions: [("outcome", "failed")]).increment()
+                        logger.warning("SMDR connection failed", metadata: ["error": "\(error)"])
+                        await self.note(link, connected: false, error: "\(error)")
+                    }
+                }
+                // Whichever ends first (connection closed, lease lost) ends both.
+                await group.next()
+                group.cancelAll()
+            }
+            if Task.isCancelled { return }
+            try? await Task.sleep(for: configuration.reconnect)
+            guard (try? await lease.acquire()) == true, (try? await links().contains(link)) != false else { return }
+        }
+    }
+
+    /// Publishes the events of one line (with confirms: the next line is read only after), or counts it as skipped.
+    func handle(_ line: String, from link: SMDRLink) async throws {
+        guard !line.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return }
+        guard let record = SMDRRecord(line: line, layout: link.layout), let start = record.start(in: link.timeZone) else {
+            Counter(label: "commlog_smdr_lines_skipped_total").increment()
+            await count(link, skipped: true)
+            return
+        }
+        if record.isInternal {
+            Counter(label: "commlog_smdr_internal_calls_total").increment()
+            return
+        }
+        // The PBX does not send a record twice: retry until the broker confirms, reading nothing meanwhile (the PBX buffers).
+        let events = record.events(start: start, linkID: link.id, line: line)
+        while true {
+            do {
+                try await publisher.publish(events, organisationID: link.organisationID, ingress: "smdr")
+                break
+            } catch {
+                try Task.checkCancellation()
+                logger.warning("could not publish an SMDR record; retrying", metadata: ["error": "\(error)", "smdr_link": "\(link.id)"])
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
+        Counter(label: "commlog_smdr_records_total").increment()
+        await count(link, skipped: false)
+    }
+
+    private func count(_ link: SMDRLink, skipped: Bool) async {
+        do {
+            try await database.withTenant(link.organisationID) { connection in
+                _ = try await connection.query(
+                    skipped
+                        ? "UPDATE smdr_links SET skipped_total = skipped_total + 1 WHERE organisation_id = \(link.organisationID) AND id = \(link.id)"
+                        : "UPDATE smdr_links SET records_total = records_total + 1 WHERE organisation_id = \(link.organisationID) AND id = \(link.id)",
+                    logger: logger
+                )
+            }
+        } catch {
+            logger.debug("could not count an SMDR line", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func note(_ link: SMDRLink, connected: Bool, error: String?) async {
+        do {
+            try await database.withTenant(link.organisationID) { connection in
+                if connected {
+                    try await connection.query(
+                        "UPDATE smdr_links SET last_connected_at = now() WHERE organisation_id = \(link.organisationID) AND id = \(link.id)", logger: logger)
+                } else {
+                    try await connection.query(
+                        "UPDATE smdr_links SET last_error = \(error), last_error_at = now() WHERE organisation_id = \(link.organisationID) AND id = \(link.id)",
+                        logger: logger)
+                }
+            }
+        } catch {
+            logger.debug("could not note the SMDR link's state", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,188 @@
+import CommlogDomain
+import Crypto
+import Foundation
+import PostgresNIO
+import Storage
+import TestSupport
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The real call-bridge program on a port of its own, with an organisation (and its directory) of the test's own.
+final class CallBridgeHarness: Sendable {
+    let organisationID = TestEnvironment.unique("org-call")
+    let secret = "secret-\(UUID().uuidString)"
+    let port: Int
+    let process: ProgramProcess
+
+    init(environment: [String: String] = [:]) async throws {
+        var attempt = 0
+        while true {
+            attempt += 1
+            // Below Linux's ephemeral range (32768+), where an outgoing connection may already hold a port.
+            let port = Int.random(in: 20_000..<32_000)
+            let process = try ProgramProcess("call-bridge", environment: [
+                "COMMLOG_HTTP_PORT": "\(port)",
+                "COMMLOG_PHONE_REGION": "AU",
+                "COMMLOG_BATCH_WAIT_MS": "5",
+                "COMMLOG_SMDR_RECONNECT_S": "1",
+                "COMMLOG_RECORDING_TIMEOUT_S": "5",
+                "COMMLOG_MIGRATE_ON_START": "true",
+                // Only the SMDR tests compete for links (suites run in parallel, each with its own programs).
+                "COMMLOG_SMDR_ENABLED": "false",
+            ].merging(environment) { _, new in new })
+            let ready = await eventually(timeout: .seconds(30), every: .milliseconds(100)) {
+                (try? await Self.request(port: port, "GET", "/readyz").status) == 200
+            }
+            if ready {
+                self.port = port
+                self.process = process
+                return
+            }
+            await process.kill()
+            guard attempt < 3 else { throw ChildProcessError(description: "call-bridge did not become ready (last port \(port))") }
+        }
+    }
+
+    func stop() async { await process.kill(SIGTERM) }
+
+    struct Reply: Sendable {
+        let status: Int
+        let body: Data
+        let contentType: String?
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body) as? [String: Any]) ?? [:] }
+    }
+
+    func request(_ method: String, _ path: String, body: String? = nil, contentType: String = "application/json", authorization: String? = nil) async throws -> Reply {
+        try await Self.request(port: port, method, path, body: body, contentType: contentType, authorization: authorization)
+    }
+
+    static func request(port: Int, _ method: String, _ path: String, body: String? = nil, contentType: String = "application/json", authorization: String? = nil) async throws -> Reply {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = method
+        if let body {
+            request.httpBody = Data(body.utf8)
+            request.setValue(contentType, forHTTPHeaderField: "Content-Type")
+        }
+        if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = response as! HTTPURLResponse
+        return Reply(status: http.statusCode, body: data, contentType: http.value(forHTTPHeaderField: "Content-Type"))
+    }
+
+    /// Posts webhook events (a JSON object or array) with the integration's secret.
+    func post(_ json: String, secret: String? = nil, organisation: String? = nil) async throws -> Reply {
+        try await request("POST", "/v1/organisations/\(organisation ?? organisationID)/call-events", body: json, authorization: "Bearer \(secret ?? self.secret)")
+    }
+
+    /// Posts a Twilio-style form callback.
+    func twilio(_ kind: String, _ fields: [String: String]) async throws -> Reply {
+        let body = fields.sorted { $0.key < $1.key }.map { key, value in
+            "\(key)=\(value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? value)"
+        }.joined(separator: "&")
+        let basic = Data("twilio:\(secret)".utf8).base64EncodedString()
+        return try await request("POST", "/v1/organisations/\(organisationID)/twilio/\(kind)", body: body,
+                                 contentType: "application/x-www-form-urlencoded", authorization: "Basic \(basic)")
+    }
+}
+
+/// The organisation's directory and integration, written straight into the database as reminder-logger would.
+struct Directory {
+    let database: Database
+    let organisationID: String
+
+    func setUp(secret: String, timezone: String = "Australia/Melbourne") async throws {
+        let hash = SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+        try await database.withTenant(organisationID) { connection in
+            try await connection.query(
+                "INSERT INTO organisations (id, name, timezone) VALUES (\(organisationID), 'Test practice', \(timezone))", logger: database.logger)
+            try await connection.query(
+                "INSERT INTO call_integrations (organisation_id, secret_sha256) VALUES (\(organisationID), \(hash))", logger: database.logger)
+        }
+    }
+
+    func client(_ id: String, phones: [String]) async throws {
+        try await database.withTenant(organisationID) { connection in
+            try await connection.query("INSERT INTO clients (organisation_id, id, name, phones) VALUES (\(organisationID), \(id), \(id), \(phones))", logger: database.logger)
+            for phone in phones {
+                try await connection.query("""
+                    INSERT INTO contact_points (organisation_id, kind, value, owner_kind, owner_id) VALUES (\(organisationID), 'phone', \(phone), 'client', \(id))
+                    """, logger: database.logger)
+            }
+        }
+    }
+
+    func staff(_ id: String, extension phoneExtension: String) async throws {
+        try await database.withTenant(organisationID) { connection in
+            try await connection.query(
+                "INSERT INTO staff (organisation_id, id, name, extension) VALUES (\(organisationID), \(id), \(id), \(phoneExtension))", logger: database.logger)
+            try await connection.query("""
+                INSERT INTO contact_points (organisation_id, kind, value, owner_kind, owner_id) VALUES (\(organisationID), 'extension', \(phoneExtension), 'staff', \(id))
+                """, logger: database.logger)
+        }
+    }
+
+    /// A call as stored.
+    struct Call: Sendable, Equatable {
+        var id: UUID
+        var status: String
+        var direction: String?
+        var occurredAt: Date
+        var answeredAt: Date?
+        var endedAt: Date?
+        var closedAt: Date?
+        var outcome: String?
+        var duration: Int?
+        var clientID: String?
+        var address: String?
+        var ambiguous: Bool
+        var participants: [String]
+        var recordingSHA256: String?
+        var recordingSize: Int64?
+    }
+
+    func call(source: String, callID: String) async throws -> Call? {
+        try await database.withTenant(organisationID) { connection in
+            var call: Call?
+            for try await row in try await connection.query("""
+                SELECT c.id, c.status, c.direction, c.occurred_at, c.answered_at, c.ended_at, c.closed_at, c.outcome, c.duration_s, c.client_id,
+                       c.address, c.ambiguous, r.sha256, r.size
+                FROM communications c LEFT JOIN recordings r ON r.organisation_id = c.organisation_id AND r.communication_id = c.id
+                WHERE c.organisation_id = \(organisationID) AND c.source = 'phone' AND c.source_ref = \(source + ":" + callID)
+                """, logger: database.logger).decode((UUID, String, String?, Date, Date?, Date?, Date?, String?, Int?, String?, String?, Bool, String?, Int64?).self) {
+                call = Call(id: row.0, status: row.1, direction: row.2, occurredAt: row.3, answeredAt: row.4, endedAt: row.5, closedAt: row.6,
+                            outcome: row.7, duration: row.8, clientID: row.9, address: row.10, ambiguous: row.11, participants: [],
+                            recordingSHA256: row.12, recordingSize: row.13)
+            }
+            guard var found = call else { return nil }
+            for try await (role, kind, ref, address) in try await connection.query("""
+                SELECT role, kind, ref_id, address FROM participants WHERE organisation_id = \(organisationID) AND communication_id = \(found.id) ORDER BY position
+                """, logger: database.logger).decode((String, String, String?, String?).self) {
+                found.participants.append("\(role):\(kind):\(ref ?? "-"):\(address ?? "-")")
+            }
+            return found
+        }
+    }
+
+    /// Waits until the call exists and `condition` holds.
+    func waitForCall(source: String = "generic", _ callID: String, timeout: Duration = .seconds(30), where condition: @Sendable (Call) -> Bool = { _ in true }) async throws -> Call? {
+        var last: Call?
+        _ = try await eventually(timeout: timeout, every: .milliseconds(100)) {
+            last = try await call(source: source, callID: callID)
+            return last.map(condition) ?? false
+        }
+        return last
+    }
+}
+
+/// A webhook event as JSON.
+func callEvent(_ callID: String, seq: Int, kind: String, direction: String = "inbound", from: String? = "+61412345678", to: String? = "+61390001000",
+               extension phoneExtension: String? = nil, outcome: String? = nil, duration: Int? = nil, recording: String? = nil, at seconds: Int) -> String {
+    func json(_ value: String?) -> String { value.map { "\"\($0)\"" } ?? "null" }
+    let time = RFC3339.string(from: Date(timeIntervalSince1970: 1_795_000_000 + TimeInterval(seconds)))
+    return """
+        {"source":"generic","call_id":"\(callID)","seq":\(seq),"kind":"\(kind)","direction":"\(direction)","from":\(json(from)),"to":\(json(to)),\
+        "extension":\(json(phoneExtension)),"outcome":\(json(outcome)),"duration_s":\(duration.map(String.init) ?? "null"),\
+        "recording_url":\(json(recording)),"occurred_at":"\(time)"}
+        """
+}

@@ -1,0 +1,232 @@
+import Crypto
+import Foundation
+import PostgresNIO
+import Storage
+import Testing
+import TestSupport
+
+/// The JSON webhook and Twilio callbacks against the real call-bridge, PostgreSQL and RabbitMQ.
+@Suite(.serialized, .timeLimit(.minutes(5)))
+struct WebhookTests {
+    /// Runs `body` with a running call-bridge and an organisation with client c-ann (0412 345 678) and staff s-201 (ext 201).
+    func withBridge(_ body: @Sendable (CallBridgeHarness, Directory) async throws -> Void) async throws {
+        try await TestEnvironment.withDatabase { database in
+            let bridge = try await CallBridgeHarness()
+            let directory = Directory(database: database, organisationID: bridge.organisationID)
+            try await directory.setUp(secret: bridge.secret)
+            try await directory.client("c-ann", phones: ["0412 345 678"])
+            try await directory.staff("s-201", extension: "201")
+            do {
+                try await body(bridge, directory)
+            } catch {
+                await bridge.stop()
+                throw error
+            }
+            await bridge.stop()
+        }
+    }
+
+    @Test("a full inbound call: ringing, answered, ended, recording → open, with its recording")
+    func fullInboundCall() async throws {
+        let audio = (0..<50_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        try await RecordingServer.with(audio: audio) { url in
+            try await withBridge { bridge, directory in
+                for event in [
+                    callEvent("in-1", seq: 1, kind: "ringing", extension: "201", at: 0),
+                    callEvent("in-1", seq: 2, kind: "answered", extension: "201", at: 5),
+                    callEvent("in-1", seq: 3, kind: "ended", outcome: "answered", duration: 95, at: 100),
+                    callEvent("in-1", seq: 4, kind: "recording", recording: url, at: 101),
+                ] {
+                    #expect(try await bridge.post(event).status == 202)
+                }
+                let call = try #require(try await directory.waitForCall("in-1") { $0.recordingSHA256 != nil && $0.endedAt != nil })
+                #expect(call.status == "open")
+                #expect(call.closedAt == nil)
+                #expect(call.outcome == "answered")
+                #expect(call.duration == 95)
+                #expect(call.direction == "inbound")
+                #expect(call.answeredAt == Date(timeIntervalSince1970: 1_795_000_005))
+                #expect(call.endedAt == Date(timeIntervalSince1970: 1_795_000_100))
+                #expect(call.occurredAt == Date(timeIntervalSince1970: 1_795_000_000))
+                #expect(call.clientID == "c-ann")
+                #expect(call.address == "+61412345678")
+                #expect(!call.ambiguous)
+                #expect(call.participants == ["caller:client:c-ann:+61412345678", "callee:external:-:+61390001000", "handler:staff:s-201:201"])
+                #expect(call.recordingSize == Int64(audio.count))
+                #expect(call.recordingSHA256 == SHA256.hash(data: audio).map { String(format: "%02x", $0) }.joined())
+            }
+        }
+    }
+
+    @Test("duplicated and shuffled events give the same call")
+    func duplicatesAndShuffles() async throws {
+        try await withBridge { bridge, directory in
+            func events(_ id: String) -> [String] {
+                [
+                    callEvent(id, seq: 1, kind: "ringing", extension: "201", at: 0),
+                    callEvent(id, seq: 2, kind: "answered", extension: "201", at: 4),
+                    callEvent(id, seq: 3, kind: "answered", extension: "202", at: 30),
+                    callEvent(id, seq: 4, kind: "ended", outcome: "answered", duration: 60, at: 64),
+                ]
+            }
+            #expect(try await bridge.post("[" + events("ordered").joined(separator: ",") + "]").status == 202)
+            let shuffled = events("shuffled")
+            for index in [3, 1, 3, 0, 2, 1, 0] {
+                #expect(try await bridge.post(shuffled[index]).status == 202)
+            }
+            for id in ["ordered", "shuffled"] {
+                _ = try #require(try await directory.waitForCall(id) { $0.endedAt != nil && $0.participants.count == 4 && $0.answeredAt?.timeIntervalSince1970 == 1_795_000_004 })
+            }
+            // Let every duplicate land, then compare.
+            try await Task.sleep(for: .seconds(1))
+            let ordered = try #require(try await directory.call(source: "generic", callID: "ordered"))
+            var mixed = try #require(try await directory.call(source: "generic", callID: "shuffled"))
+            mixed.id = ordered.id
+            #expect(mixed == ordered)
+            #expect(ordered.participants.last == "handler:external:-:202")
+        }
+    }
+
+    @Test("a missed call is logged and closed at once")
+    func missedCall() async throws {
+        try await withBridge { bridge, directory in
+            #expect(try await bridge.post("[" + [
+                callEvent("missed-1", seq: 1, kind: "ringing", extension: "201", at: 0),
+                callEvent("missed-1", seq: 2, kind: "ended", outcome: "missed", at: 20),
+            ].joined(separator: ",") + "]").status == 202)
+            let call = try #require(try await directory.waitForCall("missed-1") { $0.endedAt != nil })
+            #expect(call.status == "closed")
+            #expect(call.outcome == "missed")
+            #expect(call.closedAt == call.endedAt)
+            #expect(call.answeredAt == nil)
+            #expect(call.participants.contains("handler:staff:s-201:201"))
+        }
+    }
+
+    @Test("an outbound call matches the callee")
+    func outboundCall() async throws {
+        try await withBridge { bridge, directory in
+            #expect(try await bridge.post("[" + [
+                callEvent("out-1", seq: 1, kind: "ringing", direction: "outbound", from: "+61390001000", to: "0412345678", extension: "201", at: 0),
+                callEvent("out-1", seq: 2, kind: "answered", direction: "outbound", from: "+61390001000", to: "0412345678", extension: "201", at: 8),
+                callEvent("out-1", seq: 3, kind: "ended", direction: "outbound", from: "+61390001000", to: "0412345678", outcome: "answered", duration: 30, at: 38),
+            ].joined(separator: ",") + "]").status == 202)
+            let call = try #require(try await directory.waitForCall("out-1") { $0.endedAt != nil })
+            #expect(call.direction == "outbound")
+            #expect(call.status == "open")
+            #expect(call.clientID == "c-ann")
+            #expect(call.participants == ["callee:client:c-ann:+61412345678", "caller:external:-:+61390001000", "handler:staff:s-201:201"])
+        }
+    }
+
+    @Test("an unknown number is logged without a client")
+    func unknownNumber() async throws {
+        try await withBridge { bridge, directory in
+            #expect(try await bridge.post(callEvent("unknown-1", seq: 1, kind: "ringing", from: "+61 400 000 999", extension: "201", at: 0)).status == 202)
+            let call = try #require(try await directory.waitForCall("unknown-1"))
+            #expect(call.status == "open")
+            #expect(call.clientID == nil)
+            #expect(!call.ambiguous)
+            #expect(call.participants.first == "caller:external:-:+61400000999")
+        }
+    }
+
+    @Test("a number shared by two clients links both and flags the call ambiguous")
+    func sharedNumber() async throws {
+        try await withBridge { bridge, directory in
+            try await directory.client("c-bob", phones: ["+61 400 111 222"])
+            try await directory.client("c-cat", phones: ["0400111222"])
+            #expect(try await bridge.post(callEvent("shared-1", seq: 1, kind: "answered", from: "+61400111222", extension: "201", at: 0)).status == 202)
+            let call = try #require(try await directory.waitForCall("shared-1"))
+            #expect(call.ambiguous)
+            #expect(call.clientID == "c-bob")
+            #expect(call.participants.filter { $0.hasPrefix("caller:client:") }.sorted() == ["caller:client:c-bob:+61400111222", "caller:client:c-cat:+61400111222"])
+        }
+    }
+
+    @Test("Twilio status and recording callbacks")
+    func twilioCallbacks() async throws {
+        let audio = Array("RIFF....WAVEfmt twilio".utf8)
+        try await RecordingServer.with(audio: audio) { url in
+            try await withBridge { bridge, directory in
+                let base = ["CallSid": "CA123", "From": "+61412345678", "To": "+61390001000", "Direction": "inbound", "Extension": "201"]
+                #expect(try await bridge.twilio("status", base.merging(["CallStatus": "ringing", "Timestamp": "Wed, 18 Nov 2026 09:30:00 +0000"]) { $1 }).status == 202)
+                #expect(try await bridge.twilio("status", base.merging(["CallStatus": "in-progress", "Timestamp": "Wed, 18 Nov 2026 09:30:06 +0000"]) { $1 }).status == 202)
+                #expect(try await bridge.twilio("status", base.merging(["CallStatus": "completed", "CallDuration": "42", "Timestamp": "Wed, 18 Nov 2026 09:30:48 +0000"]) { $1 }).status == 202)
+                #expect(try await bridge.twilio("recording", ["CallSid": "CA123", "RecordingUrl": url, "RecordingStatus": "completed"]).status == 202)
+                let call = try #require(try await directory.waitForCall(source: "twilio", "CA123") { $0.recordingSHA256 != nil && $0.endedAt != nil })
+                #expect(call.status == "open")
+                #expect(call.outcome == "answered")
+                #expect(call.duration == 42)
+                #expect(call.clientID == "c-ann")
+                #expect(call.participants.contains("handler:staff:s-201:201"))
+                #expect(call.recordingSize == Int64(audio.count))
+
+                #expect(try await bridge.twilio("status", ["CallSid": "CA124", "From": "+61412345678", "To": "+61390001000", "CallStatus": "no-answer"]).status == 202)
+                let missed = try #require(try await directory.waitForCall(source: "twilio", "CA124"))
+                #expect(missed.status == "closed")
+                #expect(missed.outcome == "missed")
+
+                let bad = try await bridge.twilio("status", ["From": "+61412345678"])
+                #expect(bad.status == 400)
+                #expect(bad.contentType == "application/problem+json")
+            }
+        }
+    }
+
+    @Test("a bad body and a wrong secret are 4xx problems")
+    func badInput() async throws {
+        try await withBridge { bridge, _ in
+            let garbage = try await bridge.post("{not json")
+            #expect(garbage.status == 400)
+            #expect(garbage.contentType == "application/problem+json")
+            let missing = try await bridge.post(#"{"source":"generic","call_id":"x","kind":"ringing","occurred_at":"2026-11-25T09:31:05Z"}"#)
+            #expect(missing.status == 400)
+            #expect((missing.json["detail"] as? String)?.contains("seq") == true)
+            let badKind = try await bridge.post("[" + callEvent("bad-1", seq: 1, kind: "ringing", at: 0) + "," + callEvent("bad-1", seq: 2, kind: "teleported", at: 1) + "]")
+            #expect(badKind.status == 400)
+            let outcome = try await bridge.post(callEvent("bad-2", seq: 1, kind: "ringing", outcome: "missed", at: 0))
+            #expect(outcome.status == 400)
+
+            let wrong = try await bridge.post(callEvent("w-1", seq: 1, kind: "ringing", at: 0), secret: "not-the-secret")
+            #expect(wrong.status == 401)
+            #expect(wrong.contentType == "application/problem+json")
+            let otherOrganisation = try await bridge.post(callEvent("w-1", seq: 1, kind: "ringing", at: 0), organisation: "org-somebody-else")
+            #expect(otherOrganisation.status == 401)
+            let unknown = try await bridge.request("POST", "/v1/organisations/\(bridge.organisationID)/call-event", body: "{}")
+            #expect(unknown.status == 404)
+            #expect(unknown.contentType == "application/problem+json")
+            let none = try await bridge.request("POST", "/v1/organisations/\(bridge.organisationID)/call-events", body: callEvent("w-1", seq: 1, kind: "ringing", at: 0))
+            #expect(none.status == 401)
+        }
+    }
+
+    @Test("an end without outcome that arrives first closes the call until the answer arrives; a call staff ended stays closed")
+    func lateEventsAndStaffClosure() async throws {
+        try await withBridge { bridge, directory in
+            #expect(try await bridge.post(callEvent("late-1", seq: 3, kind: "ended", duration: 40, at: 45)).status == 202)
+            let early = try #require(try await directory.waitForCall("late-1"))
+            #expect(early.status == "closed" && early.outcome == "missed")
+            #expect(try await bridge.post("[" + callEvent("late-1", seq: 1, kind: "ringing", extension: "201", at: 0) + "," +
+                                          callEvent("late-1", seq: 2, kind: "answered", extension: "201", at: 5) + "]").status == 202)
+            let answered = try #require(try await directory.waitForCall("late-1") { $0.answeredAt != nil })
+            #expect(answered.status == "open")
+            #expect(answered.outcome == "answered")
+            #expect(answered.closedAt == nil)
+
+            // A staff member ends the call (as query-api does: closed, audited end_call); the phone's late news changes facts, not the status.
+            try await directory.database.withTenant(bridge.organisationID) { connection in
+                _ = try await connection.query(
+                    "UPDATE communications SET status = 'closed', closed_at = now(), version = version + 1 WHERE id = \(answered.id)", logger: directory.database.logger)
+                _ = try await connection.query("""
+                    INSERT INTO audit_history (organisation_id, communication_id, staff_id, action) VALUES (\(bridge.organisationID), \(answered.id), 's-201', 'end_call')
+                    """, logger: directory.database.logger)
+            }
+            #expect(try await bridge.post(callEvent("late-1", seq: 3, kind: "ended", outcome: "answered", duration: 40, at: 45)).status == 202)
+            #expect(try await bridge.post(callEvent("late-1", seq: 4, kind: "ended", outcome: "failed", at: 46)).status == 202)
+            let ended = try #require(try await directory.waitForCall("late-1") { $0.outcome == "failed" })
+            #expect(ended.status == "closed")
+            #expect(ended.closedAt != nil && ended.closedAt != ended.endedAt)
+        }
+    }
+}
