@@ -244,7 +244,7 @@ let package = Package(
         .testTarget(
             name: "CallBridgeTests",
             dependencies: [
-                "CallBridge", "CommlogDomain", "CommlogRuntime", "LogStore", "Messaging", "PhoneNumbers", "Storage", "TestSupport",
+                "Auth", "CallBridge", "CommlogDomain", "CommlogRuntime", "LogStore", "Messaging", "PhoneNumbers", "Storage", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

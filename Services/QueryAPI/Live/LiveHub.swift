@@ -151,18 +151,21 @@ final class LiveHub: Service, Sendable {
             }
         }
         let delivered = state.withLock { state -> Int in
-            state.sequence += 1
-            let event = Event(
-                id: "\(Int64(Date().timeIntervalSince1970 * 1000))-\(state.sequence)", name: notice.name, organisationID: notice.organisationID,
-                data: notice.data, isCall: notice.name.hasPrefix("call."), involved: involved, related: related
-            )
-            state.recent.append(event)
-            if state.recent.count > Self.replayLimit { state.recent.removeFirst(state.recent.count - Self.replayLimit) }
             var delivered = 0
-            for subscriber in state.subscribers.values where subscriber.caller.organisationID == event.organisationID && event.isVisible(to: subscriber.caller) {
-                subscriber.continuation.yield(event.frame)
-                delivered += 1
+            for name in notice.liveNames {
+                state.sequence += 1
+                let event = Event(
+                    id: "\(Int64(Date().timeIntervalSince1970 * 1000))-\(state.sequence)", name: name, organisationID: notice.organisationID,
+                    data: notice.data, isCall: name.hasPrefix("call."), involved: involved, related: related
+                )
+                state.recent.append(event)
+                for subscriber in state.subscribers.values
+                where subscriber.caller.organisationID == event.organisationID && event.isVisible(to: subscriber.caller) {
+                    subscriber.continuation.yield(event.frame)
+                    delivered += 1
+                }
             }
+            if state.recent.count > Self.replayLimit { state.recent.removeFirst(state.recent.count - Self.replayLimit) }
             return delivered
         }
         Counter(label: "commlog_live_events_total", dimensions: [("outcome", delivered > 0 ? "delivered" : "unwatched")]).increment()
@@ -196,6 +199,21 @@ struct Notice: Sendable {
     let staffIDs: [String]
     /// The `data` object as JSON, passed on as the event's data.
     let data: String
+    /// The entry's type and status after the change.
+    let entryType: String?
+    let status: String?
+
+    /// The live events this notification gives: itself, and for a call (call-bridge announces calls as
+    /// `communication.logged` when they open and `communication.updated` when they change) the `call.opened` /
+    /// `call.updated` that pop the call up for the staff it involves.
+    var liveNames: [String] {
+        guard entryType == "phone" else { return [name] }
+        switch name {
+        case "communication.logged" where status == "open": return ["call.opened", name]
+        case "communication.updated": return ["call.updated", name]
+        default: return [name]
+        }
+    }
 
     init?(_ delivery: AMQPDelivery) {
         guard let envelope = try? JSONSerialization.jsonObject(with: Data(delivery.body)) as? [String: Any],
@@ -208,6 +226,8 @@ struct Notice: Sendable {
         organisationID = organisation
         communicationID = id
         staffIDs = (data["staff_ids"] as? [String]) ?? []
+        entryType = data["type"] as? String
+        status = data["status"] as? String
         self.data = String(decoding: json, as: UTF8.self)
     }
 }
