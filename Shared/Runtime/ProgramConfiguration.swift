@@ -94,20 +94,20 @@ public struct ConfigurationError: Error, CustomStringConvertible {
 }
 
 extension ConfigKey {
-    init(_ key: ConfigurationKey) {
+    public init(_ key: ConfigurationKey) {
         self.init(key.dotted)
     }
 }
 
 extension ConfigReader {
-    func positiveInt(_ key: ConfigurationKey, default defaultValue: Int? = nil) throws -> Int {
+    public func positiveInt(_ key: ConfigurationKey, default defaultValue: Int? = nil) throws -> Int {
         let fallback = defaultValue ?? Int(key.defaultValue ?? "") ?? 0
         guard let text = string(forKey: .init(key)) else { return fallback }
         guard let value = Int(text), value > 0 else { throw ConfigurationError(key: key, "must be a positive whole number (got \(text))") }
         return value
     }
 
-    func flag(_ key: ConfigurationKey) throws -> Bool {
+    public func flag(_ key: ConfigurationKey) throws -> Bool {
         guard let text = string(forKey: .init(key))?.lowercased() else { return key.defaultValue == "true" }
         switch text {
         case "1", "true", "yes", "on": return true
