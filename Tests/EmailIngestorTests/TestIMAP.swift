@@ -1,0 +1,66 @@
+import Foundation
+import IMAP
+import Synchronization
+import TestSupport
+
+/// The test's own folders on the local Dovecot: created fresh with unique names, deleted afterwards,
+/// so tests never touch INBOX or each other's messages.
+final class TestIMAP: Sendable {
+    let user: String
+    let password: String
+    let connection: IMAPConnection
+    private let created = Mutex<[String]>([])
+
+    static var host: String { get throws { try TestEnvironment.variable("COMMLOG_TEST_IMAP_HOST") } }
+    static var port: Int { get throws { Int(try TestEnvironment.variable("COMMLOG_TEST_IMAP_PORT")) ?? 143 } }
+
+    static func open(other: Bool = false) async throws -> TestIMAP {
+        let user = try TestEnvironment.variable(other ? "COMMLOG_TEST_IMAP_OTHER_USER" : "COMMLOG_TEST_IMAP_USER")
+        let password = try TestEnvironment.variable(other ? "COMMLOG_TEST_IMAP_OTHER_PASSWORD" : "COMMLOG_TEST_IMAP_PASSWORD")
+        let connection = IMAPConnection(name: "test-imap")
+        try await connection.open(IMAPAccount(host: try host, port: try port, tls: .none, user: user, credential: .password(password)))
+        return TestIMAP(user: user, password: password, connection: connection)
+    }
+
+    init(user: String, password: String, connection: IMAPConnection) {
+        self.user = user
+        self.password = password
+        self.connection = connection
+    }
+
+    /// Creates a folder of the test's own and returns its name.
+    func createFolder(_ prefix: String) async throws -> String {
+        let name = "T" + TestEnvironment.unique(prefix).replacingOccurrences(of: "-", with: "")
+        try await connection.perform { try $0.create(name) }
+        created.withLock { $0.append(name) }
+        return name
+    }
+
+    /// Deletes every folder this test created.
+    func deleteCreated() async {
+        for folder in created.withLock({ $0 }) { await delete(folder) }
+    }
+
+    func append(_ raw: [UInt8], to folder: String) async throws {
+        try await connection.perform { try $0.append(raw, to: folder) }
+    }
+
+    func status(_ folder: String) async throws -> IMAPFolderStatus {
+        try await connection.perform { try $0.select(folder) }
+    }
+
+    func delete(_ folder: String) async {
+        _ = try? await connection.perform { session in
+            _ = try? session.select("INBOX")
+            try session.delete(folder)
+        }
+    }
+
+    /// The flags of every message of the folder, by UID (to check that nothing was marked \Seen).
+    func seenCount(_ folder: String) async throws -> Int {
+        try await connection.perform { session in
+            _ = try session.select(folder)
+            return try session.seenUIDs().count
+        }
+    }
+}
