@@ -6,6 +6,8 @@
 
 #include <libetpan/libetpan.h>
 #include <poll.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
 #include <string.h>
 #include <stdio.h>
 #include <time.h>
@@ -138,18 +140,28 @@ static inline int commlog_imap_select(mailimap *session, const char *folder, int
     return MAILIMAP_NO_ERROR;
 }
 
-/* IDLE until the server says something or timeout_ms passes, then DONE. *woken is 1 when the server spoke. */
-static inline int commlog_imap_idle_wait(mailimap *session, int timeout_ms, int *woken) {
+/* IDLE until the server says something, timeout_ms passes or interrupt_fd (an eventfd) is signalled, then DONE.
+   *woken is 1 when the server spoke, 2 when interrupted. */
+static inline int commlog_imap_idle_wait(mailimap *session, int timeout_ms, int interrupt_fd, int *woken) {
     *woken = 0;
     int status = mailimap_idle(session);
     if (status != MAILIMAP_NO_ERROR) return status;
     int fd = mailimap_idle_get_fd(session);
     if (fd < 0) { mailimap_idle_done(session); return MAILIMAP_ERROR_STREAM; }
-    struct pollfd descriptor = { .fd = fd, .events = POLLIN, .revents = 0 };
-    int ready = poll(&descriptor, 1, timeout_ms);
-    if (ready > 0) *woken = 1;
+    struct pollfd descriptors[2] = { { .fd = fd, .events = POLLIN, .revents = 0 }, { .fd = interrupt_fd, .events = POLLIN, .revents = 0 } };
+    int ready = poll(descriptors, interrupt_fd >= 0 ? 2 : 1, timeout_ms);
+    if (ready > 0 && (descriptors[0].revents & (POLLIN | POLLHUP | POLLERR))) *woken = 1;
+    if (ready > 0 && interrupt_fd >= 0 && (descriptors[1].revents & POLLIN)) {
+        uint64_t value;
+        (void)!read(interrupt_fd, &value, sizeof(value));
+        *woken = 2;
+    }
     return mailimap_idle_done(session);
 }
+
+/* An eventfd that interrupts an IDLE wait from another thread. */
+static inline int commlog_imap_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
+static inline void commlog_imap_wake(int fd) { uint64_t one = 1; (void)!write(fd, &one, sizeof(one)); }
 
 /* Capabilities after login: one callback per name ("IDLE", "CONDSTORE", "AUTH=PLAIN"). */
 static inline int commlog_imap_capabilities(mailimap *session, void (*callback)(void *, const char *), void *context) {

@@ -1,4 +1,8 @@
+import CLibEtpan
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 
 /// Where and how to log in to an IMAP server.
@@ -31,14 +35,33 @@ public struct IMAPAccount: Sendable {
 /// Swift's cooperative pool. Tasks hand it work with `perform` and are resumed when the call returns.
 public final class IMAPConnection: Sendable {
     private let thread: Confinement
+    /// Signalled to end an IDLE early when the waiting task is cancelled (shutdown).
+    private let interrupt: Int32
 
     /// Starts the thread; `open` connects and logs in.
     public init(name: String) {
         thread = Confinement(name: name)
+        interrupt = commlog_imap_eventfd()
     }
 
     deinit {
         thread.stop()
+        if interrupt >= 0 { _ = Glibc.close(interrupt) }
+    }
+
+    /// SELECTs `folder` and IDLEs there for up to `timeout`; cancelling the task ends the IDLE at once.
+    /// Returns nil when the server does not offer IDLE, else whether it reported a change.
+    public func idle(in folder: String, timeout: Duration) async throws -> Bool? {
+        let interrupt = self.interrupt
+        return try await withTaskCancellationHandler {
+            try await perform { session -> Bool? in
+                guard session.supportsIdle else { return nil }
+                _ = try session.select(folder)
+                return try session.idle(timeout: timeout, interrupt: interrupt)
+            }
+        } onCancel: {
+            commlog_imap_wake(interrupt)
+        }
     }
 
     /// Connects and logs in, replacing any previous session.

@@ -150,12 +150,13 @@ public final class IMAPSession {
         return box.value.sorted { $0.uid < $1.uid }
     }
 
-    /// IDLE for up to `timeout`: true when the server reported a change (or anything) before that.
-    public func idle(timeout: Duration) throws -> Bool {
+    /// IDLE for up to `timeout`, or until `interrupt` (an eventfd, see `IMAPConnection.idle`) is signalled:
+    /// true when the server reported a change (or anything) before that.
+    public func idle(timeout: Duration, interrupt: Int32 = -1) throws -> Bool {
         var woken: Int32 = 0
         let milliseconds = Int32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
-        try IMAPError.check(commlog_imap_idle_wait(handle, milliseconds, &woken), "IDLE", session: handle)
-        return woken != 0
+        try IMAPError.check(commlog_imap_idle_wait(handle, milliseconds, interrupt, &woken), "IDLE", session: handle)
+        return woken == 1
     }
 
     /// NOOP: keeps the connection alive and collects pending untagged responses.

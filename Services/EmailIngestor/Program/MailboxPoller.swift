@@ -17,9 +17,16 @@ struct MailboxPoller: Service {
     let status = MailboxStatusBoard()
 
     func run() async throws {
+        // Graceful shutdown cancels the sessions: an IDLE ends at once, leases are released.
+        try await cancelWhenGracefulShutdown {
+            await supervise()
+        }
+    }
+
+    private func supervise() async {
         let running = RunningSessions()
         await withDiscardingTaskGroup { group in
-            while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            while !Task.isCancelled {
                 do {
                     for mailbox in try await store.enabledMailboxes() where !running.contains(mailbox.id) {
                         guard try await store.claim(mailbox.leaseName, holder: configuration.instanceID, ttl: configuration.leaseTTL) else { continue }
@@ -40,7 +47,8 @@ struct MailboxPoller: Service {
                     logger.warning("could not read mailboxes or leases", metadata: ["error": "\(error)"])
                 }
                 status.refreshLag()
-                try? await Task.sleep(for: configuration.waitSlice)
+                // New mailboxes and expired leases are noticed within a few seconds.
+                try? await Task.sleep(for: min(.seconds(5), configuration.waitSlice))
             }
             group.cancelAll()
         }

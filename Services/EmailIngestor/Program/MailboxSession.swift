@@ -164,13 +164,10 @@ struct MailboxSession {
     private func wait(_ connection: IMAPConnection) async throws {
         let slice = configuration.waitSlice
         if configuration.useIdle, let inbound = try await folders(connection).first(where: { $0.direction == .inbound }) {
-            let idled = try await connection.perform { session -> Bool in
-                guard session.supportsIdle else { return false }
-                _ = try session.select(inbound.name)
-                _ = try session.idle(timeout: slice)
-                return true
+            if try await connection.idle(in: inbound.name, timeout: slice) != nil {
+                try Task.checkCancellation()
+                return
             }
-            if idled { return }
         }
         try await Task.sleep(for: slice)
     }
