@@ -43,8 +43,10 @@ struct MailboxPoller: Service {
                             running.remove(mailbox.id)
                         }
                     }
-                } catch {
+                } catch where !Task.isCancelled {
                     logger.warning("could not read mailboxes or leases", metadata: ["error": "\(error)"])
+                } catch {
+                    break
                 }
                 status.refreshLag()
                 // New mailboxes and expired leases are noticed within a few seconds.

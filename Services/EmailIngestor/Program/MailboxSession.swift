@@ -46,6 +46,9 @@ struct MailboxSession {
                 try await wait(connection)
             } catch is CancellationError {
                 break
+            } catch is LeaseLost {
+                logger.notice("mailbox lease lost to another replica during a sync, stopping")
+                return
             } catch {
                 failures += 1
                 let message = "\(error)"
@@ -135,9 +138,6 @@ struct MailboxSession {
         let since = firstSync ? mailbox.since : nil
         let start = progress.lastUID + 1
         let uids = try await connection.perform { try $0.uids(from: start, since: since) }
-        if uids.isEmpty, firstSync, selected.uidNext > 0 {
-            progress.lastUID = selected.uidNext - 1
-        }
         var index = 0
         while index < uids.count {
             try Task.checkCancellation()
@@ -154,8 +154,13 @@ struct MailboxSession {
             try await publisher.publish(outgoing)
             progress.lastUID = max(progress.lastUID, chunk.last ?? 0)
             try await store.save(progress, folder: name, direction: direction, exists: selected.exists, of: mailbox)
+            // A long first sync outlasts the lease: renew it with every batch, and stop if another replica has it.
+            guard try await store.claim(mailbox.leaseName, holder: holder, ttl: configuration.leaseTTL) else { throw LeaseLost() }
             Counter(label: "commlog_mailbox_messages_fetched_total", dimensions: [("mailbox", mailbox.label), ("direction", direction)]).increment(by: messages.count)
         }
+        // SEARCH ran after SELECT, so every UID below UIDNEXT that exists was in `uids`: the next check can
+        // start at UIDNEXT even when the last messages were expunged (or left out by `since`).
+        if selected.uidNext > 0 { progress.lastUID = max(progress.lastUID, selected.uidNext - 1) }
         progress.highestModSeq = selected.highestModSeq
         try await store.save(progress, folder: name, direction: direction, exists: selected.exists, of: mailbox)
     }
@@ -172,3 +177,6 @@ struct MailboxSession {
         try await Task.sleep(for: slice)
     }
 }
+
+/// Another replica took the mailbox over (this one was too slow to renew its lease).
+struct LeaseLost: Error {}
