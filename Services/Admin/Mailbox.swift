@@ -135,7 +135,7 @@ struct MailboxCommand: AsyncParsableCommand {
                 for try await id in try await database.client.query("SELECT commlog_mailbox_organisations()", logger: database.logger).decode(String.self) {
                     organisations.append(id)
                 }
-                var resealed = 0
+                var resealed = 0, unopened = 0
                 for organisation in organisations {
                     try await database.withTenant(organisation) { connection in
                         var stale: [(UUID, String, String)] = []
@@ -145,7 +145,15 @@ struct MailboxCommand: AsyncParsableCommand {
                         ).decode((UUID, String, String).self) { stale.append(row) }
                         for (id, ciphertext, keyID) in stale {
                             let data = Data(base64Encoded: ciphertext.replacingOccurrences(of: "\n", with: "")) ?? Data()
-                            let sealed = try sealer.seal(try sealer.open(Array(data), keyID: keyID))
+                            let secret: String
+                            do {
+                                secret = try sealer.open(Array(data), keyID: keyID)
+                            } catch {
+                                print("mailbox \(id.uuidString.lowercased()) (org \(organisation)) left as it is: \(error)")
+                                unopened += 1
+                                continue
+                            }
+                            let sealed = try sealer.seal(secret)
                             try await connection.query("""
                                 UPDATE mailboxes SET secret_ciphertext = decode(\(Data(sealed.ciphertext).base64EncodedString()), 'base64'),
                                                      secret_key_id = \(sealed.keyID) WHERE id = \(id)
@@ -155,6 +163,7 @@ struct MailboxCommand: AsyncParsableCommand {
                     }
                 }
                 print("Resealed \(resealed) secret(s) with key \(sealer.currentKeyID).")
+                if unopened > 0 { throw ExitCode(1) }
             }
         }
     }
