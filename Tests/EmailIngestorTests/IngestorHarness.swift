@@ -33,6 +33,8 @@ struct IngestorHarness: Sendable {
     }
 
     static let testKey = SymmetricKey(size: .bits256)
+    /// `COMMLOG_SECRET_KEY` for ingestor processes that open the harness's mailboxes.
+    static var testKeyBase64: String { testKey.withUnsafeBytes { Data($0).base64EncodedString() } }
 
     static func run(
         replicas: Int = 1,
@@ -57,9 +59,9 @@ struct IngestorHarness: Sendable {
                 )
                 let store = MailboxStore(database: database, logger: TestEnvironment.logger)
                 let run = TestEnvironment.unique("replica")
-                let pollers = (1...replicas).map { replica in
+                let pollers = (0..<replicas).map { replica in
                     var replicaConfiguration = configuration
-                    replicaConfiguration.instanceID = "\(run)-\(replica)"
+                    replicaConfiguration.instanceID = "\(run)-\(replica + 1)"
                     return MailboxPoller(store: store, publisher: connection, sealer: sealer, configuration: replicaConfiguration, logger: TestEnvironment.logger)
                 }
                 let harness = IngestorHarness(
@@ -181,6 +183,18 @@ struct IngestorHarness: Sendable {
                 return row
             }
             return (nil, nil)
+        }
+    }
+
+    /// Who holds a mailbox's lease now.
+    func leaseHolder(of mailbox: UUID) async throws -> String? {
+        try await database.withTransaction { connection in
+            for try await holder in try await connection.query(
+                "SELECT holder FROM leases WHERE name = \("mailbox:" + mailbox.uuidString.lowercased()) AND expires_at > now()", logger: database.logger
+            ).decode(String.self) {
+                return holder
+            }
+            return nil
         }
     }
 
