@@ -27,7 +27,6 @@ struct MailImportBenchmark {
         let tag = UUID().uuidString.prefix(8).lowercased()
         let folder = "Bench\(tag)", empty = "Bench\(tag)sent"
         try await imap.perform { try $0.create(folder); try $0.create(empty) }
-        defer { Task { [imap] in _ = try? await imap.perform { _ = try? $0.select("INBOX"); try? $0.delete(folder); try? $0.delete(empty) }; await imap.close() } }
 
         say("mail import benchmark: first sync of \(messages) messages from Dovecot (\(ProcessInfo.processInfo.activeProcessorCount) cores)")
         let fillStart = ContinuousClock.now
@@ -42,6 +41,12 @@ struct MailImportBenchmark {
         let ingest = try await ingestor(host: host, port: port, user: user, password: password, folder: folder, empty: empty)
         say(String(format: "  email-ingestor, first sync until committed:    %8.0f msg/s", ingest))
         say(String(format: "  ratio email-ingestor / mbsync: %.2f", ingest / mbsync))
+        _ = try? await imap.perform { session in
+            _ = try? session.select("INBOX")
+            try session.delete(folder)
+            try session.delete(empty)
+        }
+        await imap.close()
     }
 
     /// A message of a few kilobytes with a text body and a small attachment, as a practice receives them.
@@ -109,8 +114,9 @@ struct MailImportBenchmark {
         let status = try await ChildProcess(executable: "/usr/bin/mbsync", arguments: ["-q", "-c", configPath, "bench"], environment: ProcessInfo.processInfo.environment).wait()
         let elapsed = ContinuousClock.now - start
         guard status == 0 else { throw BenchmarkError("mbsync exited with \(status) (apt-get install isync)") }
-        let copied = (try? FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("mail/\(folder)/cur").path).count) ?? 0
-            + ((try? FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("mail/\(folder)/new").path).count) ?? 0)
+        let copied = ["cur", "new"].reduce(0) { total, part in
+            total + ((try? FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("mail/\(folder)/\(part)").path).count) ?? 0)
+        }
         guard copied == messages else { throw BenchmarkError("mbsync copied \(copied) of \(messages) messages") }
         return Double(messages) / elapsed.seconds
     }
