@@ -186,6 +186,20 @@ static inline const char *commlog_imap_response(mailimap *session) {
     return session->imap_response != NULL ? session->imap_response : "";
 }
 
+/* UID STORE +FLAGS.SILENT (\Deleted) on the UIDs, then EXPUNGE: tests remove what they appended. */
+static inline int commlog_imap_remove(mailimap *session, const uint32_t *uids, size_t count) {
+    struct mailimap_set *set = mailimap_set_new_empty();
+    for (size_t i = 0; i < count; i++) mailimap_set_add_single(set, uids[i]);
+    struct mailimap_flag_list *flags = mailimap_flag_list_new_empty();
+    mailimap_flag_list_add(flags, mailimap_flag_new_deleted());
+    struct mailimap_store_att_flags *store = mailimap_store_att_flags_new_add_flags_silent(flags);
+    int status = mailimap_uid_store(session, set, store);
+    mailimap_store_att_flags_free(store);
+    mailimap_set_free(set);
+    if (status != MAILIMAP_NO_ERROR) return status;
+    return mailimap_expunge(session);
+}
+
 /* APPEND with flags (none) and no date: tests and benchmarks fill mailboxes with it. */
 static inline int commlog_imap_append(mailimap *session, const char *folder, const char *bytes, size_t length) {
     return mailimap_append(session, folder, NULL, NULL, bytes, length);

@@ -172,6 +172,13 @@ public final class IMAPSession {
         try IMAPError.check(status, "APPEND \(folder)", session: handle)
     }
 
+    /// Marks the messages `\Deleted` and expunges them (in the selected folder).
+    public func remove(_ uids: [UInt32]) throws {
+        guard !uids.isEmpty else { return }
+        let status = uids.withUnsafeBufferPointer { commlog_imap_remove(handle, $0.baseAddress, $0.count) }
+        try IMAPError.check(status, "UID STORE \\Deleted + EXPUNGE", session: handle)
+    }
+
     public func create(_ folder: String) throws {
         try IMAPError.check(mailimap_create(handle, folder), "CREATE \(folder)", session: handle)
     }

@@ -49,6 +49,26 @@ struct MailboxImportTests {
         }
     }
 
+    @Test("without folder overrides: INBOX is inbound and the folder flagged \\Sent is outbound")
+    func specialUseSent() async throws {
+        try await IngestorHarness.run { harness in
+            let other = try await TestIMAP.open(other: true)
+            let tag = TestEnvironment.unique("special")
+            let inbound = try await other.appendRemovable(TestMessages.simple(subject: "In \(tag)"), to: "INBOX")
+            let outbound = try await other.appendRemovable(
+                TestMessages.simple(from: "other@example.org", to: "Ann <ann@example.org>", subject: "Out \(tag)"), to: "Sent"
+            )
+            try await harness.addMailbox(address: "other@example.org", user: other.user, password: other.password, inbound: nil, outbound: nil)
+            let entries = try await harness.entries { entries in entries.filter { $0.subject?.hasSuffix(tag) == true }.count == 2 }
+            #expect(entries.first { $0.subject == "In \(tag)" }?.direction == "inbound")
+            #expect(entries.first { $0.subject == "Out \(tag)" }?.direction == "outbound")
+            #expect(entries.first { $0.subject == "Out \(tag)" }?.address == "ann@example.org")
+            await other.remove(inbound)
+            await other.remove(outbound)
+            await other.connection.close()
+        }
+    }
+
     @Test("encodings, HTML only, S/MIME and a message without Message-ID")
     func encodings() async throws {
         try await IngestorHarness.run { harness in

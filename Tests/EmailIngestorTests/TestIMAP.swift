@@ -49,6 +49,22 @@ final class TestIMAP: Sendable {
         try await connection.perform { try $0.select(folder) }
     }
 
+    /// Appends to an existing folder (INBOX, Sent) and returns a closure-free way to take it out again:
+    /// the UIDs from the folder's UIDNEXT before the append on.
+    func appendRemovable(_ raw: [UInt8], to folder: String) async throws -> (folder: String, fromUID: UInt32) {
+        let next = try await status(folder).uidNext
+        try await append(raw, to: folder)
+        return (folder, next)
+    }
+
+    /// Removes (\Deleted + EXPUNGE) what `appendRemovable` put in.
+    func remove(_ appended: (folder: String, fromUID: UInt32)) async {
+        _ = try? await connection.perform { session in
+            _ = try session.select(appended.folder)
+            try session.remove(try session.uids(from: appended.fromUID))
+        }
+    }
+
     func delete(_ folder: String) async {
         _ = try? await connection.perform { session in
             _ = try? session.select("INBOX")
