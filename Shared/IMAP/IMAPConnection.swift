@@ -84,8 +84,8 @@ public final class IMAPConnection: Sendable {
             guard let session = state.session else { throw IMAPError(.closed, "command") }
             do {
                 return try body(session)
-            } catch let error as IMAPError where error.code != .closed {
-                // A failed command may leave the stream in an unknown state: the next use reconnects.
+            } catch let error as IMAPError where error.code != .closed && error.isConnectionLost {
+                // The stream is in an unknown state: the next use reconnects. (After NO or BAD it carries on.)
                 state.session = nil
                 throw error
             }

@@ -27,8 +27,19 @@ public struct IMAPError: Error, CustomStringConvertible, Sendable {
         self.response = response
     }
 
-    /// Whether a new connection might fix it (not a refused login).
+    /// Whether the server refused the credentials.
     public var isAuthentication: Bool { code == .authentication }
+
+    /// Whether the connection is unusable after this (the stream broke, or the reply could not be read), as
+    /// opposed to a command the server answered NO or BAD to, after which the session carries on.
+    public var isConnectionLost: Bool {
+        guard code == .command else { return true }
+        let lost: [Int32] = [
+            Int32(MAILIMAP_ERROR_BAD_STATE), Int32(MAILIMAP_ERROR_STREAM), Int32(MAILIMAP_ERROR_PARSE),
+            Int32(MAILIMAP_ERROR_FATAL), Int32(MAILIMAP_ERROR_PROTOCOL), Int32(MAILIMAP_ERROR_MEMORY), Int32(MAILIMAP_ERROR_SSL),
+        ]
+        return lost.contains(status)
+    }
 
     public var description: String {
         var text = "IMAP \(operation) failed"
