@@ -9,8 +9,8 @@ import Storage
 struct MailboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mailbox",
-        abstract: "Add, list and disable shared mailboxes; reseal their secrets after a key rotation.",
-        subcommands: [Add.self, List.self, Disable.self, Reseal.self]
+        abstract: "Add, list and disable shared mailboxes; replace a password; reseal secrets after a key rotation.",
+        subcommands: [Add.self, List.self, Disable.self, Secret.self, Reseal.self]
     )
 
     enum TLS: String, ExpressibleByArgument, CaseIterable { case implicit, starttls, none }
@@ -119,6 +119,37 @@ struct MailboxCommand: AsyncParsableCommand {
                 }
                 guard changed > 0 else { throw ValidationError("no mailbox \(mailbox) in organisation \(org)") }
                 print("Disabled. The ingestor stops polling it within a minute.")
+            }
+        }
+    }
+
+    struct Secret: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Replace a mailbox's password (or OAuth2 token), read from standard input, and enable it again."
+        )
+
+        @Option(help: "The organisation.") var org: String
+        @Argument(help: "The mailbox id (from `list`) or its address.") var mailbox: String
+        @Flag(help: "Standard input holds an OAuth2 access token rather than a password.") var oauth2 = false
+
+        func run() async throws {
+            let secret = readLine(strippingNewline: true) ?? ""
+            guard !secret.isEmpty else { throw ValidationError("give the \(oauth2 ? "OAuth2 token" : "password") on standard input") }
+            let sealed = try ProgramConfiguration.forAdmin().secretSealer().seal(secret)
+            try await withDatabase { database in
+                let ciphertext = Data(sealed.ciphertext).base64EncodedString()
+                let kind = oauth2 ? "xoauth2" : "password"
+                let changed = try await database.withTenant(org) { connection -> Int in
+                    var count = 0
+                    for try await _ in try await connection.query("""
+                        UPDATE mailboxes SET secret_ciphertext = decode(\(ciphertext), 'base64'), secret_key_id = \(sealed.keyID),
+                                             secret_kind = \(kind), enabled = true, last_error = NULL
+                        WHERE id::text = \(mailbox.lowercased()) OR lower(address) = \(mailbox.lowercased()) RETURNING id
+                        """, logger: database.logger).decode(UUID.self) { count += 1 }
+                    return count
+                }
+                guard changed > 0 else { throw ValidationError("no mailbox \(mailbox) in organisation \(org)") }
+                print("Secret replaced; the mailbox is enabled.")
             }
         }
     }
