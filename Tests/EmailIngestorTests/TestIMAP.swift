@@ -36,9 +36,14 @@ final class TestIMAP: Sendable {
         return name
     }
 
-    /// Deletes every folder this test created.
+    /// Deletes every folder this test created, from a fresh session: after a folder was deleted and
+    /// created again in the same session, Dovecot refuses to delete it there ("Mailbox was deleted under us").
     func deleteCreated() async {
-        for folder in created.withLock({ $0 }) { await delete(folder) }
+        let fresh = IMAPConnection(name: "test-imap-cleanup")
+        guard (try? await fresh.open(IMAPAccount(host: try Self.host, port: try Self.port, tls: .none, user: user, credential: .password(password)))) != nil else { return }
+        let cleanup = TestIMAP(user: user, password: password, connection: fresh)
+        for folder in created.withLock({ $0 }) { await cleanup.delete(folder) }
+        await fresh.close()
     }
 
     func append(_ raw: [UInt8], to folder: String) async throws {
@@ -65,10 +70,17 @@ final class TestIMAP: Sendable {
         }
     }
 
+    /// Deletes a folder. Dovecot answers NO ("Mailbox was deleted under us") while another session is
+    /// still in the folder (the poller's, just logging out), so it tries a few times.
     func delete(_ folder: String) async {
-        _ = try? await connection.perform { session in
-            _ = try? session.select("INBOX")
-            try session.delete(folder)
+        for attempt in 1...5 {
+            let deleted = (try? await connection.perform { session -> Bool in
+                _ = try? session.select("INBOX")
+                try session.delete(folder)
+                return true
+            }) ?? false
+            if deleted || attempt == 5 { return }
+            try? await Task.sleep(for: .milliseconds(300))
         }
     }
 
