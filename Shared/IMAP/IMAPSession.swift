@@ -17,6 +17,11 @@ public struct IMAPFolder: Sendable, Hashable {
     /// Flags such as `\Sent`, `\HasNoChildren`, `\Noselect`.
     public let flags: Set<String>
 
+    public init(name: String, flags: Set<String>) {
+        self.name = name
+        self.flags = flags
+    }
+
     public var isSelectable: Bool { !flags.contains { $0.lowercased() == "\\noselect" } }
     public func hasFlag(_ flag: String) -> Bool { flags.contains { $0.lowercased() == flag.lowercased() } }
 }
