@@ -75,6 +75,10 @@ extension ConfigurationKey {
         "How long a replica's claim on a mailbox lasts without renewal; a dead replica's mailboxes move after this")
     public static let mailMaxBackoff = ConfigurationKey("COMMLOG_MAIL_MAX_BACKOFF_S", default: "300", programs: "email-ingestor",
         "Longest wait before retrying a mailbox that failed (wrong password, unreachable server)")
+    public static let mailPrefetch = ConfigurationKey("COMMLOG_MAIL_PREFETCH", default: "100", programs: "email-ingestor",
+        "Fetched messages the broker sends ahead to the ingestor's consumer (instead of COMMLOG_PREFETCH: raw messages are large)")
+    public static let mailBatchSize = ConfigurationKey("COMMLOG_MAIL_BATCH_SIZE", default: "50", programs: "email-ingestor",
+        "Most fetched messages committed in one transaction (instead of COMMLOG_BATCH_SIZE)")
     public static let mailPoller = ConfigurationKey("COMMLOG_MAIL_POLLER", default: "true", programs: "email-ingestor",
         "Run the mailbox poller in this replica (false: only parse and log fetched messages)")
     public static let queryAPIURL = ConfigurationKey("COMMLOG_QUERY_API_URL", default: "http://127.0.0.1:8080", programs: "scripts, tests",
@@ -89,6 +93,6 @@ extension ConfigurationKey {
         amqpURL, amqpHeartbeat, databaseURL, databaseOwnerURL, databasePoolSize, migrateOnStart,
         httpHost, httpPort, logLevel, batchSize, batchWait, prefetch, consumerConcurrency, deliveryLimit, instanceID,
         jwtSecret, secretKey, secretKeyFile, secretKeyPrevious,
-        mailPollInterval, mailIdle, mailFetchBatch, mailLeaseTTL, mailMaxBackoff, mailPoller, queryAPIURL, callBridgeURL, binFolder,
+        mailPollInterval, mailIdle, mailFetchBatch, mailLeaseTTL, mailMaxBackoff, mailPrefetch, mailBatchSize, mailPoller, queryAPIURL, callBridgeURL, binFolder,
     ]
 }

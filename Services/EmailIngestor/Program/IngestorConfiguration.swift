@@ -13,6 +13,10 @@ struct IngestorConfiguration: Sendable {
     var leaseTTL: Duration = .seconds(30)
     /// Longest wait before retrying a failed mailbox (`COMMLOG_MAIL_MAX_BACKOFF_S`, default 300).
     var maximumBackoff: Duration = .seconds(300)
+    /// The consumer's prefetch and batch size (`COMMLOG_MAIL_PREFETCH`, 100; `COMMLOG_MAIL_BATCH_SIZE`, 50):
+    /// smaller than other consumers', since each message carries a whole email with its attachments.
+    var consumerPrefetch = 100
+    var consumerBatchSize = 50
     /// Whether this replica polls mailboxes at all (`COMMLOG_MAIL_POLLER`, default true).
     var pollerEnabled = true
     /// The replica's name in leases.
@@ -30,6 +34,8 @@ struct IngestorConfiguration: Sendable {
         leaseTTL = .seconds(try reader.positiveInt(.mailLeaseTTL))
         maximumBackoff = .seconds(try reader.positiveInt(.mailMaxBackoff))
         pollerEnabled = try reader.flag(.mailPoller)
+        consumerPrefetch = try reader.positiveInt(.mailPrefetch)
+        consumerBatchSize = try reader.positiveInt(.mailBatchSize)
         instanceID = configuration.instanceID
     }
 
