@@ -200,12 +200,13 @@ struct MailboxImportTests {
         }
     }
 
-    @Test("a wrong password is reported and backs off; the other mailboxes carry on")
+    @Test("a wrong password and an unreachable server are reported and back off; the other mailboxes carry on")
     func wrongPassword() async throws {
         try await IngestorHarness.run { harness in
             let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
             try await harness.imap.append(TestMessages.simple(subject: "Still imported"), to: inbox)
             let bad = try await harness.addMailbox(address: "bad@example.org", password: "wrong-secret", inbound: inbox, outbound: sent)
+            let unreachable = try await harness.addMailbox(address: "down@example.org", port: 1, inbound: inbox, outbound: sent)
             try await harness.addMailbox(inbound: inbox, outbound: sent)
             _ = try await harness.entries { $0.count == 1 }
             var status: (lastError: String?, lastSuccess: Date?) = (nil, nil)
@@ -213,6 +214,8 @@ struct MailboxImportTests {
             #expect(status.lastError?.contains("authentication") == true)
             #expect(status.lastError?.contains("wrong-secret") == false)
             #expect(status.lastSuccess == nil)
+            _ = try await eventually { status = try await harness.status(of: unreachable); return status.lastError != nil }
+            #expect(status.lastError?.contains("cannot connect") == true)
         }
     }
 
