@@ -52,6 +52,11 @@ public struct SecretSealer: Sendable {
     public func needsReseal(keyID: String) -> Bool { keyID != currentKeyID }
 }
 
+extension SecretSealer: CustomStringConvertible {
+    /// Key ids only: a sealer may end up in a log line (service-lifecycle describes its services at debug level).
+    public var description: String { "SecretSealer(current key \(currentKeyID), \(keys.count) key(s))" }
+}
+
 /// A secret that cannot be sealed or opened; never carries the secret itself.
 public struct SecretSealerError: Error, CustomStringConvertible, Sendable {
     public let description: String

@@ -11,6 +11,7 @@ import Glibc
 struct ReplicaProcessTests {
     @Test("a killed replica's mailbox is taken over by the other, which goes on from the recorded progress")
     func takeover() async throws {
+        let started = Date()
         try await IngestorHarness.run(replicas: 0) { harness in
             let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
             try await harness.imap.append(TestMessages.simple(subject: "Before the crash"), to: inbox)
@@ -19,7 +20,7 @@ struct ReplicaProcessTests {
                 try ProgramProcess("email-ingestor", environment: [
                     "COMMLOG_INSTANCE_ID": "\(prefix)-\(name)", "COMMLOG_HTTP_PORT": "\(freePort())",
                     "COMMLOG_SECRET_KEY": IngestorHarness.testKeyBase64, "COMMLOG_MAIL_LEASE_TTL_S": "3",
-                    "COMMLOG_MAIL_POLL_INTERVAL_S": "1", "COMMLOG_LOG_LEVEL": "info",
+                    "COMMLOG_MAIL_POLL_INTERVAL_S": "1", "COMMLOG_LOG_LEVEL": "debug",
                 ])
             }
             let replicas = ["a": try start("a"), "b": try start("b")]
@@ -35,6 +36,18 @@ struct ReplicaProcessTests {
             let survivor = try await harness.leaseHolder(of: mailbox)
             #expect(survivor != nil && survivor != holder)
             for (_, replica) in replicas { await replica.kill(SIGTERM) }
+            // The mailbox password never reaches a log line, even at debug level.
+            let logs = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".data/logs")
+            var checked = 0
+            for name in try FileManager.default.contentsOfDirectory(atPath: logs.path) where name.hasPrefix("test-email-ingestor-") {
+                let file = logs.appendingPathComponent(name)
+                let modified = try FileManager.default.attributesOfItem(atPath: file.path)[.modificationDate] as? Date
+                guard let modified, modified >= started else { continue }
+                let text = try String(contentsOf: file, encoding: .utf8)
+                #expect(!text.contains(harness.imap.password), "\(name) contains the mailbox password")
+                checked += 1
+            }
+            #expect(checked >= 2)
         }
     }
 }
