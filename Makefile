@@ -6,7 +6,7 @@ SHELL := /bin/bash
 
 STACK := deploy/local/stack.sh
 
-.PHONY: run stop stack-up stack-down stack-status build test fuzz-api bench-ingest bench-query clean-data
+.PHONY: run stop stack-up stack-down stack-status build test fuzz-api bench-ingest bench-query bench-mail clean-data
 
 ## Everything in the foreground (Ctrl-C or `make stop` to stop).
 run:
@@ -69,6 +69,15 @@ bench-query:
 	command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk
 	for product in query-api commlog; do swift build -c release --product $$product; done
 	COMMLOG_BIN="$$(swift build -c release --show-bin-path)" Benchmarks/Query/bench-query.sh
+
+## The mailbox import benchmark (release build): first sync of MESSAGES (10000) on the local Dovecot,
+## against mbsync copying the same folder to a Maildir.
+bench-mail:
+	$(STACK) up --with-dovecot
+	for product in email-ingestor commlog commlog-bench; do swift build -c release --product $$product; done
+	bin="$$(swift build -c release --show-bin-path)"; \
+	set -a; . .data/stack.env; COMMLOG_BIN="$$bin"; set +a; \
+	"$$bin/commlog" migrate && "$$bin/commlog-bench" mail $${MESSAGES:-10000}
 
 ## Stops the stack and deletes all local data, including PostgreSQL's and
 ## Dovecot's fallback folder under /var/tmp (used when .data is not reachable

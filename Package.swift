@@ -57,8 +57,35 @@ let package = Package(
         ),
         .executableTarget(
             name: "EmailIngestor",
-            dependencies: ["CommlogRuntime", "Messaging"],
-            path: "Services/EmailIngestor",
+            dependencies: [
+                "CommlogDomain",
+                "CommlogRuntime",
+                "IMAP",
+                "LogStore",
+                "MIME",
+                "Messaging",
+                "Storage",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Services/EmailIngestor/Program",
+            swiftSettings: swiftSettings
+        ),
+        /// GMime 3, as Debian's libgmime-3.0-dev installs it (only the email ingestor parses MIME).
+        .systemLibrary(
+            name: "CGMime",
+            path: "Services/EmailIngestor/CGMime",
+            pkgConfig: "gmime-3.0",
+            providers: [.apt(["libgmime-3.0-dev"])]
+        ),
+        /// The one Swift wrapper of GMime: a raw message in, subject, addresses, body and attachments out.
+        .target(
+            name: "MIME",
+            dependencies: ["CGMime"],
+            path: "Services/EmailIngestor/MIME",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -199,6 +226,21 @@ let package = Package(
             path: "Shared/Messaging",
             swiftSettings: swiftSettings
         ),
+        /// libetpan, as Debian's libetpan-dev installs it (headers in /usr/include; its pkg-config file carries
+        /// dpkg's `-specs` link flag, which swiftc does not take, so the module map links `etpan` itself).
+        .systemLibrary(
+            name: "CLibEtpan",
+            path: "Shared/CLibEtpan",
+            providers: [.apt(["libetpan-dev"])]
+        ),
+        /// The one Swift wrapper of libetpan's IMAP client, each session on a thread of its own
+        /// (the email ingestor, its benchmark and tests).
+        .target(
+            name: "IMAP",
+            dependencies: ["CLibEtpan"],
+            path: "Shared/IMAP",
+            swiftSettings: swiftSettings
+        ),
         /// PostgreSQL access: configuration, migrations, tenant-scoped transactions.
         .target(
             name: "Storage",
@@ -214,11 +256,13 @@ let package = Package(
 
         // MARK: Benchmarks
 
-        /// Ingest end to end against raw COPY and raw AMQP (`make bench-ingest`).
+        /// Ingest end to end against raw COPY and raw AMQP (`make bench-ingest`); a mailbox's first sync
+        /// against mbsync (`make bench-mail`).
         .executableTarget(
             name: "IngestBenchmark",
             dependencies: [
-                "CommlogDomain", "CommlogRuntime", "Messaging", "Storage", "TestSupport",
+                "CommlogDomain", "CommlogRuntime", "IMAP", "Messaging", "Storage", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
@@ -258,6 +302,17 @@ let package = Package(
             name: "DomainTests",
             dependencies: ["CommlogDomain"],
             path: "Tests/DomainTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EmailIngestorTests",
+            dependencies: [
+                "EmailIngestor", "CommlogDomain", "CommlogRuntime", "IMAP", "LogStore", "MIME", "Messaging", "Storage", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Tests/EmailIngestorTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

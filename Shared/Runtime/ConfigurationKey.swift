@@ -65,6 +65,26 @@ extension ConfigurationKey {
         "Seconds between keep-alive comments on `GET /v1/live` streams")
     public static let secretKey = ConfigurationKey("COMMLOG_SECRET_KEY", default: nil, programs: "email-ingestor, commlog mailbox", secret: true,
         "Base64 of 32 bytes: the AES-GCM key that seals mailbox secrets")
+    public static let secretKeyFile = ConfigurationKey("COMMLOG_SECRET_KEY_FILE", default: nil, programs: "email-ingestor, commlog mailbox",
+        "A file holding COMMLOG_SECRET_KEY (a mounted secret), read when COMMLOG_SECRET_KEY is not set")
+    public static let secretKeyPrevious = ConfigurationKey("COMMLOG_SECRET_KEY_PREVIOUS", default: nil, programs: "email-ingestor, commlog mailbox", secret: true,
+        "Comma-separated base64 keys being rotated out: they still open secrets sealed with them")
+    public static let mailPollInterval = ConfigurationKey("COMMLOG_MAIL_POLL_INTERVAL_S", default: "60", programs: "email-ingestor",
+        "Longest wait between two checks of a folder (the safety net under IDLE); at most 60")
+    public static let mailIdle = ConfigurationKey("COMMLOG_MAIL_IDLE", default: "true", programs: "email-ingestor",
+        "Wait with IMAP IDLE where the server offers it (false: poll only)")
+    public static let mailFetchBatch = ConfigurationKey("COMMLOG_MAIL_FETCH_BATCH", default: "100", programs: "email-ingestor",
+        "Messages fetched, published and committed as progress per step of a sync")
+    public static let mailLeaseTTL = ConfigurationKey("COMMLOG_MAIL_LEASE_TTL_S", default: "30", programs: "email-ingestor",
+        "How long a replica's claim on a mailbox lasts without renewal; a dead replica's mailboxes move after this")
+    public static let mailMaxBackoff = ConfigurationKey("COMMLOG_MAIL_MAX_BACKOFF_S", default: "300", programs: "email-ingestor",
+        "Longest wait before retrying a mailbox that failed (wrong password, unreachable server)")
+    public static let mailPrefetch = ConfigurationKey("COMMLOG_MAIL_PREFETCH", default: "100", programs: "email-ingestor",
+        "Fetched messages the broker sends ahead to the ingestor's consumer (instead of COMMLOG_PREFETCH: raw messages are large)")
+    public static let mailBatchSize = ConfigurationKey("COMMLOG_MAIL_BATCH_SIZE", default: "50", programs: "email-ingestor",
+        "Most fetched messages committed in one transaction (instead of COMMLOG_BATCH_SIZE)")
+    public static let mailPoller = ConfigurationKey("COMMLOG_MAIL_POLLER", default: "true", programs: "email-ingestor",
+        "Run the mailbox poller in this replica (false: only parse and log fetched messages)")
     public static let queryAPIURL = ConfigurationKey("COMMLOG_QUERY_API_URL", default: "http://127.0.0.1:8080", programs: "scripts, tests",
         "Where the query API answers (written by make run)")
     public static let callBridgeURL = ConfigurationKey("COMMLOG_CALL_BRIDGE_URL", default: "http://127.0.0.1:8081", programs: "scripts, tests",
@@ -97,8 +117,9 @@ extension ConfigurationKey {
     public static let all: [ConfigurationKey] = [
         amqpURL, amqpHeartbeat, databaseURL, databaseOwnerURL, databasePoolSize, migrateOnStart,
         httpHost, httpPort, logLevel, batchSize, batchWait, prefetch, consumerConcurrency, deliveryLimit, instanceID,
-        jwtSecret, jwtPublicKeysFile, liveHeartbeat, secretKey, queryAPIURL, callBridgeURL, binFolder,
+        jwtSecret, jwtPublicKeysFile, liveHeartbeat, secretKey, secretKeyFile, secretKeyPrevious, queryAPIURL, callBridgeURL, binFolder,
         phoneRegion, phoneMatchDigits, callAutoClose, recordingMaxBytes, recordingTimeout, recordingAttempts, recordingHosts,
         smdrEnabled, smdrLease, smdrReconnect,
+        mailPollInterval, mailIdle, mailFetchBatch, mailLeaseTTL, mailMaxBackoff, mailPrefetch, mailBatchSize, mailPoller,
     ]
 }

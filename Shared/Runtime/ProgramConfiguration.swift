@@ -97,7 +97,7 @@ public struct ConfigurationError: Error, CustomStringConvertible {
 }
 
 extension ConfigKey {
-    init(_ key: ConfigurationKey) {
+    public init(_ key: ConfigurationKey) {
         self.init(key.dotted)
     }
 }
@@ -110,7 +110,7 @@ extension ConfigReader {
         return value
     }
 
-    func flag(_ key: ConfigurationKey) throws -> Bool {
+    public func flag(_ key: ConfigurationKey) throws -> Bool {
         guard let text = string(forKey: .init(key))?.lowercased() else { return key.defaultValue == "true" }
         switch text {
         case "1", "true", "yes", "on": return true

@@ -105,7 +105,7 @@ take_lock() {
 
 ensure_packages() {
     local wanted=(rabbitmq-server librabbitmq-dev amqp-tools libetpan-dev dovecot-imapd
-        libgmime-3.0-dev libphonenumber-dev python3 curl)
+        libgmime-3.0-dev libphonenumber-dev python3 curl isync)
     [[ -x "$PGBIN/postgres" ]] || wanted+=(postgresql-15)
     local missing=() p
     for p in "${wanted[@]}"; do

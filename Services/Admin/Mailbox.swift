@@ -1,0 +1,201 @@
+import ArgumentParser
+import CommlogRuntime
+import Foundation
+import Logging
+import PostgresNIO
+import Storage
+
+/// `commlog mailbox add|list|disable|reseal`: the shared mailboxes the email ingestor imports.
+struct MailboxCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mailbox",
+        abstract: "Add, list and disable shared mailboxes; replace a password; reseal secrets after a key rotation.",
+        subcommands: [Add.self, List.self, Disable.self, Secret.self, Reseal.self]
+    )
+
+    enum TLS: String, ExpressibleByArgument, CaseIterable { case implicit, starttls, none }
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a shared mailbox; the password (or OAuth2 token) is read from standard input. Prints the mailbox id."
+        )
+
+        @Option(help: "The organisation.") var org: String
+        @Option(help: "The mailbox's email address.") var address: String
+        @Option(help: "IMAP server host.") var host: String
+        @Option(help: "IMAP server port (993 implicit TLS, 143 STARTTLS).") var port: Int
+        @Option(help: "implicit, starttls or none (none only for local tests).") var tls: TLS
+        @Option(help: "IMAP user name.") var user: String
+        @Option(help: "First sync imports only messages received on or after this day (YYYY-MM-DD).") var since: String?
+        @Flag(help: "Standard input holds an OAuth2 access token (AUTHENTICATE XOAUTH2) rather than a password.") var oauth2 = false
+        @Option(help: "Folder of inbound mail (default INBOX).") var inboundFolder: String?
+        @Option(help: "Folder of outbound mail (default: the folder flagged \\Sent, found again on every check).") var outboundFolder: String?
+
+        func validate() throws {
+            guard (1...65535).contains(port) else { throw ValidationError("--port must be 1-65535") }
+            if let since, since.wholeMatch(of: /\d{4}-\d{2}-\d{2}/) == nil { throw ValidationError("--since must be YYYY-MM-DD") }
+        }
+
+        func run() async throws {
+            let secret = (readLine(strippingNewline: true) ?? "")
+            guard !secret.isEmpty else { throw ValidationError("give the \(oauth2 ? "OAuth2 token" : "password") on standard input") }
+            let sealer = try ProgramConfiguration.forAdmin().secretSealer()
+            let sealed = try sealer.seal(secret)
+            try await withDatabase { database in
+                let ciphertext = Data(sealed.ciphertext).base64EncodedString()
+                let kind = oauth2 ? "xoauth2" : "password"
+                let id = try await database.withTenant(org) { connection -> UUID in
+                    let rows = try await connection.query("""
+                        INSERT INTO mailboxes (organisation_id, address, host, port, tls, username, secret_kind, secret_ciphertext,
+                                               secret_key_id, since, inbound_folder, outbound_folder)
+                        VALUES (commlog_current_organisation(), \(address), \(host), \(port), \(tls.rawValue), \(user), \(kind),
+                                decode(\(ciphertext), 'base64'), \(sealed.keyID), \(since)::date, \(inboundFolder), \(outboundFolder))
+                        RETURNING id
+                        """, logger: database.logger)
+                    for try await id in rows.decode(UUID.self) { return id }
+                    throw ValidationError("the mailbox was not added")
+                }
+                print(id.uuidString.lowercased())
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List mailboxes with their status: last success, last error, lag.")
+
+        @Option(help: "Only this organisation's mailboxes.") var org: String?
+
+        func run() async throws {
+            try await withDatabase { database in
+                var organisations: [String] = []
+                if let org {
+                    organisations = [org]
+                } else {
+                    for try await id in try await database.client.query("SELECT commlog_mailbox_organisations()", logger: database.logger).decode(String.self) {
+                        organisations.append(id)
+                    }
+                }
+                var printed = 0
+                for organisation in organisations {
+                    try await database.withTenant(organisation) { connection in
+                        let rows = try await connection.query("""
+                            SELECT id, address, host, port, tls, enabled,
+                                   to_char(last_success_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                                   extract(epoch FROM now() - last_success_at)::bigint,
+                                   last_error, to_char(last_error_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                                   (SELECT string_agg(name || ' uid ' || last_uid, ', ' ORDER BY direction) FROM mailbox_folders f WHERE f.mailbox_id = m.id)
+                            FROM mailboxes m ORDER BY address
+                            """, logger: database.logger)
+                        for try await (id, address, host, port, tls, enabled, success, lag, error, errorAt, folders) in rows.decode(
+                            (UUID, String, String, Int, String, Bool, String?, Int64?, String?, String?, String?).self
+                        ) {
+                            printed += 1
+                            print("\(id.uuidString.lowercased())  org=\(organisation)  \(address)  \(host):\(port) tls=\(tls)  \(enabled ? "enabled" : "disabled")")
+                            print("    last success: \(success ?? "never")  lag: \(lag.map { "\($0)s" } ?? "-")  folders: \(folders ?? "-")")
+                            if let error { print("    last error (\(errorAt ?? "?")): \(error)") }
+                        }
+                    }
+                }
+                if printed == 0 { print("No mailboxes.") }
+            }
+        }
+    }
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop importing a mailbox (what was imported stays in the log).")
+
+        @Option(help: "The organisation.") var org: String
+        @Argument(help: "The mailbox id (from `list`) or its address.") var mailbox: String
+
+        func run() async throws {
+            try await withDatabase { database in
+                let changed = try await database.withTenant(org) { connection -> Int in
+                    var count = 0
+                    for try await _ in try await connection.query(
+                        "UPDATE mailboxes SET enabled = false WHERE id::text = \(mailbox.lowercased()) OR lower(address) = \(mailbox.lowercased()) RETURNING id",
+                        logger: database.logger
+                    ).decode(UUID.self) { count += 1 }
+                    return count
+                }
+                guard changed > 0 else { throw ValidationError("no mailbox \(mailbox) in organisation \(org)") }
+                print("Disabled. The ingestor stops polling it within a minute.")
+            }
+        }
+    }
+
+    struct Secret: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Replace a mailbox's password (or OAuth2 token), read from standard input, and enable it again."
+        )
+
+        @Option(help: "The organisation.") var org: String
+        @Argument(help: "The mailbox id (from `list`) or its address.") var mailbox: String
+        @Flag(help: "Standard input holds an OAuth2 access token rather than a password.") var oauth2 = false
+
+        func run() async throws {
+            let secret = readLine(strippingNewline: true) ?? ""
+            guard !secret.isEmpty else { throw ValidationError("give the \(oauth2 ? "OAuth2 token" : "password") on standard input") }
+            let sealed = try ProgramConfiguration.forAdmin().secretSealer().seal(secret)
+            try await withDatabase { database in
+                let ciphertext = Data(sealed.ciphertext).base64EncodedString()
+                let kind = oauth2 ? "xoauth2" : "password"
+                let changed = try await database.withTenant(org) { connection -> Int in
+                    var count = 0
+                    for try await _ in try await connection.query("""
+                        UPDATE mailboxes SET secret_ciphertext = decode(\(ciphertext), 'base64'), secret_key_id = \(sealed.keyID),
+                                             secret_kind = \(kind), enabled = true, last_error = NULL
+                        WHERE id::text = \(mailbox.lowercased()) OR lower(address) = \(mailbox.lowercased()) RETURNING id
+                        """, logger: database.logger).decode(UUID.self) { count += 1 }
+                    return count
+                }
+                guard changed > 0 else { throw ValidationError("no mailbox \(mailbox) in organisation \(org)") }
+                print("Secret replaced; the mailbox is enabled.")
+            }
+        }
+    }
+
+    struct Reseal: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Seal every mailbox secret again with COMMLOG_SECRET_KEY (after rotating it; the old key in COMMLOG_SECRET_KEY_PREVIOUS)."
+        )
+
+        func run() async throws {
+            let sealer = try ProgramConfiguration.forAdmin().secretSealer()
+            try await withDatabase { database in
+                var organisations: [String] = []
+                for try await id in try await database.client.query("SELECT commlog_mailbox_organisations()", logger: database.logger).decode(String.self) {
+                    organisations.append(id)
+                }
+                var resealed = 0, unopened = 0
+                for organisation in organisations {
+                    try await database.withTenant(organisation) { connection in
+                        var stale: [(UUID, String, String)] = []
+                        for try await row in try await connection.query(
+                            "SELECT id, encode(secret_ciphertext, 'base64'), secret_key_id FROM mailboxes WHERE secret_key_id <> \(sealer.currentKeyID)",
+                            logger: database.logger
+                        ).decode((UUID, String, String).self) { stale.append(row) }
+                        for (id, ciphertext, keyID) in stale {
+                            let data = Data(base64Encoded: ciphertext.replacingOccurrences(of: "\n", with: "")) ?? Data()
+                            let secret: String
+                            do {
+                                secret = try sealer.open(Array(data), keyID: keyID)
+                            } catch {
+                                print("mailbox \(id.uuidString.lowercased()) (org \(organisation)) left as it is: \(error)")
+                                unopened += 1
+                                continue
+                            }
+                            let sealed = try sealer.seal(secret)
+                            try await connection.query("""
+                                UPDATE mailboxes SET secret_ciphertext = decode(\(Data(sealed.ciphertext).base64EncodedString()), 'base64'),
+                                                     secret_key_id = \(sealed.keyID) WHERE id = \(id)
+                                """, logger: database.logger)
+                            resealed += 1
+                        }
+                    }
+                }
+                print("Resealed \(resealed) secret(s) with key \(sealer.currentKeyID).")
+                if unopened > 0 { throw ExitCode(1) }
+            }
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import CommlogDomain
+import Crypto
+import Foundation
+import LogStore
+import MIME
+
+/// Turns a parsed message into the log entry: one communication per message and organisation.
+struct EmailEntry {
+    let fetched: FetchedMessage
+    let message: ParsedMessage
+
+    /// The idempotency key: the Message-ID, or the SHA-256 of the raw message when it has none, so that the
+    /// same message in INBOX and Sent, or in two mailboxes, is one entry.
+    var sourceRef: String {
+        if let id = message.messageID { return "message-id:\(id)" }
+        return "sha256:\(Self.hex(SHA256.hash(data: fetched.raw)))"
+    }
+
+    /// Every address the entry mentions, normalised for the address book.
+    var addresses: Set<String> {
+        Set((message.from + message.to + message.cc + message.bcc).compactMap { ContactAddress.email($0.address) })
+    }
+
+    /// The text of the entry: text/plain, or the HTML as text when that is the only body.
+    var content: String? {
+        if let text = message.text, !text.isEmpty { return text }
+        return message.html.map(HTMLText.plainText)
+    }
+
+    func communication(addresses book: AddressBook) -> NewCommunication {
+        var participants: [Participant] = []
+        for (role, list) in [(ParticipantRole.from, message.from), (.to, message.to), (.cc, message.cc), (.bcc, message.bcc)] {
+            for address in list {
+                participants.append(book.participant(role, address: address.address, kind: .email, name: address.name))
+            }
+        }
+        // The client: the sender's for inbound mail, the first client addressed for outbound mail.
+        let order: [ParticipantRole] = fetched.direction == .inbound ? [.from, .to, .cc, .bcc] : [.to, .cc, .bcc, .from]
+        let client = order.lazy.compactMap { role in participants.first { $0.role == role && $0.kind == .client }?.id }.first
+        let counterpart = fetched.direction == .inbound ? message.from.first : (message.to + message.cc + message.bcc).first
+        var notes: [String] = []
+        let names = message.attachments.map(\.name)
+        if !names.isEmpty { notes.append("Attachments: \(names.joined(separator: ", "))") }
+        if message.hasEncryptedPart { notes.append("Encrypted (S/MIME) part kept raw, not readable here.") }
+        return NewCommunication(
+            organisationID: fetched.organisationID,
+            type: .email,
+            direction: fetched.direction,
+            occurredAt: message.date ?? fetched.internalDate ?? Date(),
+            clientID: client,
+            address: counterpart.flatMap { ContactAddress.email($0.address) } ?? counterpart?.address,
+            subject: message.subject,
+            notes: notes.isEmpty ? nil : notes.joined(separator: "\n"),
+            content: content,
+            source: .mailbox,
+            sourceRef: sourceRef,
+            participants: participants,
+            attachments: message.attachments.map { attachment in
+                NewAttachment(
+                    name: attachment.name, contentType: attachment.contentType, size: attachment.content.count,
+                    sha256: Self.hex(SHA256.hash(data: attachment.content)), content: attachment.content
+                )
+            }
+        )
+    }
+
+    static func hex(_ digest: SHA256.Digest) -> String {
+        digest.map { String(format: "%02x", $0) }.joined()
+    }
+}

@@ -1,0 +1,93 @@
+import CommlogDomain
+import CommlogRuntime
+import Foundation
+import LogStore
+import Logging
+import MIME
+import Messaging
+import Metrics
+import PostgresNIO
+import Storage
+
+/// Logs a batch of fetched messages in one transaction: parses each with GMime, matches its addresses,
+/// inserts it once per organisation (on its Message-ID) and keeps the raw message and the HTML.
+///
+/// A message that cannot be parsed, or lacks the poller's headers, is rejected with its reason and dead-lettered.
+struct MailMessageHandler: BatchHandler {
+    let database: Database
+    let announcer: Announcer?
+    let logger: Logger
+
+    func handle(_ batch: [AMQPDelivery]) async throws -> [Rejection] {
+        var rejections: [Rejection] = []
+        var byOrganisation: [String: [EmailEntry]] = [:]
+        var order: [String] = []
+        for (index, delivery) in batch.enumerated() {
+            do {
+                let fetched = try FetchedMessage(delivery)
+                let message = try MIMEParser.parse(fetched.raw)
+                if byOrganisation[fetched.organisationID] == nil { order.append(fetched.organisationID) }
+                byOrganisation[fetched.organisationID, default: []].append(EmailEntry(fetched: fetched, message: message))
+            } catch {
+                rejections.append(Rejection(index: index, reason: "\(error)"))
+            }
+        }
+        let logged = try await database.withTransaction { connection in
+            var logged: [LoggedCommunication] = []
+            for organisation in order {
+                let entries = byOrganisation[organisation] ?? []
+                try await connection.setTenant(organisation, logger: logger)
+                let book = try await AddressBook.load(emails: entries.reduce(into: Set<String>()) { $0.formUnion($1.addresses) }, on: connection, logger: logger)
+                let new = try await CommunicationWriter.insert(entries.map { $0.communication(addresses: book) }, on: connection, logger: logger)
+                try await keepContents(of: new, entries: entries, on: connection)
+                logged += new
+            }
+            return logged
+        }
+        let total = batch.count - rejections.count
+        Counter(label: "commlog_mail_messages_total", dimensions: [("outcome", "logged")]).increment(by: logged.count)
+        Counter(label: "commlog_mail_messages_total", dimensions: [("outcome", "duplicate")]).increment(by: max(0, total - logged.count))
+        Counter(label: "commlog_mail_messages_total", dimensions: [("outcome", "rejected")]).increment(by: rejections.count)
+        announce(logged)
+        return rejections
+    }
+
+    /// The raw message and the HTML body of each new entry (contents.raw, contents.html).
+    private func keepContents(of logged: [LoggedCommunication], entries: [EmailEntry], on connection: PostgresConnection) async throws {
+        guard !logged.isEmpty else { return }
+        var bySourceRef: [String: EmailEntry] = [:]
+        for entry in entries where bySourceRef[entry.sourceRef] == nil { bySourceRef[entry.sourceRef] = entry }
+        var ids: [UUID] = [], raws: [String] = [], htmls: [String] = []
+        for communication in logged {
+            guard let entry = bySourceRef[communication.entry.sourceRef] else { continue }
+            ids.append(communication.id)
+            raws.append(Data(entry.fetched.raw).base64EncodedString())
+            htmls.append(entry.message.html ?? "")
+        }
+        try await connection.query("""
+            INSERT INTO contents (organisation_id, communication_id, raw, html)
+            SELECT commlog_current_organisation(), id, decode(raw, 'base64'), nullif(html, '')
+            FROM unnest(\(ids)::uuid[], \(raws)::text[], \(htmls)::text[]) AS t(id, raw, html)
+            ON CONFLICT (organisation_id, communication_id) DO NOTHING
+            """, logger: logger)
+    }
+
+    /// `communication.logged` for live views, after the commit.
+    private func announce(_ logged: [LoggedCommunication]) {
+        guard let announcer, !logged.isEmpty else { return }
+        do {
+            announcer.announce(try logged.map { entry in
+                try EventEnvelope(
+                    type: .communicationLogged,
+                    organisationID: entry.entry.organisationID,
+                    data: CommunicationChanged(
+                        communicationID: entry.id, type: entry.entry.type, status: entry.entry.status,
+                        clientID: entry.entry.clientID, staffIDs: entry.staffIDs
+                    )
+                ).outgoing()
+            })
+        } catch {
+            logger.warning("could not encode communication.logged", metadata: ["error": "\(error)", "entries": "\(logged.count)"])
+        }
+    }
+}

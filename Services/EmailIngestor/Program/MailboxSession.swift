@@ -1,0 +1,182 @@
+import CommlogDomain
+import CommlogRuntime
+import Foundation
+import IMAP
+import Logging
+import Messaging
+import Metrics
+
+/// Imports one mailbox while this replica holds its lease: connects, syncs INBOX and the Sent folder,
+/// waits with IDLE (or sleeps) until the next check, and backs off after failures.
+struct MailboxSession {
+    let mailbox: Mailbox
+    let store: MailboxStore
+    let publisher: AMQPConnection
+    let sealer: SecretSealer
+    let configuration: IngestorConfiguration
+    let status: MailboxStatusBoard
+    let logger: Logger
+
+    private var holder: String { configuration.instanceID }
+
+    /// Runs until the lease is lost, the mailbox is disabled, or the task is cancelled.
+    func run() async {
+        let connection = IMAPConnection(name: "imap-\(mailbox.label.prefix(8))")
+        await loop(connection)
+        await connection.close()
+        await store.release(mailbox.leaseName, holder: holder)
+    }
+
+    private func loop(_ connection: IMAPConnection) async {
+        var failures = 0
+        while !Task.isCancelled {
+            do {
+                guard try await store.claim(mailbox.leaseName, holder: holder, ttl: configuration.leaseTTL) else {
+                    logger.info("mailbox lease taken by another replica")
+                    return
+                }
+                guard try await store.isEnabled(mailbox) else {
+                    logger.info("mailbox disabled, stopping")
+                    return
+                }
+                try await cycle(connection)
+                failures = 0
+                try await store.recordSuccess(mailbox)
+                status.succeeded(mailbox)
+                try await wait(connection)
+            } catch is CancellationError {
+                break
+            } catch is LeaseLost {
+                logger.notice("mailbox lease lost to another replica during a sync, stopping")
+                return
+            } catch {
+                failures += 1
+                let message = "\(error)"
+                logger.warning("mailbox check failed", metadata: ["error": "\(message)", "failures": "\(failures)"])
+                status.failed(mailbox, kind: (error as? IMAPError)?.isAuthentication == true ? "authentication" : "connection")
+                try? await store.recordError(message, mailbox)
+                await connection.close()
+                if await !backOff(failures: failures) { break }
+            }
+        }
+    }
+
+    /// Waits 1 s, 2 s, 4 s … up to the configured maximum, renewing the lease; false when it was lost.
+    private func backOff(failures: Int) async -> Bool {
+        let delay = min(configuration.maximumBackoff, .seconds(1 << min(failures - 1, 16)))
+        let until = ContinuousClock.now + delay
+        while ContinuousClock.now < until {
+            do {
+                try await Task.sleep(for: min(configuration.waitSlice, until - ContinuousClock.now))
+                guard try await store.claim(mailbox.leaseName, holder: holder, ttl: configuration.leaseTTL) else { return false }
+            } catch {
+                return !Task.isCancelled
+            }
+        }
+        return true
+    }
+
+    /// One check: (re)connect if needed, find the folders, sync each.
+    private func cycle(_ connection: IMAPConnection) async throws {
+        if await !connection.isOpen() {
+            try await connection.open(try account())
+            logger.debug("mailbox connected")
+        }
+        let progress = try await store.progress(of: mailbox)
+        for folder in try await folders(connection) {
+            try await sync(folder, from: progress[folder.name], connection)
+        }
+    }
+
+    /// The server account, with the secret opened just for the login.
+    private func account() throws -> IMAPAccount {
+        let secret = try sealer.open(mailbox.sealedSecret, keyID: mailbox.secretKeyID)
+        return IMAPAccount(
+            host: mailbox.host, port: mailbox.port, tls: mailbox.tls, user: mailbox.username,
+            credential: mailbox.secretKind == .xoauth2 ? .oauth2Token(secret) : .password(secret)
+        )
+    }
+
+    struct Folder: Sendable {
+        let name: String
+        let direction: Direction
+    }
+
+    /// INBOX (inbound) and the folder flagged `\Sent` (outbound), found again on every check since users
+    /// rename folders; a Sent folder without the flag is found by its usual names.
+    private func folders(_ connection: IMAPConnection) async throws -> [Folder] {
+        if let inbound = mailbox.inboundFolder, let outbound = mailbox.outboundFolder {
+            return [Folder(name: inbound, direction: .inbound), Folder(name: outbound, direction: .outbound)]
+        }
+        let listed = try await connection.perform { try $0.folders() }.filter(\.isSelectable)
+        var result = [Folder(name: mailbox.inboundFolder ?? "INBOX", direction: .inbound)]
+        if let outbound = mailbox.outboundFolder ?? SentFolder.find(in: listed) {
+            result.append(Folder(name: outbound, direction: .outbound))
+        }
+        return result
+    }
+
+    /// Fetches what is new in `folder` in bounded batches; progress advances only after the broker confirmed.
+    private func sync(_ folder: Folder, from stored: FolderProgress?, _ connection: IMAPConnection) async throws {
+        let name = folder.name
+        let selected = try await connection.perform { try $0.select(name) }
+        var progress = stored ?? FolderProgress(uidValidity: nil, lastUID: 0, highestModSeq: nil)
+        var firstSync = progress.uidValidity == nil
+        if let validity = progress.uidValidity, validity != selected.uidValidity {
+            // The server renumbered the folder: fetch it again; the log keeps one entry per Message-ID.
+            logger.notice("UIDVALIDITY changed, resyncing folder", metadata: ["folder": "\(name)", "old": "\(validity)", "new": "\(selected.uidValidity)"])
+            progress = FolderProgress(uidValidity: nil, lastUID: 0, highestModSeq: nil)
+            firstSync = true
+        }
+        progress.uidValidity = selected.uidValidity
+        let direction = folder.direction.rawValue
+        if selected.uidNext > 0, progress.lastUID + 1 >= selected.uidNext, !firstSync {
+            progress.highestModSeq = selected.highestModSeq
+            try await store.save(progress, folder: name, direction: direction, exists: selected.exists, of: mailbox)
+            return
+        }
+        let since = firstSync ? mailbox.since : nil
+        let start = progress.lastUID + 1
+        let uids = try await connection.perform { try $0.uids(from: start, since: since) }
+        var index = 0
+        while index < uids.count {
+            try Task.checkCancellation()
+            let chunk = Array(uids[index..<min(index + configuration.fetchBatch, uids.count)])
+            index += chunk.count
+            let messages = try await connection.perform { try $0.fetch(chunk) }
+            let outgoing = messages.map { message in
+                FetchedMessage(
+                    organisationID: mailbox.organisationID, mailboxID: mailbox.id, mailboxAddress: mailbox.address,
+                    folder: name, direction: folder.direction, uidValidity: selected.uidValidity, uid: message.uid,
+                    internalDate: message.internalDate, raw: message.raw
+                ).outgoing
+            }
+            try await publisher.publish(outgoing)
+            progress.lastUID = max(progress.lastUID, chunk.last ?? 0)
+            try await store.save(progress, folder: name, direction: direction, exists: selected.exists, of: mailbox)
+            // A long first sync outlasts the lease: renew it with every batch, and stop if another replica has it.
+            guard try await store.claim(mailbox.leaseName, holder: holder, ttl: configuration.leaseTTL) else { throw LeaseLost() }
+            Counter(label: "commlog_mailbox_messages_fetched_total", dimensions: [("mailbox", mailbox.label), ("direction", direction)]).increment(by: messages.count)
+        }
+        // SEARCH ran after SELECT, so every UID below UIDNEXT that exists was in `uids`: the next check can
+        // start at UIDNEXT even when the last messages were expunged (or left out by `since`).
+        if selected.uidNext > 0 { progress.lastUID = max(progress.lastUID, selected.uidNext - 1) }
+        progress.highestModSeq = selected.highestModSeq
+        try await store.save(progress, folder: name, direction: direction, exists: selected.exists, of: mailbox)
+    }
+
+    /// IDLE on INBOX where the server offers it, else sleep; at most one wait slice, so the lease is renewed in time.
+    private func wait(_ connection: IMAPConnection) async throws {
+        let slice = configuration.waitSlice
+        if configuration.useIdle, let inbound = try await folders(connection).first(where: { $0.direction == .inbound }) {
+            if try await connection.idle(in: inbound.name, timeout: slice) != nil {
+                try Task.checkCancellation()
+                return
+            }
+        }
+        try await Task.sleep(for: slice)
+    }
+}
+
+/// Another replica took the mailbox over (this one was too slow to renew its lease).
+struct LeaseLost: Error {}

@@ -1,0 +1,130 @@
+import Foundation
+import IMAP
+import Logging
+import PostgresNIO
+import Storage
+
+/// The poller's reads and writes: mailboxes, per-folder progress, status, and the leases that share
+/// mailboxes between replicas.
+struct MailboxStore: Sendable {
+    let database: Database
+    let logger: Logger
+
+    /// Every enabled mailbox of every organisation.
+    func enabledMailboxes() async throws -> [Mailbox] {
+        var organisations: [String] = []
+        for try await organisation in try await database.client.query("SELECT commlog_mailbox_organisations()", logger: logger).decode(String.self) {
+            organisations.append(organisation)
+        }
+        var mailboxes: [Mailbox] = []
+        for organisation in organisations {
+            mailboxes += try await database.withTenant(organisation) { connection in
+                var found: [Mailbox] = []
+                let rows = try await connection.query("""
+                    SELECT id, address, host, port, tls, username, secret_kind, encode(secret_ciphertext, 'base64'), secret_key_id,
+                           to_char(since, 'YYYY-MM-DD'), inbound_folder, outbound_folder
+                    FROM mailboxes WHERE enabled ORDER BY created_at
+                    """, logger: logger)
+                for try await (id, address, host, port, tls, username, kind, sealed, keyID, since, inbound, outbound) in rows.decode(
+                    (UUID, String, String, Int, String, String, String, String, String, String?, String?, String?).self
+                ) {
+                    found.append(Mailbox(
+                        organisationID: organisation, id: id, address: address, host: host, port: port,
+                        tls: IMAPTLSMode(rawValue: tls) ?? .implicit, username: username,
+                        secretKind: Mailbox.SecretKind(rawValue: kind) ?? .password,
+                        sealedSecret: Array(Data(base64Encoded: sealed.replacingOccurrences(of: "\n", with: "")) ?? Data()),
+                        secretKeyID: keyID, since: since.flatMap(Self.day), inboundFolder: inbound, outboundFolder: outbound
+                    ))
+                }
+                return found
+            }
+        }
+        return mailboxes
+    }
+
+    private static func day(_ text: String) -> DateComponents? {
+        let parts = text.split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 3 else { return nil }
+        return DateComponents(year: parts[0], month: parts[1], day: parts[2])
+    }
+
+    /// Whether the mailbox is still there and enabled.
+    func isEnabled(_ mailbox: Mailbox) async throws -> Bool {
+        try await database.withTenant(mailbox.organisationID) { connection in
+            for try await enabled in try await connection.query(
+                "SELECT enabled FROM mailboxes WHERE id = \(mailbox.id)", logger: logger
+            ).decode(Bool.self) {
+                return enabled
+            }
+            return false
+        }
+    }
+
+    /// The stored progress of each folder of the mailbox, by folder name.
+    func progress(of mailbox: Mailbox) async throws -> [String: FolderProgress] {
+        try await database.withTenant(mailbox.organisationID) { connection in
+            var result: [String: FolderProgress] = [:]
+            for try await (name, validity, last, modseq) in try await connection.query(
+                "SELECT name, uidvalidity, last_uid, highest_modseq FROM mailbox_folders WHERE mailbox_id = \(mailbox.id)", logger: logger
+            ).decode((String, Int64?, Int64, Int64?).self) {
+                result[name] = FolderProgress(
+                    uidValidity: validity.map { UInt32(truncatingIfNeeded: $0) }, lastUID: UInt32(truncatingIfNeeded: last),
+                    highestModSeq: modseq.map { UInt64(bitPattern: $0) }
+                )
+            }
+            return result
+        }
+    }
+
+    /// Records a folder's progress once its messages are confirmed by the broker.
+    func save(_ progress: FolderProgress, folder: String, direction: String, exists: UInt32, of mailbox: Mailbox) async throws {
+        let validity = progress.uidValidity.map(Int64.init)
+        let last = Int64(progress.lastUID)
+        let modseq = progress.highestModSeq.map { Int64(bitPattern: $0) }
+        let count = Int64(exists)
+        try await database.withTenant(mailbox.organisationID) { connection in
+            try await connection.query("""
+                INSERT INTO mailbox_folders (organisation_id, mailbox_id, name, direction, uidvalidity, last_uid, highest_modseq, exists_count, checked_at, updated_at)
+                VALUES (commlog_current_organisation(), \(mailbox.id), \(folder), \(direction), \(validity), \(last), \(modseq), \(count), now(), now())
+                ON CONFLICT (organisation_id, mailbox_id, name) DO UPDATE SET
+                    direction = EXCLUDED.direction, uidvalidity = EXCLUDED.uidvalidity, last_uid = EXCLUDED.last_uid,
+                    highest_modseq = EXCLUDED.highest_modseq, exists_count = EXCLUDED.exists_count, checked_at = now(), updated_at = now()
+                """, logger: logger)
+        }
+    }
+
+    /// A complete cycle: every folder checked.
+    func recordSuccess(_ mailbox: Mailbox) async throws {
+        try await database.withTenant(mailbox.organisationID) { connection in
+            try await connection.query("UPDATE mailboxes SET last_success_at = now(), last_error = NULL WHERE id = \(mailbox.id)", logger: logger)
+        }
+    }
+
+    /// A failed cycle; `message` must never carry the secret (IMAP errors carry the server's words only).
+    func recordError(_ message: String, _ mailbox: Mailbox) async throws {
+        try await database.withTenant(mailbox.organisationID) { connection in
+            try await connection.query("UPDATE mailboxes SET last_error = \(message), last_error_at = now() WHERE id = \(mailbox.id)", logger: logger)
+        }
+    }
+
+    // MARK: Leases
+
+    /// Takes or renews the lease for `ttl`: true when this replica holds it now.
+    func claim(_ name: String, holder: String, ttl: Duration) async throws -> Bool {
+        let seconds = Double(ttl.components.seconds)
+        for try await _ in try await database.client.query("""
+            INSERT INTO leases (name, holder, expires_at) VALUES (\(name), \(holder), now() + make_interval(secs => \(seconds)))
+            ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
+            WHERE leases.holder = EXCLUDED.holder OR leases.expires_at < now()
+            RETURNING holder
+            """, logger: logger).decode(String.self) {
+            return true
+        }
+        return false
+    }
+
+    /// Gives the lease up so that another replica can take the mailbox at once.
+    func release(_ name: String, holder: String) async {
+        _ = try? await database.client.query("DELETE FROM leases WHERE name = \(name) AND holder = \(holder)", logger: logger)
+    }
+}

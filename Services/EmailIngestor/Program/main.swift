@@ -1,0 +1,25 @@
+import CommlogRuntime
+import Messaging
+import ServiceLifecycle
+import Storage
+
+// email-ingestor: imports shared mailboxes over IMAP (mail.message.fetched) and logs the messages it fetched.
+await ProgramRunner.run("email-ingestor", defaultHTTPPort: 8083) { infrastructure, registry in
+    let ingestor = try IngestorConfiguration(infrastructure.configuration)
+    let announcer = Announcer(connection: infrastructure.publishing, logger: infrastructure.logger)
+    let handler = MailMessageHandler(database: infrastructure.database, announcer: announcer, logger: infrastructure.logger)
+    var batches = infrastructure.configuration.consumer
+    batches.prefetch = ingestor.consumerPrefetch
+    batches.maximumBatchSize = ingestor.consumerBatchSize
+    let consumer = BatchingConsumer(
+        queue: infrastructure.queue(CommlogQueues.mail), consumerConnection: infrastructure.consuming, publisher: infrastructure.publishing,
+        handler: handler, configuration: batches, isTransient: PostgresFailure.isTransient, logger: infrastructure.logger
+    )
+    var services: [any Service] = [announcer, consumer]
+    if ingestor.pollerEnabled {
+        let store = MailboxStore(database: infrastructure.database, logger: infrastructure.logger)
+        let sealer = try infrastructure.configuration.secretSealer()
+        services.append(MailboxPoller(store: store, publisher: infrastructure.publishing, sealer: sealer, configuration: ingestor, logger: infrastructure.logger))
+    }
+    return infrastructure.serviceGroup(services: services, registry: registry)
+}

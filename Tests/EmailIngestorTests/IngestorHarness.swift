@@ -1,0 +1,217 @@
+import CommlogDomain
+import CommlogRuntime
+import Crypto
+@testable import EmailIngestor
+import Foundation
+import IMAP
+import Logging
+import Messaging
+import PostgresNIO
+import Storage
+import TestSupport
+
+/// The ingestor's consumer and one or more pollers (replicas) running in the test against the real
+/// Dovecot, broker and database, for an organisation of the test's own. Mailboxes the test adds are
+/// disabled at the end so that later runs do not poll them.
+struct IngestorHarness: Sendable {
+    let organisationID: String
+    let database: Database
+    let sealer: SecretSealer
+    let imap: TestIMAP
+
+    struct Entry: Sendable {
+        var id: UUID
+        var direction: String?
+        var clientID: String?
+        var address: String?
+        var subject: String?
+        var notes: String?
+        var content: String?
+        var sourceRef: String
+        var participants: [Participant] = []
+        var attachments: [(name: String, contentType: String, size: Int)] = []
+    }
+
+    static let testKey = SymmetricKey(size: .bits256)
+    /// `COMMLOG_SECRET_KEY` for ingestor processes that open the harness's mailboxes.
+    static var testKeyBase64: String { testKey.withUnsafeBytes { Data($0).base64EncodedString() } }
+
+    static func run(
+        replicas: Int = 1,
+        configure: @Sendable (inout IngestorConfiguration) -> Void = { _ in },
+        _ body: @Sendable (IngestorHarness) async throws -> Void
+    ) async throws {
+        try await TestEnvironment.withDatabase { database in
+            try await TestEnvironment.withConnection(name: "test-email-ingestor") { connection in
+                let sealer = SecretSealer(current: testKey)
+                var configuration = IngestorConfiguration()
+                configuration.pollInterval = .seconds(2)
+                configuration.leaseTTL = .seconds(6)
+                configuration.maximumBackoff = .seconds(2)
+                configure(&configuration)
+                var batch = BatchConfiguration()
+                batch.maximumWait = .milliseconds(5)
+                let handler = MailMessageHandler(database: database, announcer: nil, logger: TestEnvironment.logger)
+                let consumer = BatchingConsumer(
+                    queue: Topology.Queue(name: CommlogQueues.mail.name, bindings: CommlogQueues.mail.bindings),
+                    consumerConnection: connection, publisher: connection, handler: handler,
+                    configuration: batch, isTransient: PostgresFailure.isTransient, logger: TestEnvironment.logger
+                )
+                let store = MailboxStore(database: database, logger: TestEnvironment.logger)
+                let run = TestEnvironment.unique("replica")
+                let pollers = (0..<replicas).map { replica in
+                    var replicaConfiguration = configuration
+                    replicaConfiguration.instanceID = "\(run)-\(replica + 1)"
+                    return MailboxPoller(store: store, publisher: connection, sealer: sealer, configuration: replicaConfiguration, logger: TestEnvironment.logger)
+                }
+                let harness = IngestorHarness(
+                    organisationID: TestEnvironment.unique("org"), database: database, sealer: sealer, imap: try await TestIMAP.open()
+                )
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await consumer.run() }
+                    for poller in pollers { group.addTask { try await poller.run() } }
+                    defer { group.cancelAll() }
+                    do {
+                        try await body(harness)
+                        try await harness.disableMailboxes()
+                    } catch {
+                        try? await harness.disableMailboxes()
+                        throw error
+                    }
+                }
+                await harness.imap.deleteCreated()
+                await harness.imap.connection.close()
+            }
+        }
+    }
+
+    /// Adds a mailbox of the harness's organisation importing `inbound` and `outbound` (nil: INBOX and \Sent).
+    @discardableResult
+    func addMailbox(
+        address: String = "shared@example.org", user: String? = nil, password: String? = nil, port: Int? = nil,
+        inbound: String?, outbound: String?, since: String? = nil
+    ) async throws -> UUID {
+        let sealed = try sealer.seal(password ?? imap.password)
+        let ciphertext = Data(sealed.ciphertext).base64EncodedString()
+        let host = try TestIMAP.host, port = try port ?? TestIMAP.port, username = user ?? imap.user
+        return try await database.withTenant(organisationID) { connection in
+            for try await id in try await connection.query("""
+                INSERT INTO mailboxes (organisation_id, address, host, port, tls, username, secret_ciphertext, secret_key_id, since,
+                                       inbound_folder, outbound_folder)
+                VALUES (commlog_current_organisation(), \(address), \(host), \(port), 'none', \(username), decode(\(ciphertext), 'base64'),
+                        \(sealed.keyID), \(since)::date, \(inbound), \(outbound))
+                RETURNING id
+                """, logger: database.logger).decode(UUID.self) {
+                return id
+            }
+            throw TestFailure("mailbox not added")
+        }
+    }
+
+    func disableMailboxes() async throws {
+        try await database.withTenant(organisationID) { connection in
+            try await connection.query("UPDATE mailboxes SET enabled = false", logger: database.logger)
+        }
+    }
+
+    /// Puts an address into the directory as a client's (or staff's, or a connection's).
+    func addContact(_ address: String, kind: String, id: String) async throws {
+        try await database.withTenant(organisationID) { connection in
+            try await connection.query("""
+                INSERT INTO contact_points (organisation_id, kind, value, owner_kind, owner_id)
+                VALUES (commlog_current_organisation(), 'email', \(address.lowercased()), \(kind), \(id))
+                """, logger: database.logger)
+        }
+    }
+
+    /// Waits until `condition` holds for the organisation's entries and returns them.
+    @discardableResult
+    func entries(timeout: Duration = .seconds(30), where condition: @escaping ([Entry]) -> Bool) async throws -> [Entry] {
+        var latest: [Entry] = []
+        _ = try await eventually(timeout: timeout, every: .milliseconds(200)) {
+            latest = try await self.entries()
+            return condition(latest)
+        }
+        return latest
+    }
+
+    func entries() async throws -> [Entry] {
+        try await database.withTenant(organisationID) { connection in
+            var entries: [Entry] = []
+            for try await (id, direction, client, address, subject, notes, content, sourceRef) in try await connection.query("""
+                SELECT id, direction, client_id, address, subject, notes, content, source_ref FROM communications
+                WHERE source = 'mailbox' ORDER BY occurred_at, created_at
+                """, logger: database.logger).decode((UUID, String?, String?, String?, String?, String?, String?, String).self) {
+                entries.append(Entry(id: id, direction: direction, clientID: client, address: address, subject: subject, notes: notes, content: content, sourceRef: sourceRef))
+            }
+            for index in entries.indices {
+                for try await (role, kind, id, address, name) in try await connection.query(
+                    "SELECT role, kind, ref_id, address, name FROM participants WHERE communication_id = \(entries[index].id) ORDER BY position",
+                    logger: database.logger
+                ).decode((String, String, String?, String?, String?).self) {
+                    entries[index].participants.append(Participant(role: ParticipantRole(rawValue: role)!, kind: ParticipantKind(rawValue: kind)!, id: id, address: address, name: name))
+                }
+                for try await attachment in try await connection.query(
+                    "SELECT name, content_type, size FROM attachments WHERE communication_id = \(entries[index].id) ORDER BY position",
+                    logger: database.logger
+                ).decode((String, String, Int).self) {
+                    entries[index].attachments.append(attachment)
+                }
+            }
+            return entries
+        }
+    }
+
+    /// The raw message kept for an entry.
+    func raw(of id: UUID) async throws -> [UInt8]? {
+        try await database.withTenant(organisationID) { connection in
+            for try await raw in try await connection.query(
+                "SELECT encode(raw, 'base64') FROM contents WHERE communication_id = \(id)", logger: database.logger
+            ).decode(String?.self) {
+                return raw.flatMap { Data(base64Encoded: $0.replacingOccurrences(of: "\n", with: "")) }.map(Array.init)
+            }
+            return nil
+        }
+    }
+
+    /// The mailbox's last error and last success, as `commlog mailbox list` shows them.
+    func status(of mailbox: UUID) async throws -> (lastError: String?, lastSuccess: Date?) {
+        try await database.withTenant(organisationID) { connection in
+            for try await row in try await connection.query(
+                "SELECT last_error, last_success_at FROM mailboxes WHERE id = \(mailbox)", logger: database.logger
+            ).decode((String?, Date?).self) {
+                return row
+            }
+            return (nil, nil)
+        }
+    }
+
+    /// Who holds a mailbox's lease now.
+    func leaseHolder(of mailbox: UUID) async throws -> String? {
+        try await database.withTransaction { connection in
+            for try await holder in try await connection.query(
+                "SELECT holder FROM leases WHERE name = \("mailbox:" + mailbox.uuidString.lowercased()) AND expires_at > now()", logger: database.logger
+            ).decode(String.self) {
+                return holder
+            }
+            return nil
+        }
+    }
+
+    /// The folder progress the poller recorded.
+    func progress(of mailbox: UUID, folder: String) async throws -> (uidValidity: Int64?, lastUID: Int64)? {
+        try await database.withTenant(organisationID) { connection in
+            for try await row in try await connection.query(
+                "SELECT uidvalidity, last_uid FROM mailbox_folders WHERE mailbox_id = \(mailbox) AND name = \(folder)", logger: database.logger
+            ).decode((Int64?, Int64).self) {
+                return row
+            }
+            return nil
+        }
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
