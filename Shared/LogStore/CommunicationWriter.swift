@@ -29,7 +29,7 @@ public enum CommunicationWriter {
         var seen = Set<String>()
         let unique = entries.filter { seen.insert("\($0.source.rawValue)\u{0}\($0.sourceRef)").inserted }
         guard !unique.isEmpty else { return [] }
-        let json = String(decoding: try ContractCoding.makeEncoder().encode(unique), as: UTF8.self)
+        let json = String(decoding: try Self.encoder.encode(unique), as: UTF8.self)
         let rows = try await connection.query(PostgresQuery(unsafeSQL: insertSQL, binds: binds(json)), logger: logger)
         var inserted: [String: UUID] = [:]
         for try await (id, source, sourceRef) in rows.decode((UUID, String, String).self) {
@@ -38,6 +38,14 @@ public enum CommunicationWriter {
         return unique.compactMap { entry in
             inserted["\(entry.source.rawValue)\u{0}\(entry.sourceRef)"].map { LoggedCommunication(id: $0, entry: entry) }
         }
+    }
+
+    /// The contract's encoder without sorted keys: the order means nothing to `jsonb_to_recordset`, and
+    /// sorting every object's keys is a noticeable share of the ingest path.
+    private static var encoder: JSONEncoder {
+        let encoder = ContractCoding.makeEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return encoder
     }
 
     private static func binds(_ json: String) -> PostgresBindings {

@@ -1,6 +1,7 @@
 import Logging
 import Metrics
 import ServiceLifecycle
+import Synchronization
 
 /// Processes a batch of deliveries in one database transaction.
 public protocol BatchHandler: Sendable {
@@ -84,6 +85,9 @@ public struct BatchingConsumer<Handler: BatchHandler>: Service {
             // Up to `concurrency` batches in flight, each its own transaction: while one commits, the next
             // is decoded and written, so neither this process nor the database waits for the other. A batch
             // with an ordering barrier (a directory change) waits for those before it and holds back those after.
+            // Acks go out in delivery order whatever order batches finish in, one multiple-ack for every run
+            // of finished batches: the broker settles a batch with one frame instead of one per message.
+            let acks = AckSequencer()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 var running = 0
                 while true {
@@ -94,10 +98,11 @@ public struct BatchingConsumer<Handler: BatchHandler>: Service {
                         try await group.next()
                         running -= 1
                     }
+                    let ticket = acks.register()
                     if alone {
-                        await process(batch)
+                        acks.complete(ticket, settled: await process(batch))
                     } else {
-                        group.addTask { await process(batch) }
+                        group.addTask { acks.complete(ticket, settled: await process(batch)) }
                         running += 1
                     }
                 }
@@ -109,8 +114,9 @@ public struct BatchingConsumer<Handler: BatchHandler>: Service {
         logger.info("stopped consuming")
     }
 
-    /// Processes one batch to the end: committed and acked, dead-lettered, or requeued on shutdown.
-    func process(_ batch: [AMQPDelivery]) async {
+    /// Processes one batch to the end: committed, dead-lettered, or requeued (nacked) on shutdown. Returns the
+    /// deliveries to ack: those committed or dead-lettered, not those already handed back to the broker.
+    func process(_ batch: [AMQPDelivery]) async -> [AMQPDelivery] {
         var delay = configuration.minimumRetryDelay
         while true {
             let start = ContinuousClock.now
@@ -118,36 +124,36 @@ public struct BatchingConsumer<Handler: BatchHandler>: Service {
                 let rejections = try await handler.handle(batch)
                 Metrics.Timer(label: "commlog_batch_duration_seconds", dimensions: [("queue", queue.name)])
                     .recordNanoseconds((ContinuousClock.now - start).nanoseconds)
-                await settle(batch, rejections: rejections)
-                return
+                return await settle(batch, rejections: rejections)
             } catch where error is CancellationError || Task.isCancelled {
                 // Stopped mid-batch: nothing was committed, so the messages go back; never a dead letter.
                 for delivery in batch { delivery.nack(requeue: true) }
                 count(batch.count, "requeued")
-                return
+                return []
             } catch where isTransient(error) {
                 if Task.isShuttingDownGracefully {
                     for delivery in batch { delivery.nack(requeue: true) }
                     count(batch.count, "requeued")
-                    return
+                    return []
                 }
                 logger.warning("batch failed transiently, retrying", metadata: ["error": "\(error)", "retry_in": "\(delay)", "size": "\(batch.count)"])
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 2, configuration.maximumRetryDelay)
             } catch {
                 guard batch.count > 1 else {
-                    await settle(batch, rejections: [Rejection(index: 0, reason: "processing failed: \(error)")])
-                    return
+                    return await settle(batch, rejections: [Rejection(index: 0, reason: "processing failed: \(error)")])
                 }
                 logger.warning("batch failed, processing its messages one by one", metadata: ["error": "\(error)", "size": "\(batch.count)"])
-                for delivery in batch { await process([delivery]) }
-                return
+                var settled: [AMQPDelivery] = []
+                for delivery in batch { settled += await process([delivery]) }
+                return settled
             }
         }
     }
 
-    /// Dead-letters the rejected deliveries (waiting for the broker's confirm), then acks the batch.
-    private func settle(_ batch: [AMQPDelivery], rejections: [Rejection]) async {
+    /// Dead-letters the rejected deliveries (waiting for the broker's confirm) and returns those to ack:
+    /// all but the ones handed back to the broker.
+    private func settle(_ batch: [AMQPDelivery], rejections: [Rejection]) async -> [AMQPDelivery] {
         var requeued = Set<Int>()
         if !rejections.isEmpty, queue.deadLetterExchange == nil {
             // The dead-letter queue itself: a message it cannot take is kept, never dead-lettered in a loop.
@@ -178,13 +184,7 @@ public struct BatchingConsumer<Handler: BatchHandler>: Service {
         }
         let rejected = Set(rejections.map(\.index))
         count(batch.count - rejected.count, "committed")
-        // One multiple-ack settles the batch when batches are processed one at a time; with several in flight a
-        // multiple-ack could settle another batch's deliveries before their commit, so each is acked alone.
-        if configuration.concurrency == 1, let last = batch.last, requeued.isEmpty, batch.allSatisfy({ $0.sharesChannel(with: last) }) {
-            last.ack(multiple: true)
-        } else {
-            for (index, delivery) in batch.enumerated() where !requeued.contains(index) { delivery.ack() }
-        }
+        return batch.enumerated().filter { !requeued.contains($0.offset) }.map(\.element)
     }
 
     private func count(_ value: Int, _ outcome: String) {
@@ -210,11 +210,57 @@ public struct BatchConfiguration: Sendable {
     /// Batches processed at the same time, each in its own transaction. With 1, batches commit in the order
     /// they were delivered. More overlaps one batch's commit with the next's work; batches the handler marks
     /// as ordering barriers (directory changes) are still processed alone, in order, so what depends on them
-    /// never overtakes them. Default 1.
+    /// never overtakes them. Default 1; reminder-logger, whose handler marks its barriers, runs 4.
     public var concurrency = 1
     /// Delay before the first retry of a transiently failed batch; doubles up to `maximumRetryDelay`.
     public var minimumRetryDelay: Duration = .milliseconds(200)
     public var maximumRetryDelay: Duration = .seconds(10)
 
     public init() {}
+}
+
+/// Acks finished batches in the order they were delivered.
+///
+/// Batches may finish out of order when several are in flight. A multiple-ack settles every outstanding
+/// delivery up to its tag, so it may only be sent once every batch delivered before is settled: finished
+/// batches wait here for those before them, and each run of consecutive finished batches is settled by one
+/// multiple-ack (or one ack per delivery when a reconnect left deliveries of another channel among them;
+/// the connection ignores acks of an old channel). Deliveries already nacked are not outstanding any more,
+/// so the multiple-ack leaves them alone.
+final class AckSequencer: Sendable {
+    private struct State {
+        var next = 0
+        var issued = 0
+        var finished: [Int: [AMQPDelivery]] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    /// A ticket for the next batch, in delivery order.
+    func register() -> Int {
+        state.withLock { state in
+            defer { state.issued += 1 }
+            return state.issued
+        }
+    }
+
+    /// Records that batch `ticket` is settled, `settled` being the deliveries to ack, and acks what may now be acked.
+    func complete(_ ticket: Int, settled: [AMQPDelivery]) {
+        // The acks are handed to the connection under the lock: two runs acked from two tasks must reach the
+        // broker in order, or a multiple-ack would already have settled the earlier run's tags.
+        state.withLock { state in
+            state.finished[ticket] = settled
+            var ready: [AMQPDelivery] = []
+            while let batch = state.finished.removeValue(forKey: state.next) {
+                ready += batch
+                state.next += 1
+            }
+            guard let last = ready.last else { return }
+            if ready.allSatisfy({ $0.sharesChannel(with: last) }) {
+                last.ack(multiple: true)
+            } else {
+                for delivery in ready { delivery.ack() }
+            }
+        }
+    }
 }

@@ -263,7 +263,10 @@ final class ConnectionLoop: @unchecked Sendable {
         }
         for queue in topology.queues {
             pool.recycle()
-            _ = amqp_queue_declare(state, channel, pool.bytes(queue.name), 0, 1, 0, 0, pool.table(queue.arguments))
+            // passive 0; durable, exclusive, auto-delete: a quorum queue is durable, a transient one the opposite.
+            let durable: amqp_boolean_t = queue.isTransient ? 0 : 1
+            let temporary: amqp_boolean_t = queue.isTransient ? 1 : 0
+            _ = amqp_queue_declare(state, channel, pool.bytes(queue.name), 0, durable, temporary, temporary, pool.table(queue.arguments))
             try check(amqp_get_rpc_reply(state), channel: channel, doing: "declare queue \(queue.name)")
             for key in queue.bindings {
                 pool.recycle()

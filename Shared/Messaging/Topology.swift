@@ -20,6 +20,12 @@ public struct Topology: Sendable {
         public var deadLetterExchange: String?
         /// Delete the queue after it has been unused this long (`x-expires`); nil to keep it. Tests and benchmarks use it.
         public var expiresAfter: Duration?
+        /// A queue for the process that declares it only (live views): a classic queue, not durable, exclusive to
+        /// the connection and deleted with it, holding at most `maximumLength` messages (the oldest are dropped).
+        /// Not for anything that must not be lost: it has no delivery limit and no dead-lettering.
+        public var isTransient = false
+        /// Most messages a transient queue holds before it drops the oldest (`x-max-length`).
+        public var maximumLength: Int?
 
         public init(
             name: String,
@@ -37,8 +43,21 @@ public struct Topology: Sendable {
             self.expiresAfter = expiresAfter
         }
 
+        /// A transient queue for this process alone (see `isTransient`).
+        public static func transient(name: String, bindings: [String], exchange: String = Topology.eventsExchange, maximumLength: Int) -> Queue {
+            var queue = Queue(name: name, bindings: bindings, exchange: exchange, deliveryLimit: nil, deadLetterExchange: nil)
+            queue.isTransient = true
+            queue.maximumLength = maximumLength
+            return queue
+        }
+
         /// Declare arguments: a quorum queue, at-least-once dead-lettering (which needs `reject-publish`).
         var arguments: AMQPTable {
+            if isTransient {
+                var arguments: AMQPTable = ["x-queue-type": "classic"]
+                if let maximumLength { arguments["x-max-length"] = .int(Int64(maximumLength)) }
+                return arguments
+            }
             var arguments: AMQPTable = ["x-queue-type": "quorum"]
             if let deliveryLimit { arguments["x-delivery-limit"] = .int(Int64(deliveryLimit)) }
             if let deadLetterExchange {

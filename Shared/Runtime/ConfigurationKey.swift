@@ -51,8 +51,8 @@ extension ConfigurationKey {
         "Longest wait for a batch to fill once its first message is there")
     public static let prefetch = ConfigurationKey("COMMLOG_PREFETCH", default: "2000", programs: "consumers",
         "Unacknowledged messages the broker sends ahead to each consumer")
-    public static let consumerConcurrency = ConfigurationKey("COMMLOG_CONSUMER_CONCURRENCY", default: "1", programs: "consumers",
-        "Batches each consumer processes at the same time; above 1 batches no longer commit in delivery order")
+    public static let consumerConcurrency = ConfigurationKey("COMMLOG_CONSUMER_CONCURRENCY", default: "4 reminder-logger, 1 the others", programs: "consumers",
+        "Batches each consumer processes at the same time, each in its own transaction (reminder-logger's batches with directory changes still run alone, in order; call events and mail keep delivery order with 1)")
     public static let deliveryLimit = ConfigurationKey("COMMLOG_DELIVERY_LIMIT", default: "5", programs: "consumers",
         "Deliveries of one message before the broker dead-letters it (`x-delivery-limit`; fixed when a queue is first declared)")
     public static let instanceID = ConfigurationKey("COMMLOG_INSTANCE_ID", default: "host name and process id",

@@ -37,13 +37,16 @@ public struct Infrastructure: Sendable {
     }
 
     /// The shared batching consumer loop for `queue`, committing through `handler`.
-    public func consumer<Handler: BatchHandler>(_ queue: Topology.Queue, handler: Handler) -> BatchingConsumer<Handler> {
-        BatchingConsumer(
+    /// - Parameter defaultConcurrency: batches in flight unless `COMMLOG_CONSUMER_CONCURRENCY` says otherwise.
+    public func consumer<Handler: BatchHandler>(_ queue: Topology.Queue, handler: Handler, defaultConcurrency: Int = 1) -> BatchingConsumer<Handler> {
+        var batching = configuration.consumer
+        if !configuration.consumerConcurrencyIsSet { batching.concurrency = defaultConcurrency }
+        return BatchingConsumer(
             queue: queue,
             consumerConnection: consuming,
             publisher: publishing,
             handler: handler,
-            configuration: configuration.consumer,
+            configuration: batching,
             isTransient: PostgresFailure.isTransient,
             logger: logger
         )

@@ -15,6 +15,8 @@ public struct ProgramConfiguration: Sendable {
     public var httpPort: Int
     public var logLevel: Logger.Level
     public var consumer: BatchConfiguration
+    /// Whether `COMMLOG_CONSUMER_CONCURRENCY` was given (a program may otherwise choose its own default).
+    public var consumerConcurrencyIsSet = false
     public var deliveryLimit: Int
     public var instanceID: String
     /// The HS256 secret of staff tokens (`COMMLOG_JWT_SECRET`), for query-api and `commlog token`.
@@ -65,7 +67,8 @@ public struct ProgramConfiguration: Sendable {
         consumer.maximumBatchSize = try reader.positiveInt(.batchSize)
         consumer.maximumWait = .milliseconds(try reader.positiveInt(.batchWait))
         consumer.prefetch = try reader.positiveInt(.prefetch)
-        consumer.concurrency = try reader.positiveInt(.consumerConcurrency)
+        consumer.concurrency = try reader.positiveInt(.consumerConcurrency, default: 1)
+        consumerConcurrencyIsSet = reader.string(forKey: .init(ConfigurationKey.consumerConcurrency)) != nil
         deliveryLimit = try reader.positiveInt(.deliveryLimit)
         jwtSecret = reader.string(forKey: .init(ConfigurationKey.jwtSecret), isSecret: true)
         jwtPublicKeysFile = reader.string(forKey: .init(ConfigurationKey.jwtPublicKeysFile))

@@ -11,7 +11,7 @@ struct CallAnnouncementTests {
     @Test("a call's opening and its changes are announced once each, with the handler")
     func announced() async throws {
         try await TestEnvironment.withConnection(name: "test-call-announcements") { listener in
-            let queue = Topology.Queue(name: TestEnvironment.unique("test.call-announcements"), bindings: ["communication.#"], expiresAfter: .seconds(900))
+            let queue = Topology.Queue.transient(name: TestEnvironment.unique("test.call-announcements"), bindings: ["communication.#"], maximumLength: 100_000)
             try await listener.declare(.commlog(queues: [queue]))
             let announcements = listener.consume(queue: queue.name, prefetch: 100)
             try await TestEnvironment.withDatabase { database in

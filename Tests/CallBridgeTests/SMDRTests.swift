@@ -154,7 +154,9 @@ struct SMDRLinkTests {
                     _ = try await addLink(database, organisation: organisation, port: extendedPort,
                                           layout: #"{"extended_digits": true, "ani_dnis": true, "network_format": true}"#)
                     let all = try await eventually(timeout: .seconds(60), every: .milliseconds(200)) {
-                        try await smdrCalls(database, organisation: organisation).count == 5
+                        // Every record is an ended call: wait until all five are, not only opened.
+                        let calls = try await smdrCalls(database, organisation: organisation)
+                        return calls.count == 5 && calls.allSatisfy { $0.outcome != nil } && calls[4].participants.count == 2
                     }
                     let calls = try await smdrCalls(database, organisation: organisation)
                     let metrics = String(decoding: try await bridge.request("GET", "/metrics").body, as: UTF8.self)

@@ -173,3 +173,65 @@ struct BatchingConsumerInterruptionTests {
         }
     }
 }
+
+/// A handler whose batches take random times, so that batches in flight finish out of order; messages named
+/// `dir…` are ordering barriers, and it records whether one was ever handled beside another batch.
+final class OutOfOrderHandler: BatchHandler {
+    private let state = Mutex<(committed: [String], inFlight: Int, barrierOverlaps: Int)>(([], 0, 0))
+
+    var committed: [String] { state.withLock { $0.committed } }
+    var barrierOverlaps: Int { state.withLock { $0.barrierOverlaps } }
+
+    func isOrderingBarrier(_ delivery: AMQPDelivery) -> Bool { [delivery].texts[0].hasPrefix("dir") }
+
+    func handle(_ batch: [AMQPDelivery]) async throws -> [Rejection] {
+        let barrier = batch.contains(where: isOrderingBarrier)
+        state.withLock { state in
+            state.inFlight += 1
+            if barrier && state.inFlight > 1 { state.barrierOverlaps += 1 }
+        }
+        try await Task.sleep(for: .milliseconds(Int.random(in: 0...25)))
+        state.withLock { state in
+            if barrier && state.inFlight > 1 { state.barrierOverlaps += 1 }
+            state.inFlight -= 1
+            state.committed += batch.texts
+        }
+        return []
+    }
+}
+
+@Suite("Batching consumer: batches finishing out of order")
+struct OutOfOrderBatchTests {
+    @Test("batches that finish out of order are acked in delivery order (nothing redelivered), and barrier batches run alone")
+    func acksInOrder() async throws {
+        let texts = (0..<2_000).map { $0 % 250 == 7 ? "dir\($0)" : "m\($0)" }
+        let handler = OutOfOrderHandler()
+        var configuration = BatchConfiguration()
+        configuration.maximumBatchSize = 40
+        configuration.concurrency = 4
+        try await TestEnvironment.withConnection { [configuration] connection in
+            let queue = Topology.Queue(name: TestEnvironment.unique("test.batch"), bindings: [TestEnvironment.unique("test.key")], expiresAfter: .seconds(900))
+            try await connection.declare(.commlog(queues: [queue]))
+            try await connection.publish(texts.map {
+                OutgoingMessage(exchange: Topology.eventsExchange, routingKey: queue.bindings[0], body: Array($0.utf8), messageID: $0)
+            })
+            let consumer = BatchingConsumer(
+                queue: queue, consumerConnection: connection, publisher: connection, handler: handler,
+                configuration: configuration, isTransient: { _ in false }, logger: TestEnvironment.logger
+            )
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await consumer.run() }
+                defer { group.cancelAll() }
+                #expect(await eventually { handler.committed.count >= texts.count })
+                // An ack the broker did not expect would close the channel and bring the messages back.
+                try await Task.sleep(for: .seconds(1))
+            }
+            #expect(handler.committed.count == texts.count, "no message was delivered again")
+            #expect(Set(handler.committed) == Set(texts))
+            #expect(handler.barrierOverlaps == 0, "a batch with a barrier never shares the consumer with another")
+            let leftovers = connection.consume(queue: queue.name, prefetch: 10)
+            let redelivered = try await leftovers.take(1, within: .seconds(1))
+            #expect(redelivered.isEmpty, "every message was acked")
+        }
+    }
+}

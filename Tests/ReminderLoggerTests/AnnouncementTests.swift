@@ -8,7 +8,7 @@ struct AnnouncementTests {
     @Test("communication.logged is published after commit for each new entry, once, with the staff involved")
     func logged() async throws {
         try await TestEnvironment.withConnection(name: "test-announcements") { listener in
-            let queue = Topology.Queue(name: TestEnvironment.unique("test.announcements"), bindings: ["communication.logged"], expiresAfter: .seconds(900))
+            let queue = Topology.Queue.transient(name: TestEnvironment.unique("test.announcements"), bindings: ["communication.logged"], maximumLength: 100_000)
             try await listener.declare(.commlog(queues: [queue]))
             let announcements = listener.consume(queue: queue.name, prefetch: 100)
             try await PracticeHarness.run { harness in

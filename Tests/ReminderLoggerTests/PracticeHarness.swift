@@ -51,7 +51,8 @@ struct PracticeHarness {
                 var configuration = BatchConfiguration()
                 configuration.maximumWait = .milliseconds(5)
                 // As the program runs (COMMLOG_CONSUMER_CONCURRENCY), so the ordering rules are tested as deployed.
-                configuration.concurrency = try ProgramConfiguration(program: "test", defaultHTTPPort: 0).consumer.concurrency
+                let program = try ProgramConfiguration(program: "test", defaultHTTPPort: 0)
+                configuration.concurrency = program.consumerConcurrencyIsSet ? program.consumer.concurrency : 4
                 let consumer = BatchingConsumer(
                     queue: Topology.Queue(name: queue, bindings: ["practice.#"], exchange: exchange.name, expiresAfter: .seconds(900)),
                     consumerConnection: connection, publisher: connection, handler: handler,

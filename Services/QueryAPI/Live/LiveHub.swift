@@ -11,8 +11,7 @@ import Synchronization
 
 /// Fans Commlog's notifications (`communication.*`, `call.*`) out to the `GET /v1/live` streams of this replica.
 ///
-/// Each replica has its own queue (bound to both keys, deleted by the broker a while after the replica is
-/// gone). For every notification the hub reads once who is involved in the entry and who is related to its
+/// Each replica has its own transient queue (bound to both keys, deleted with the replica's connection). For every notification the hub reads once who is involved in the entry and who is related to its
 /// client, then writes the event to each open stream whose caller may see it: `communication.*` by the
 /// visibility rules, `call.*` to the staff the call involves (handler, participants, author). The last
 /// events are kept for a short while so that a client reconnecting with `Last-Event-ID` misses nothing.
@@ -64,13 +63,9 @@ final class LiveHub: Service, Sendable {
         self.database = database
         self.heartbeat = heartbeat
         self.logger = logger
-        queue = Topology.Queue(
-            name: "query-api.live.\(UUID().uuidString.lowercased())",
-            bindings: ["communication.*", "call.*"],
-            deliveryLimit: nil,
-            deadLetterExchange: nil,
-            expiresAfter: .seconds(600)
-        )
+        // The replica's own queue, gone with its connection: notifications for live views are best effort,
+        // and a replica that stopped must not leave a queue filling up behind it.
+        queue = .transient(name: "query-api.live.\(UUID().uuidString.lowercased())", bindings: ["communication.*", "call.*"], maximumLength: 100_000)
     }
 
     /// Opens a stream for `caller`, starting with the kept events after `lastEventID` that the caller may see.

@@ -1,0 +1,78 @@
+import Foundation
+import PostgresNIO
+import Storage
+import Testing
+import TestSupport
+
+/// `commlog mailbox add|list|disable`, the real command against the real database.
+@Suite("commlog mailbox")
+struct MailboxCommandTests {
+    /// Runs `commlog` with `arguments` (and `input` on standard input); returns its exit status and output.
+    static func commlog(_ arguments: [String], input: String? = nil) async throws -> (status: Int32, output: String) {
+        let bin = try TestEnvironment.variable("COMMLOG_BIN")
+        let output = NSTemporaryDirectory() + "commlog-\(UUID().uuidString).txt"
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        var environment = ProcessInfo.processInfo.environment
+        environment["COMMLOG_SECRET_KEY"] = IngestorHarness.testKeyBase64
+        environment["COMMLOG_INPUT"] = input ?? ""
+        let quoted = arguments.map { "'\($0.replacingOccurrences(of: "'", with: "'\\''"))'" }.joined(separator: " ")
+        let process = try ChildProcess(
+            executable: "/bin/sh", arguments: ["-c", "printf '%s\\n' \"$COMMLOG_INPUT\" | \"\(bin)/commlog\" \(quoted) 2>&1"],
+            environment: environment, outputPath: output
+        )
+        let status = await process.wait()
+        return (status, (try? String(contentsOfFile: output, encoding: .utf8)) ?? "")
+    }
+
+    @Test("add seals the password read from standard input, list shows status without secrets, disable stops a mailbox")
+    func addListDisable() async throws {
+        let organisation = TestEnvironment.unique("org-mailcli")
+        let password = "correct-horse-\(UUID().uuidString)"
+        let address = "\(UUID().uuidString.prefix(8).lowercased())@example.org"
+        let added = try await Self.commlog([
+            "mailbox", "add", "--org", organisation, "--address", address, "--host", "127.0.0.1", "--port", "51143",
+            "--tls", "none", "--user", "shared@example.org", "--since", "2026-01-01",
+        ], input: password)
+        #expect(added.status == 0, "\(added.output)")
+        // The id is the last line (a log line may come before it on the merged output).
+        let id = try #require(added.output.split(separator: "\n").last.flatMap { UUID(uuidString: String($0).trimmingCharacters(in: .whitespaces)) })
+
+        try await TestEnvironment.withDatabase { database in
+            let (ciphertext, keyID, kind) = try await database.withTenant(organisation) { connection in
+                let rows = try await connection.query(
+                    "SELECT secret_ciphertext, secret_key_id, secret_kind FROM mailboxes WHERE organisation_id = \(organisation) AND id = \(id)",
+                    logger: database.logger)
+                for try await row in rows.decode((ByteBuffer, String, String).self) { return row }
+                throw ChildProcessError(description: "the mailbox row is missing")
+            }
+            #expect(!String(decoding: ciphertext.readableBytesView, as: UTF8.self).contains(password), "the password is stored sealed")
+            #expect(ciphertext.readableBytes > password.utf8.count)
+            #expect(!keyID.isEmpty)
+            #expect(kind == "password")
+        }
+
+        let listed = try await Self.commlog(["mailbox", "list", "--org", organisation])
+        #expect(listed.status == 0)
+        #expect(listed.output.contains(address))
+        #expect(listed.output.contains("enabled"))
+        #expect(listed.output.contains("last success: never"))
+        #expect(!listed.output.contains(password))
+
+        let disabled = try await Self.commlog(["mailbox", "disable", "--org", organisation, address])
+        #expect(disabled.status == 0, "\(disabled.output)")
+        #expect(try await Self.commlog(["mailbox", "list", "--org", organisation]).output.contains("disabled"))
+
+        // Mistakes are refused with a message, not stored.
+        let noPassword = try await Self.commlog([
+            "mailbox", "add", "--org", organisation, "--address", "other-\(address)", "--host", "127.0.0.1", "--port", "51143",
+            "--tls", "none", "--user", "u",
+        ], input: "")
+        #expect(noPassword.status != 0)
+        #expect(noPassword.output.contains("standard input"))
+        let badTLS = try await Self.commlog([
+            "mailbox", "add", "--org", organisation, "--address", "x@example.org", "--host", "h", "--port", "143", "--tls", "sometimes", "--user", "u",
+        ], input: "pw")
+        #expect(badTLS.status != 0)
+        #expect(try await Self.commlog(["mailbox", "disable", "--org", organisation, "nobody@example.org"]).status != 0)
+    }
+}
