@@ -123,3 +123,44 @@ struct CallsAndContentTests {
         }
     }
 }
+
+/// Who may end a call and hear its recording: everyone who may see the call, nobody else.
+@Suite("query-api: call permissions")
+struct CallPermissionTests {
+    @Test("end-call and recording for related staff, handler, participant, unrelated staff, manager, admin and another organisation")
+    func matrix() async throws {
+        try await TestEnvironment.withDatabase { database in
+            let api = try await QueryAPIHarness()
+            let org = api.organisationID
+            try await database.withTenant(org) { connection in
+                try await connection.query("INSERT INTO related_staff (organisation_id, client_id, staff_id) VALUES (\(org), 'c-1', 's-rel')", logger: database.logger)
+            }
+            let cases: [(String, String, [StaffRole], String?, Int)] = [
+                ("related staff", "s-rel", [.staff], nil, 200),
+                ("handler", "s-h", [.staff], nil, 200),
+                ("unrelated staff", "s-none", [.staff], nil, 404),
+                ("manager", "m-1", [.manager], nil, 200),
+                ("admin", "a-1", [.admin], nil, 200),
+                ("another organisation's manager", "m-1", [.manager], TestEnvironment.unique("org-other"), 404),
+            ]
+            for (index, (who, staff, roles, organisation, status)) in cases.enumerated() {
+                let ids = try await api.insert([CallsAndContentTests.call(api, "perm-\(index)", handler: "s-h")], database: database)
+                let id = ids["generic:perm-\(index)"]!
+                try await database.withTenant(org) { connection in
+                    try await connection.query("""
+                        INSERT INTO recordings (organisation_id, communication_id, content_type, size, sha256, content)
+                        VALUES (\(org), \(UUID(uuidString: id)!), 'audio/wav', 3, 'x', \(ByteBuffer(bytes: [1, 2, 3])))
+                        """, logger: database.logger)
+                }
+                let token = try await api.token(staff, roles, organisation: organisation)
+                let recording = try await api.get("/v1/communications/\(id)/recording", token: token)
+                #expect(recording.status == status, "\(who): recording \(recording.status)")
+                let ended = try await api.send("POST", "/v1/calls/\(id)/end", token: token)
+                #expect(ended.status == status, "\(who): end \(ended.status) \(ended.detail)")
+                let edit = try await api.send("PATCH", "/v1/communications/\(id)", token: token, json: ["description": "x"], headers: ["If-Match": "*"])
+                #expect(edit.status == (status == 200 ? 409 : 404), "\(who): edit after the end \(edit.status)")
+            }
+            await api.stop()
+        }
+    }
+}
