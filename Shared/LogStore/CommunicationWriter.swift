@@ -15,6 +15,15 @@ public struct LoggedCommunication: Sendable, Hashable {
         var seen = Set<String>()
         return ids.filter { seen.insert($0).inserted }
     }
+
+    /// The `communication.logged` event that tells live views about the new entry.
+    public func announcement() throws -> EventEnvelope<CommunicationChanged> {
+        try EventEnvelope(
+            type: .communicationLogged,
+            organisationID: entry.organisationID,
+            data: CommunicationChanged(communicationID: id, type: entry.type, status: entry.status, clientID: entry.clientID, staffIDs: staffIDs)
+        )
+    }
 }
 
 /// Inserts communications with their participants and attachments, idempotently on `(source, source_ref)`.

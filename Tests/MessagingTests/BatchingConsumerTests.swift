@@ -55,18 +55,21 @@ final class RecordingHandler: BatchHandler {
 
 @Suite("Batching consumer")
 struct BatchingConsumerTests {
-    /// Publishes `texts` to a new queue and runs a batching consumer on it until `done` holds.
-    func run(
+    /// Publishes `texts` to a new queue and runs a batching consumer on it until `done` holds, then for
+    /// `settle` more; returns what is left on the queue afterwards (nothing, when every message was acked).
+    @discardableResult
+    static func run<Handler: BatchHandler>(
         _ texts: [String],
-        handler: RecordingHandler,
+        handler: Handler,
         configure: (inout BatchConfiguration) -> Void = { _ in },
+        settle: Duration = .zero,
         until done: @escaping @Sendable () -> Bool
-    ) async throws {
+    ) async throws -> [AMQPDelivery] {
         var configuration = BatchConfiguration()
         configuration.maximumBatchSize = 50
         configuration.minimumRetryDelay = .milliseconds(10)
         configure(&configuration)
-        try await TestEnvironment.withConnection { [configuration] connection in
+        return try await TestEnvironment.withConnection { [configuration] connection in
             let queue = Topology.Queue(name: TestEnvironment.unique("test.batch"), bindings: [TestEnvironment.unique("test.key")], expiresAfter: .seconds(900))
             try await connection.declare(.commlog(queues: [queue]))
             try await connection.publish(texts.map {
@@ -80,8 +83,20 @@ struct BatchingConsumerTests {
                 group.addTask { try await consumer.run() }
                 defer { group.cancelAll() }
                 #expect(await eventually { done() })
+                // An ack the broker did not expect would close the channel and bring messages back meanwhile.
+                try await Task.sleep(for: settle)
             }
+            return try await connection.consume(queue: queue.name, prefetch: 10).take(1, within: .milliseconds(500))
         }
+    }
+
+    func run(
+        _ texts: [String],
+        handler: RecordingHandler,
+        configure: (inout BatchConfiguration) -> Void = { _ in },
+        until done: @escaping @Sendable () -> Bool
+    ) async throws {
+        try await Self.run(texts, handler: handler, configure: configure, until: done)
     }
 
     @Test("messages are committed in batches no larger than the maximum, each once")
@@ -206,32 +221,13 @@ struct OutOfOrderBatchTests {
     func acksInOrder() async throws {
         let texts = (0..<2_000).map { $0 % 250 == 7 ? "dir\($0)" : "m\($0)" }
         let handler = OutOfOrderHandler()
-        var configuration = BatchConfiguration()
-        configuration.maximumBatchSize = 40
-        configuration.concurrency = 4
-        try await TestEnvironment.withConnection { [configuration] connection in
-            let queue = Topology.Queue(name: TestEnvironment.unique("test.batch"), bindings: [TestEnvironment.unique("test.key")], expiresAfter: .seconds(900))
-            try await connection.declare(.commlog(queues: [queue]))
-            try await connection.publish(texts.map {
-                OutgoingMessage(exchange: Topology.eventsExchange, routingKey: queue.bindings[0], body: Array($0.utf8), messageID: $0)
-            })
-            let consumer = BatchingConsumer(
-                queue: queue, consumerConnection: connection, publisher: connection, handler: handler,
-                configuration: configuration, isTransient: { _ in false }, logger: TestEnvironment.logger
-            )
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await consumer.run() }
-                defer { group.cancelAll() }
-                #expect(await eventually { handler.committed.count >= texts.count })
-                // An ack the broker did not expect would close the channel and bring the messages back.
-                try await Task.sleep(for: .seconds(1))
-            }
-            #expect(handler.committed.count == texts.count, "no message was delivered again")
-            #expect(Set(handler.committed) == Set(texts))
-            #expect(handler.barrierOverlaps == 0, "a batch with a barrier never shares the consumer with another")
-            let leftovers = connection.consume(queue: queue.name, prefetch: 10)
-            let redelivered = try await leftovers.take(1, within: .seconds(1))
-            #expect(redelivered.isEmpty, "every message was acked")
-        }
+        let leftovers = try await BatchingConsumerTests.run(texts, handler: handler, configure: {
+            $0.maximumBatchSize = 40
+            $0.concurrency = 4
+        }, settle: .seconds(1)) { handler.committed.count >= texts.count }
+        #expect(handler.committed.count == texts.count, "no message was delivered again")
+        #expect(Set(handler.committed) == Set(texts))
+        #expect(handler.barrierOverlaps == 0, "a batch with a barrier never shares the consumer with another")
+        #expect(leftovers.isEmpty, "every message was acked")
     }
 }

@@ -76,16 +76,7 @@ struct MailMessageHandler: BatchHandler {
     private func announce(_ logged: [LoggedCommunication]) {
         guard let announcer, !logged.isEmpty else { return }
         do {
-            announcer.announce(try logged.map { entry in
-                try EventEnvelope(
-                    type: .communicationLogged,
-                    organisationID: entry.entry.organisationID,
-                    data: CommunicationChanged(
-                        communicationID: entry.id, type: entry.entry.type, status: entry.entry.status,
-                        clientID: entry.entry.clientID, staffIDs: entry.staffIDs
-                    )
-                ).outgoing()
-            })
+            announcer.announce(try logged.map { try $0.announcement().outgoing() })
         } catch {
             logger.warning("could not encode communication.logged", metadata: ["error": "\(error)", "entries": "\(logged.count)"])
         }
