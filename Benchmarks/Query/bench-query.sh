@@ -10,7 +10,8 @@
 #   search    GET /v1/communications?q=<one of 10,000 rare words>&limit=50             (free text, board-wide)
 # The API is driven by wrk (latency percentiles from its --latency report); the SQL by pgbench with the
 # statements query-api runs for the same request (set the tenant, the page query, the participants of the
-# page), per-transaction latencies from its log. It prints p50, p99 and requests/s of both, and the ratio
+# page), sent the way postgres-nio sends them (extended protocol, planned per execution: `-M extended`),
+# per-transaction latencies from its log. It prints p50, p99 and requests/s of both, and the ratio
 # of the API's p99 to the goal (2 × SQL p99 + 2 ms).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -101,9 +102,8 @@ SQL
 }
 pgbench_script timeline '\set c random(0, 99999)' "c.client_id = 'c-' || :c"
 pgbench_script board '' "c.type = 'phone'"
-pgbench_script search '\set r random(0, 9999)' "c.id IN (SELECT id FROM matches)" \
-    "matches AS MATERIALIZED (SELECT m.id FROM communications m WHERE m.organisation_id = '$ORG' AND m.deleted_at IS NULL
-      AND m.search @@ websearch_to_tsquery('simple', 'ref' || :r)), "
+pgbench_script search '\set r random(0, 9999)' "c.id IN (SELECT m FROM matches)" \
+    "matches AS MATERIALIZED (SELECT m FROM commlog_search_matches(websearch_to_tsquery('simple', 'ref' || :r)) AS m), "
 
 wrk_script() { # name, path expression (Lua)
     cat >"$WORK/$1.lua" <<LUA
@@ -132,8 +132,8 @@ for request in timeline board search; do
     [[ -z "$errors" ]] || echo "  warning: $errors non-2xx answers from the API for $request"
 
     rm -f "$WORK"/pgbench_log.*
-    (cd "$WORK" && pgbench -n -M prepared -c "$CONCURRENCY" -j 2 -T 3 -f "$request.sql" "$APP_URL" >/dev/null 2>&1)
-    (cd "$WORK" && rm -f pgbench_log.* && pgbench -n -M prepared -c "$CONCURRENCY" -j 2 -T "$DURATION" -l -f "$request.sql" "$APP_URL" >"$WORK/pgbench.out" 2>&1)
+    (cd "$WORK" && PGOPTIONS="-c jit=off" pgbench -n -M extended -c "$CONCURRENCY" -j 2 -T 3 -f "$request.sql" "$APP_URL" >/dev/null 2>&1)
+    (cd "$WORK" && rm -f pgbench_log.* && PGOPTIONS="-c jit=off" pgbench -n -M extended -c "$CONCURRENCY" -j 2 -T "$DURATION" -l -f "$request.sql" "$APP_URL" >"$WORK/pgbench.out" 2>&1)
     sql_tps="$(awk '/^tps/ { printf "%.0f", $3 }' "$WORK/pgbench.out")"
     read -r sql_p50 sql_p99 < <(cat "$WORK"/pgbench_log.* | awk '{ print $3 }' | sort -n |
         awk '{ v[NR] = $1 } END { printf "%.2f %.2f\n", v[int(NR * 0.50)] / 1000, v[int(NR * 0.99)] / 1000 }')

@@ -78,6 +78,37 @@ struct RowLevelSecurityTests {
         }
     }
 
+    @Test("the full-text search function (which reads the index as the owner) returns only the transaction's organisation")
+    func searchFunction() async throws {
+        let orgA = TestEnvironment.unique("org-a"), orgB = TestEnvironment.unique("org-b")
+        let word = "zebra\(UUID().uuidString.prefix(8).lowercased())"
+        try await TestEnvironment.withDatabase { database in
+            let logger = database.logger
+            for organisation in [orgA, orgB] {
+                try await database.withTenant(organisation) { connection in
+                    try await connection.query("""
+                        INSERT INTO communications (organisation_id, type, occurred_at, subject, source, source_ref)
+                        VALUES (\(organisation), 'note', now(), \(word), 'manual', \(UUID().uuidString))
+                        """, logger: logger)
+                }
+            }
+            func matches(_ organisation: String?) async throws -> [UUID] {
+                if let organisation {
+                    return try await database.withTenant(organisation) { connection in
+                        try await connection.query("SELECT commlog_search_matches(to_tsquery('simple', \(word)))", logger: logger).decode(UUID.self).all()
+                    }
+                }
+                return try await database.withTransaction { connection in
+                    try await connection.query("SELECT commlog_search_matches(to_tsquery('simple', \(word)))", logger: logger).decode(UUID.self).all()
+                }
+            }
+            #expect(try await matches(orgA).count == 1)
+            #expect(try await matches(orgB).count == 1)
+            #expect(try await matches(orgA) != matches(orgB))
+            #expect(try await matches(nil).isEmpty, "no organisation, nothing found")
+        }
+    }
+
     @Test("without an organisation a transaction sees no tenant rows at all")
     func noTenant() async throws {
         let org = TestEnvironment.unique("org-c")

@@ -48,13 +48,14 @@ struct EntryQueries {
             if filter.isBoard {
                 // Organisation-wide, the matches come from the full-text index and are then sorted: walking the
                 // board index newest first and testing every entry is what the planner would otherwise choose
-                // (it cannot know how rare a word is), and that reads the whole log for a rare word.
+                // (it cannot know how rare a word is), and that reads the whole log for a rare word. The index is
+                // read through commlog_search_matches (migration 0006): under row-level security PostgreSQL
+                // will not use it for the @@ operator, which is not leakproof.
                 prefix = """
-                    WITH matches AS MATERIALIZED (SELECT m.id FROM communications m WHERE m.organisation_id = \(sql.bind(caller.organisationID))
-                      AND m.deleted_at IS NULL AND m.search @@ \(query))
+                    WITH matches AS MATERIALIZED (SELECT m FROM commlog_search_matches(\(query)) AS m)
 
                     """
-                conditions.append("c.id IN (SELECT id FROM matches)")
+                conditions.append("c.id IN (SELECT m FROM matches)")
             } else {
                 conditions.append("c.search @@ \(query)")
             }
