@@ -17,6 +17,7 @@ await ProgramRunner.run("query-api", defaultHTTPPort: 8080) { infrastructure, re
     router.add(middleware: HeaderEncodingMiddleware())
     router.add(middleware: AuthMiddleware(keys: keys))
     router.add(middleware: RequestBodyMiddleware())
+    router.add(middleware: PreEncodedBodyMiddleware())
     router.addOpenAPIDocument()
     try QueryHandlers(database: infrastructure.database, announcer: announcer, live: live, logger: infrastructure.logger)
         .registerHandlers(on: router, configuration: .init(dateTranscoder: RFC3339DateTranscoder(), jsonEncodingOptions: [.withoutEscapingSlashes]))

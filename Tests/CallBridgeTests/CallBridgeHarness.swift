@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import PostgresNIO
 import Storage
+import Testing
 import TestSupport
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -186,3 +187,9 @@ func callEvent(_ callID: String, seq: Int, kind: String, direction: String = "in
         "recording_url":\(json(recording)),"occurred_at":"\(time)"}
         """
 }
+
+/// The suites that SIGKILL a call-bridge (a replica killed mid-run, an SMDR lease taken over) and the one that
+/// counts announcements run one after the other. Every call-bridge of the suites consumes call-bridge.calls,
+/// and a replica killed after its commit loses the announcements it had not published yet (they are best
+/// effort): counting them beside a kill would be a race.
+@Suite(.serialized) enum CallBridgeProcessesKilled {}

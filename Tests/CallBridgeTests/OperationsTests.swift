@@ -166,6 +166,7 @@ struct OperationsTests {
 }
 
 /// No accepted event is lost when call-bridge is killed.
+extension CallBridgeProcessesKilled {
 @Suite(.timeLimit(.minutes(5)))
 struct CallBridgeKillTests {
     @Test("events accepted (202) before a SIGKILL are all applied after a restart")
@@ -203,4 +204,5 @@ struct CallBridgeKillTests {
             #expect(done)
         }
     }
+}
 }

@@ -99,3 +99,42 @@ struct ListingTests {
         await api.stop()
     }
 }
+
+/// List pages are written by a hand-made JSON writer (query-api's hot path), entries by id through `Codable`:
+/// both must give the same JSON for the same entry, whatever its text holds.
+@Suite("query-api: list JSON")
+struct ListJSONTests {
+    @Test("an entry in a list is the same JSON as the summary fields of the entry by id, escapes and all")
+    func sameJSON() async throws {
+        try await TestEnvironment.withDatabase { database in
+            let api = try await QueryAPIHarness()
+            let tricky = "quote \" backslash \\ slash / newline \n tab \t bell \u{07} nul-free ünïcödé 日本語 🐾 \u{1F}"
+            let ids = try await api.insert([
+                NewCommunication(
+                    organisationID: api.organisationID, type: .email, direction: .inbound, occurredAt: Date(timeIntervalSince1970: 1_795_000_000.123456),
+                    clientID: "c-\"1\"", authorStaffID: "s-1", reason: .adHocEmail, address: "ann@example.org", subject: tricky,
+                    description: nil, notes: "line one\r\nline two", content: "body", source: .mailbox, sourceRef: "json-1",
+                    template: "T\\1", reminderType: nil, reminderCount: 3, showInPatientHistory: true,
+                    participants: [Participant(role: .from, kind: .external, id: nil, address: "ann@example.org", name: "Ann \"A\" Smith")]
+                ),
+            ], database: database)
+            let token = try await api.token("m-1", [.manager])
+            let list = try await api.get("/v1/communications", token: token, query: ["client_id": "c-\"1\""])
+            #expect(list.status == 200)
+            #expect(list.headers["content-length"] == "\(list.body.count)")
+            let item = try #require((list.json["items"] as? [[String: Any]])?.first)
+            #expect(list.json.keys.sorted() == ["items", "next_cursor"])
+            #expect(list.json["next_cursor"] is NSNull)
+            let byID = try await api.get("/v1/communications/\(ids["json-1"]!)", token: token).json
+            for key in Set(byID.keys).subtracting(["content", "attachments", "recording"]) {
+                #expect(item[key] != nil, "\(key) is missing from the list item")
+                let listed = try JSONSerialization.data(withJSONObject: ["v": item[key] ?? NSNull()], options: [.sortedKeys])
+                let read = try JSONSerialization.data(withJSONObject: ["v": byID[key] ?? NSNull()], options: [.sortedKeys])
+                #expect(listed == read, "\(key): \(String(decoding: listed, as: UTF8.self)) != \(String(decoding: read, as: UTF8.self))")
+            }
+            #expect(Set(item.keys) == Set(byID.keys).subtracting(["content", "attachments", "recording"]))
+            #expect(item["subject"] as? String == tricky)
+            await api.stop()
+        }
+    }
+}

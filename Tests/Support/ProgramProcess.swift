@@ -16,7 +16,9 @@ public final class ProgramProcess: Sendable {
         try? FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
         child = try ChildProcess(
             executable: URL(fileURLWithPath: bin).appendingPathComponent(name).path,
-            environment: ProcessInfo.processInfo.environment.merging(environment) { _, new in new },
+            // Small pools: the suites run many programs at once against one PostgreSQL.
+            environment: ProcessInfo.processInfo.environment.merging(["COMMLOG_DATABASE_POOL_SIZE": "6"]) { _, new in new }
+                .merging(environment) { _, new in new },
             outputPath: logs.appendingPathComponent("test-\(name)-\(UUID().uuidString.prefix(8)).log").path
         )
     }

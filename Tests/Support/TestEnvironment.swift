@@ -33,7 +33,10 @@ public enum TestEnvironment {
     }
 
     public static func databaseConfiguration(owner: Bool = false) throws -> DatabaseConfiguration {
-        try DatabaseConfiguration(url: variable(owner ? "COMMLOG_DATABASE_OWNER_URL" : "COMMLOG_DATABASE_URL"))
+        var configuration = try DatabaseConfiguration(url: variable(owner ? "COMMLOG_DATABASE_OWNER_URL" : "COMMLOG_DATABASE_URL"))
+        // Suites run in parallel, each test with its own pool, next to the programs they start.
+        configuration.maximumConnections = 6
+        return configuration
     }
 
     /// A name no other test (or earlier run) uses.

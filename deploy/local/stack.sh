@@ -198,7 +198,8 @@ pg_up() { # $1 = "fast" or ""
     else
         port_open "$PG_PORT" && die "port $PG_PORT is in use by another process (set COMMLOG_PG_PORT)"
         # (pg_ctl hands these to a shell: quote the path)
-        local opts="-c listen_addresses=127.0.0.1 -p $PG_PORT -k '$dir'"
+        # max_connections: the test suite runs many programs at once, each with its own pool.
+        local opts="-c listen_addresses=127.0.0.1 -p $PG_PORT -k '$dir' -c max_connections=500"
         [[ "$1" == fast ]] && opts+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         log "postgresql: starting on 127.0.0.1:$PG_PORT${1:+ ($1)}"
         # No -l: the server inherits pg_ctl's stdout/stderr, which root opens

@@ -91,6 +91,12 @@ struct EntryPageJSON: Codable, Hashable, Sendable {
     }
 
     func encode(to encoder: any Encoder) throws {
+        // In a request, the page is written directly (see PreEncodedBody) and the encoder gets an empty object.
+        if let slot = PreEncodedBody.slot, slot.bytes == nil {
+            slot.bytes = EntryPageWriter.page(items, nextCursor: nextCursor)
+            _ = encoder.container(keyedBy: CodingKeys.self)
+            return
+        }
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(items, forKey: .items)
         try c.encode(nextCursor, forKey: .nextCursor)
