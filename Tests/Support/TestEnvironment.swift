@@ -32,6 +32,9 @@ public enum TestEnvironment {
         return configuration
     }
 
+    // Not inlined: inlined into withDatabase's coroutine it crashed the release compiler (Swift 6.3.1, signal 11
+    // while splitting the coroutine), which commlog-bench needs.
+    @inline(never)
     public static func databaseConfiguration(owner: Bool = false) throws -> DatabaseConfiguration {
         var configuration = try DatabaseConfiguration(url: variable(owner ? "COMMLOG_DATABASE_OWNER_URL" : "COMMLOG_DATABASE_URL"))
         // Suites run in parallel, each test with its own pool, next to the programs they start.
