@@ -6,7 +6,7 @@ import TestSupport
 
 /// What call-bridge publishes after commit for live views: `communication.logged` when a call opens (a live view's
 /// `call.opened`), `communication.updated` when it changes (`call.updated`).
-extension CallBridgeProcessesKilled {
+extension CallBridgeProcesses {
 @Suite(.timeLimit(.minutes(3)))
 struct CallAnnouncementTests {
     @Test("a call's opening and its changes are announced once each, with the handler")

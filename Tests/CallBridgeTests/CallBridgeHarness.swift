@@ -188,8 +188,9 @@ func callEvent(_ callID: String, seq: Int, kind: String, direction: String = "in
         """
 }
 
-/// The suites that SIGKILL a call-bridge (a replica killed mid-run, an SMDR lease taken over) and the one that
-/// counts announcements run one after the other. Every call-bridge of the suites consumes call-bridge.calls,
-/// and a replica killed after its commit loses the announcements it had not published yet (they are best
-/// effort): counting them beside a kill would be a race.
-@Suite(.serialized) enum CallBridgeProcessesKilled {}
+/// Every suite that runs call-bridge programs runs one test at a time. All of them consume the one queue
+/// call-bridge.calls: side by side, one call's events would be spread over several programs and applied
+/// out of order for a while (the result converges, but a test reading it early sees a half-applied call),
+/// and a program killed on purpose (a replica killed mid-run, an SMDR lease taken over) would take with it
+/// the announcements another test is counting (they are best effort).
+@Suite(.serialized) enum CallBridgeProcesses {}

@@ -10,6 +10,7 @@ import TestSupport
 @testable import CallBridge
 
 /// What happens around the calls: failures that are dead-lettered, auto-close, leases, the admin commands, configuration.
+extension CallBridgeProcesses {
 @Suite(.serialized, .timeLimit(.minutes(5)))
 struct OperationsTests {
     func deadLetterReasons(_ database: Database, organisation: String) async throws -> [String] {
@@ -164,9 +165,10 @@ struct OperationsTests {
         #expect(status == 78)
     }
 }
+}
 
 /// No accepted event is lost when call-bridge is killed.
-extension CallBridgeProcessesKilled {
+extension CallBridgeProcesses {
 @Suite(.timeLimit(.minutes(5)))
 struct CallBridgeKillTests {
     @Test("events accepted (202) before a SIGKILL are all applied after a restart")

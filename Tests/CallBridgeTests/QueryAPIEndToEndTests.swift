@@ -9,6 +9,7 @@ import FoundationNetworking
 #endif
 
 /// A call from the phone system as staff see it: call-bridge and query-api, both real programs.
+extension CallBridgeProcesses {
 @Suite(.serialized, .timeLimit(.minutes(5)))
 struct QueryAPIEndToEndTests {
     static let jwtSecret = "end-to-end-secret-of-sufficient-length"
@@ -82,4 +83,5 @@ struct QueryAPIEndToEndTests {
             }
         }
     }
+}
 }

@@ -76,7 +76,7 @@ import TestSupport
 }
 
 /// The real call-bridge reading fake PBXs.
-extension CallBridgeProcessesKilled {
+extension CallBridgeProcesses {
 @Suite(.serialized, .timeLimit(.minutes(5)))
 struct SMDRLinkTests {
     func addLink(_ database: Database, organisation: String, port: Int, layout: String) async throws -> UUID {

@@ -6,6 +6,7 @@ import Testing
 import TestSupport
 
 /// The JSON webhook and Twilio callbacks against the real call-bridge, PostgreSQL and RabbitMQ.
+extension CallBridgeProcesses {
 @Suite(.serialized, .timeLimit(.minutes(5)))
 struct WebhookTests {
     /// Runs `body` with a running call-bridge and an organisation with client c-ann (0412 345 678) and staff s-201 (ext 201).
@@ -233,4 +234,5 @@ struct WebhookTests {
             #expect(ended.closedAt != nil && ended.closedAt != ended.endedAt)
         }
     }
+}
 }
