@@ -109,22 +109,18 @@ struct MailboxStore: Sendable {
 
     // MARK: Leases
 
+    /// The mailbox's lease, held by `holder` for `ttl` at a time.
+    func lease(_ name: String, holder: String, ttl: Duration) -> Lease {
+        Lease(name: name, holder: holder, duration: ttl, database: database)
+    }
+
     /// Takes or renews the lease for `ttl`: true when this replica holds it now.
     func claim(_ name: String, holder: String, ttl: Duration) async throws -> Bool {
-        let seconds = Double(ttl.components.seconds)
-        for try await _ in try await database.client.query("""
-            INSERT INTO leases (name, holder, expires_at) VALUES (\(name), \(holder), now() + make_interval(secs => \(seconds)))
-            ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
-            WHERE leases.holder = EXCLUDED.holder OR leases.expires_at < now()
-            RETURNING holder
-            """, logger: logger).decode(String.self) {
-            return true
-        }
-        return false
+        try await lease(name, holder: holder, ttl: ttl).acquire()
     }
 
     /// Gives the lease up so that another replica can take the mailbox at once.
     func release(_ name: String, holder: String) async {
-        _ = try? await database.client.query("DELETE FROM leases WHERE name = \(name) AND holder = \(holder)", logger: logger)
+        await lease(name, holder: holder, ttl: .zero).release()
     }
 }
