@@ -1,3 +1,4 @@
+import CommlogRuntime
 import Foundation
 import OpenAPIRuntime
 import PostgresNIO

@@ -1,5 +1,6 @@
 import Auth
 import CommlogDomain
+import CommlogRuntime
 import Foundation
 import Hummingbird
 

@@ -1,53 +1,14 @@
+import CommlogRuntime
 import Foundation
 import Hummingbird
 import Logging
 import OpenAPIRuntime
 
-/// An `application/problem+json` answer (RFC 9457) with a message that says what is wrong.
-struct Problem: Error, Sendable, Equatable {
-    let status: HTTPResponse.Status
-    let detail: String
-
-    init(_ status: HTTPResponse.Status, _ detail: String) {
-        self.status = status
-        self.detail = detail
-    }
-
-    static func badRequest(_ detail: String) -> Problem { Problem(.badRequest, detail) }
-    static func unauthorized(_ detail: String) -> Problem { Problem(.unauthorized, detail) }
-    static func forbidden(_ detail: String) -> Problem { Problem(.forbidden, detail) }
-    static func conflict(_ detail: String) -> Problem { Problem(.conflict, detail) }
-    static func unprocessable(_ detail: String) -> Problem { Problem(.unprocessableContent, detail) }
-    static func preconditionFailed(_ detail: String) -> Problem { Problem(.preconditionFailed, detail) }
-    static func unavailable(_ detail: String) -> Problem { Problem(.serviceUnavailable, detail) }
-    static func notFound(_ detail: String = "no such communication") -> Problem { Problem(.notFound, detail) }
-
-    /// A value quoted for a message, shortened when long.
-    static func quoted(_ value: String) -> String {
-        "\"\(value.count > 60 ? value.prefix(60) + "…" : Substring(value))\""
-    }
-
-    var json: Data {
-        let body: [String: Any] = ["type": "about:blank", "title": status.reasonPhrase, "status": status.code, "detail": detail]
-        return (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
-    }
-
-    var headers: HTTPFields {
-        var headers: HTTPFields = [.contentType: "application/problem+json"]
-        if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
-        return headers
-    }
-
-    var response: Response {
-        Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: json)))
-    }
-}
-
 /// Lets handlers throw a `Problem`: the generated server turns it into the response directly.
 extension Problem: HTTPResponseConvertible {
-    var httpStatus: HTTPResponse.Status { status }
-    var httpHeaderFields: HTTPFields { headers }
-    var httpBody: HTTPBody? { HTTPBody(json) }
+    public var httpStatus: HTTPResponse.Status { status }
+    public var httpHeaderFields: HTTPFields { headers }
+    public var httpBody: HTTPBody? { HTTPBody(json) }
 }
 
 /// Turns every error on its way out into a problem response: a `Problem` as it is, an HTTP error of the

@@ -1,4 +1,5 @@
 import CommlogDomain
+import CommlogRuntime
 import Foundation
 import Hummingbird
 

@@ -1,4 +1,5 @@
 import CommlogDomain
+import CommlogRuntime
 import Foundation
 
 /// A staff member, client or connection an entry is related to.
