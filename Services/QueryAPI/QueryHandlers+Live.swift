@@ -1,3 +1,4 @@
+import CommlogRuntime
 import Foundation
 import NIOCore
 import OpenAPIRuntime
@@ -7,7 +8,6 @@ extension QueryHandlers {
     /// `GET /v1/live`: the caller's Server-Sent Events, until the client goes away or the server shuts down.
     func streamLive(_ input: Operations.StreamLive.Input) async throws -> Operations.StreamLive.Output {
         let caller = try Self.caller()
-        guard let live else { throw Problem.unavailable("live updates are not available on this replica") }
         let frames = live.subscribe(caller, lastEventID: try Validate.header(input.headers.lastEventID, "Last-Event-ID"))
             .map { ArraySlice($0.readableBytesView) }
             .cancelOnGracefulShutdown()

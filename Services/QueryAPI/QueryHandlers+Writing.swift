@@ -99,7 +99,7 @@ extension QueryHandlers {
     }
 
     private func announce(_ type: EventType, _ notice: CommunicationChanged?, organisation: String) {
-        guard let announcer, let notice else { return }
+        guard let notice else { return }
         do {
             announcer.announce([try EventEnvelope(type: type, organisationID: organisation, data: notice).outgoing()])
         } catch {

@@ -9,9 +9,9 @@ import Storage
 struct QueryHandlers: APIProtocol {
     let database: Database
     /// Publishes `communication.logged` / `communication.updated` after a write commits, for live views.
-    let announcer: Announcer?
+    let announcer: Announcer
     /// The live event streams of this replica.
-    let live: LiveHub?
+    let live: LiveHub
     let logger: Logger
 
     func listCommunications(_ input: Operations.ListCommunications.Input) async throws -> Operations.ListCommunications.Output {

@@ -7,9 +7,9 @@ await ProgramRunner.run("reminder-logger", defaultHTTPPort: 8082) { infrastructu
     let handler = PracticeEventHandler(database: infrastructure.database, announcer: announcer, logger: infrastructure.logger)
     return infrastructure.serviceGroup(
         // The announcer is listed before the consumer, so it stops after it and drains what the last batch announced.
-        // Four batches in flight: batches with directory changes still run alone and in order (the handler's
-        // ordering barriers), and about a third more throughput on two cores than one at a time.
-        services: [announcer, infrastructure.consumer(infrastructure.queue(CommlogQueues.practice), handler: handler, defaultConcurrency: 4)],
+        services: [announcer, infrastructure.consumer(
+            infrastructure.queue(CommlogQueues.practice), handler: handler, defaultConcurrency: PracticeEventHandler.defaultConcurrency
+        )],
         registry: registry
     )
 }

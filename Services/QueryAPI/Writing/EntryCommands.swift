@@ -1,4 +1,5 @@
 import CommlogDomain
+import CommlogRuntime
 import Foundation
 import Logging
 import PostgresNIO
@@ -115,7 +116,7 @@ struct EntryCommands {
     /// Closes an open call.
     func endCall(_ id: UUID) async throws {
         let target = try await lockedTarget(id)
-        guard target.type == "phone" else { throw Problem.conflict("the entry is not a call (it is \(Self.article(target.type)))") }
+        guard target.type == "phone" else { throw Problem.conflict("the entry is not a call (it is of type \(target.type))") }
         guard target.status == "open" else { throw Problem.conflict("the call is already closed") }
         let before = try await snapshot(id)
         try await connection.query("""
@@ -178,10 +179,6 @@ struct EntryCommands {
         case "phone": "calls from the phone system change only while open, and only their title, description and related people"
         default: "entries logged from the \(target.source == "mailbox" ? "mailbox" : "practice software") (\(target.type)) are what was sent: they are never edited or deleted"
         }
-    }
-
-    static func article(_ type: String) -> String {
-        ["email"].contains(type) ? "an \(type)" : "a \(type)"
     }
 
     private func checkReason(_ reason: String?) async throws {
