@@ -17,10 +17,7 @@ struct CallAnnouncementTests {
             let announcements = listener.consume(queue: queue.name, prefetch: 100)
             try await TestEnvironment.withDatabase { database in
                 let bridge = try await CallBridgeHarness()
-                let directory = Directory(database: database, organisationID: bridge.organisationID)
-                try await directory.setUp(secret: bridge.secret)
-                try await directory.client("c-ann", phones: ["0412 345 678"])
-                try await directory.staff("s-201", extension: "201")
+                let directory = try await Directory.standard(for: bridge, in: database)
                 #expect(try await bridge.post(callEvent("ann-1", seq: 1, kind: "ringing", extension: "201", at: 0)).status == 202)
                 let opened = try #require(try await directory.waitForCall("ann-1"))
                 #expect(try await bridge.post(callEvent("ann-1", seq: 1, kind: "ringing", extension: "201", at: 0)).status == 202)

@@ -20,8 +20,7 @@ final class CallBridgeHarness: Sendable {
         var attempt = 0
         while true {
             attempt += 1
-            // Below Linux's ephemeral range (32768+), where an outgoing connection may already hold a port.
-            let port = Int.random(in: 20_000..<32_000)
+            let port = freePort()
             let process = try ProgramProcess("call-bridge", environment: [
                 "COMMLOG_HTTP_PORT": "\(port)",
                 "COMMLOG_PHONE_REGION": "AU",
@@ -91,6 +90,16 @@ final class CallBridgeHarness: Sendable {
 struct Directory {
     let database: Database
     let organisationID: String
+
+    /// The directory most tests use: the bridge's organisation and integration, client c-ann (0412 345 678)
+    /// and staff s-201 (extension 201).
+    static func standard(for bridge: CallBridgeHarness, in database: Database) async throws -> Directory {
+        let directory = Directory(database: database, organisationID: bridge.organisationID)
+        try await directory.setUp(secret: bridge.secret)
+        try await directory.client("c-ann", phones: ["0412 345 678"])
+        try await directory.staff("s-201", extension: "201")
+        return directory
+    }
 
     func setUp(secret: String, timezone: String = "Australia/Melbourne") async throws {
         let hash = SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()

@@ -20,10 +20,7 @@ struct QueryAPIEndToEndTests {
         try await RecordingServer.with(audio: audio) { url in
             try await TestEnvironment.withDatabase { database in
                 let bridge = try await CallBridgeHarness()
-                let directory = Directory(database: database, organisationID: bridge.organisationID)
-                try await directory.setUp(secret: bridge.secret)
-                try await directory.client("c-ann", phones: ["0412 345 678"])
-                try await directory.staff("s-201", extension: "201")
+                let directory = try await Directory.standard(for: bridge, in: database)
                 let apiPort = freePort()
                 let api = try ProgramProcess("query-api", environment: ["COMMLOG_HTTP_PORT": "\(apiPort)", "COMMLOG_JWT_SECRET": Self.jwtSecret])
                 let keys = try await StaffTokenKeys.hmac(secret: Self.jwtSecret)

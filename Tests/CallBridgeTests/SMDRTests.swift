@@ -124,10 +124,7 @@ struct SMDRLinkTests {
     func stream() async throws {
         try await TestEnvironment.withDatabase { database in
             let bridge = try await CallBridgeHarness(environment: ["COMMLOG_SMDR_ENABLED": "true"])
-            let directory = Directory(database: database, organisationID: bridge.organisationID)
-            try await directory.setUp(secret: bridge.secret)
-            try await directory.client("c-ann", phones: ["0412 345 678"])
-            try await directory.staff("s-201", extension: "201")
+            let directory = try await Directory.standard(for: bridge, in: database)
             try await directory.staff("s-202", extension: "202")
             try await directory.staff("s-2001", extension: "2001")
             let organisation = bridge.organisationID

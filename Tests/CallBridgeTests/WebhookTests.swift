@@ -13,10 +13,7 @@ struct WebhookTests {
     func withBridge(_ body: @Sendable (CallBridgeHarness, Directory) async throws -> Void) async throws {
         try await TestEnvironment.withDatabase { database in
             let bridge = try await CallBridgeHarness()
-            let directory = Directory(database: database, organisationID: bridge.organisationID)
-            try await directory.setUp(secret: bridge.secret)
-            try await directory.client("c-ann", phones: ["0412 345 678"])
-            try await directory.staff("s-201", extension: "201")
+            let directory = try await Directory.standard(for: bridge, in: database)
             do {
                 try await body(bridge, directory)
             } catch {

@@ -101,10 +101,22 @@ struct LiveTests {
             #expect(stranger.events.isEmpty)
             #expect(foreign.events.isEmpty)
 
-            // Reconnecting with the id of the first event replays what followed.
+            // Reconnecting with the id of the first event replays what followed; an id the replica does not
+            // hold (another replica's, or too old) replays nothing and the stream starts from now.
             let resumed = try Stream(api, token: try await api.token("s-rel", [.staff]), lastEventID: logged.id)
             #expect(try await eventually { resumed.names(for: noteID) == ["communication.updated"] })
-            for stream in [related, stranger, manager, foreign, handlerStream, resumed] { await stream.close() }
+            let unknown = try Stream(api, token: try await api.token("s-rel", [.staff]), lastEventID: "1-999999999")
+            #expect(try await eventually { unknown.text.contains(": connected") })
+
+            // A notification that cannot be read is dropped; the streams carry on.
+            try await TestEnvironment.withConnection { connection in
+                try await connection.publish(OutgoingMessage(exchange: Topology.eventsExchange, routingKey: "communication.logged", body: Array("not json".utf8), mandatory: false))
+            }
+            let later = try await api.send("POST", "/v1/communications", token: author, json: ["type": "note", "client_id": "c-1"])
+            let laterID = try #require(later.json["id"] as? String)
+            #expect(try await eventually { unknown.names(for: laterID) == ["communication.logged"] && related.names(for: laterID) == ["communication.logged"] })
+            #expect(unknown.names(for: noteID).isEmpty)
+            for stream in [related, stranger, manager, foreign, handlerStream, resumed, unknown] { await stream.close() }
             await api.stop()
         }
     }

@@ -52,7 +52,7 @@ struct PracticeHarness {
                 configuration.maximumWait = .milliseconds(5)
                 // As the program runs (COMMLOG_CONSUMER_CONCURRENCY), so the ordering rules are tested as deployed.
                 let program = try ProgramConfiguration(program: "test", defaultHTTPPort: 0)
-                configuration.concurrency = program.consumerConcurrencyIsSet ? program.consumer.concurrency : 4
+                configuration.concurrency = program.consumerConcurrencyIsSet ? program.consumer.concurrency : PracticeEventHandler.defaultConcurrency
                 let consumer = BatchingConsumer(
                     queue: Topology.Queue(name: queue, bindings: ["practice.#"], exchange: exchange.name, expiresAfter: .seconds(900)),
                     consumerConnection: connection, publisher: connection, handler: handler,
