@@ -64,8 +64,13 @@ struct PracticeEventHandler: BatchHandler {
             }
             return (logged, outcomes, refused)
         }
+        // One counter update per kind of outcome in the batch, not per event: looking a counter up takes a lock.
+        var tally: [String: (type: EventType, outcome: Outcome, count: Int)] = [:]
         for (type, outcome) in outcomes {
-            Counter(label: "commlog_practice_events_total", dimensions: [("type", type.rawValue), ("outcome", outcome.rawValue)]).increment()
+            tally["\(type.rawValue) \(outcome.rawValue)", default: (type, outcome, 0)].count += 1
+        }
+        for (type, outcome, count) in tally.values {
+            Counter(label: "commlog_practice_events_total", dimensions: [("type", type.rawValue), ("outcome", outcome.rawValue)]).increment(by: count)
         }
         announce(logged)
         return rejections + refused

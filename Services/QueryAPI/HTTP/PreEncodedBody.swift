@@ -37,106 +37,54 @@ struct PreEncodedBodyMiddleware<Context: RequestContext>: RouterMiddleware {
 }
 
 /// Writes entries as the contract's JSON: every field, `null` when it does not apply.
-struct EntryPageWriter {
-    private(set) var buffer = ByteBuffer()
-
-    init(capacity: Int = 32_768) {
-        buffer.reserveCapacity(capacity)
-    }
-
+enum EntryPageWriter {
     /// `{"items": [...], "next_cursor": ...}`.
     static func page(_ items: [EntrySummary], nextCursor: String?) -> ByteBuffer {
-        var writer = EntryPageWriter(capacity: 1_024 + items.count * 900)
-        writer.raw("{\"items\":[")
+        var json = JSONWriter(capacity: 1_024 + items.count * 900)
+        json.raw("{\"items\":[")
         for (index, item) in items.enumerated() {
-            if index > 0 { writer.raw(",") }
-            writer.entry(item)
+            if index > 0 { json.raw(",") }
+            entry(item, to: &json)
         }
-        writer.raw("],\"next_cursor\":")
-        writer.string(nextCursor)
-        writer.raw("}")
-        return writer.buffer
+        json.raw("],\"next_cursor\":")
+        json.string(nextCursor)
+        json.raw("}")
+        return ByteBuffer(bytes: json.bytes)
     }
 
-    mutating func entry(_ e: EntrySummary) {
-        raw("{\"id\":"); string(e.id.uuidString.lowercased())
-        raw(",\"type\":"); string(e.type)
-        raw(",\"direction\":"); string(e.direction)
-        raw(",\"status\":"); string(e.status)
-        raw(",\"occurred_at\":"); date(e.occurredAt)
-        raw(",\"answered_at\":"); date(e.answeredAt)
-        raw(",\"ended_at\":"); date(e.endedAt)
-        raw(",\"closed_at\":"); date(e.closedAt)
-        raw(",\"outcome\":"); string(e.outcome)
-        raw(",\"duration_s\":"); number(e.durationSeconds)
-        raw(",\"client_id\":"); string(e.clientID)
-        raw(",\"patient_id\":"); string(e.patientID)
-        raw(",\"location_id\":"); string(e.locationID)
-        raw(",\"author_staff_id\":"); string(e.authorStaffID)
-        raw(",\"reason\":"); string(e.reason)
-        raw(",\"address\":"); string(e.address)
-        raw(",\"subject\":"); string(e.subject)
-        raw(",\"description\":"); string(e.description)
-        raw(",\"notes\":"); string(e.notes)
-        raw(",\"source\":"); string(e.source)
-        raw(",\"show_in_patient_history\":"); raw(e.showInPatientHistory ? "true" : "false")
-        raw(",\"has_recording\":"); raw(e.hasRecording ? "true" : "false")
-        raw(",\"version\":"); number(e.version)
-        raw(",\"template\":"); string(e.template)
-        raw(",\"reminder_type\":"); string(e.reminderType)
-        raw(",\"reminder_count\":"); number(e.reminderCount)
-        raw(",\"ambiguous\":"); raw(e.ambiguous ? "true" : "false")
-        raw(",\"participants\":[")
-        for (index, p) in e.participants.enumerated() {
-            if index > 0 { raw(",") }
-            raw("{\"role\":"); string(p.role.rawValue)
-            raw(",\"kind\":"); string(p.kind.rawValue)
-            raw(",\"id\":"); string(p.id)
-            raw(",\"address\":"); string(p.address)
-            raw(",\"name\":"); string(p.name)
-            raw("}")
+    static func entry(_ e: EntrySummary, to json: inout JSONWriter) {
+        json.raw("{\"id\":"); json.uuid(e.id)
+        json.raw(",\"type\":"); json.string(e.type)
+        json.raw(",\"direction\":"); json.string(e.direction)
+        json.raw(",\"status\":"); json.string(e.status)
+        json.raw(",\"occurred_at\":"); json.date(e.occurredAt)
+        json.raw(",\"answered_at\":"); json.date(e.answeredAt)
+        json.raw(",\"ended_at\":"); json.date(e.endedAt)
+        json.raw(",\"closed_at\":"); json.date(e.closedAt)
+        json.raw(",\"outcome\":"); json.string(e.outcome)
+        json.raw(",\"duration_s\":"); json.number(e.durationSeconds)
+        json.raw(",\"client_id\":"); json.string(e.clientID)
+        json.raw(",\"patient_id\":"); json.string(e.patientID)
+        json.raw(",\"location_id\":"); json.string(e.locationID)
+        json.raw(",\"author_staff_id\":"); json.string(e.authorStaffID)
+        json.raw(",\"reason\":"); json.string(e.reason)
+        json.raw(",\"address\":"); json.string(e.address)
+        json.raw(",\"subject\":"); json.string(e.subject)
+        json.raw(",\"description\":"); json.string(e.description)
+        json.raw(",\"notes\":"); json.string(e.notes)
+        json.raw(",\"source\":"); json.string(e.source)
+        json.raw(",\"show_in_patient_history\":"); json.bool(e.showInPatientHistory)
+        json.raw(",\"has_recording\":"); json.bool(e.hasRecording)
+        json.raw(",\"version\":"); json.number(e.version)
+        json.raw(",\"template\":"); json.string(e.template)
+        json.raw(",\"reminder_type\":"); json.string(e.reminderType)
+        json.raw(",\"reminder_count\":"); json.number(e.reminderCount)
+        json.raw(",\"ambiguous\":"); json.bool(e.ambiguous)
+        json.raw(",\"participants\":[")
+        for (index, participant) in e.participants.enumerated() {
+            if index > 0 { json.raw(",") }
+            participant.write(to: &json)
         }
-        raw("]}")
-    }
-
-    mutating func raw(_ text: StaticString) {
-        text.withUTF8Buffer { _ = buffer.writeBytes($0) }
-    }
-
-    mutating func number(_ value: Int?) {
-        guard let value else { return raw("null") }
-        buffer.writeString(String(value))
-    }
-
-    mutating func date(_ value: Date?) {
-        guard let value else { return raw("null") }
-        string(RFC3339.string(from: value))
-    }
-
-    /// A JSON string (RFC 8259): quotes, backslashes and control characters escaped, the rest as UTF-8.
-    mutating func string(_ value: String?) {
-        guard var value else { return raw("null") }
-        buffer.writeInteger(UInt8(ascii: "\""))
-        value.withUTF8 { bytes in
-            var start = 0
-            for (index, byte) in bytes.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                buffer.writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[start..<index]))
-                switch byte {
-                case UInt8(ascii: "\""): raw("\\\"")
-                case UInt8(ascii: "\\"): raw("\\\\")
-                case 0x0A: raw("\\n")
-                case 0x0D: raw("\\r")
-                case 0x09: raw("\\t")
-                case 0x08: raw("\\b")
-                case 0x0C: raw("\\f")
-                default:
-                    let hex = Array("0123456789abcdef".utf8)
-                    buffer.writeBytes([UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-                }
-                start = index + 1
-            }
-            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[start...]))
-        }
-        buffer.writeInteger(UInt8(ascii: "\""))
+        json.raw("]}")
     }
 }

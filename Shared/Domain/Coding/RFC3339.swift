@@ -14,11 +14,17 @@ public enum RFC3339 {
 
     /// Formats in UTC with fractional seconds: milliseconds when they suffice, microseconds otherwise.
     public static func string(from date: Date) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(27)
+        write(date, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends the date as `string(from:)` formats it (`2026-11-25T09:30:00.250Z`).
+    public static func write(_ date: Date, to bytes: inout [UInt8]) {
         let (seconds, micros) = floorDivision(microsecondsSince1970(date), 1_000_000)
         let (days, secondOfDay) = floorDivision(seconds, 86_400)
         let (year, month, day) = civil(fromDays: days)
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(27)
         append(year, width: 4, to: &bytes)
         bytes.append(UInt8(ascii: "-"))
         append(month, width: 2, to: &bytes)
@@ -37,7 +43,6 @@ public enum RFC3339 {
             append(micros, width: 6, to: &bytes)
         }
         bytes.append(UInt8(ascii: "Z"))
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The date rounded to the microsecond, so that it survives a trip through the contract unchanged.

@@ -77,6 +77,16 @@ extension EventEnvelope where Payload: EventPayload {
 extension EventEnvelope where Payload: Encodable {
     /// The contract JSON of this event: snake_case keys, RFC 3339 dates in UTC with fractional seconds.
     public func encoded() throws -> [UInt8] {
-        Array(try ContractCoding.makeEncoder().encode(self))
+        guard let payload = data as? any JSONWritable else { return Array(try ContractCoding.makeEncoder().encode(self)) }
+        // The events Commlog publishes for every entry it logs are written without `JSONEncoder`.
+        var json = JSONWriter(capacity: 512)
+        json.raw("{\"id\":"); json.string(id)
+        json.raw(",\"type\":"); json.string(type)
+        json.raw(",\"version\":"); json.number(version)
+        json.raw(",\"occurred_at\":"); json.date(occurredAt)
+        json.raw(",\"organisation_id\":"); json.string(organisationID)
+        json.raw(",\"data\":"); payload.write(to: &json)
+        json.raw("}")
+        return json.bytes
     }
 }

@@ -80,3 +80,19 @@ extension CommunicationChanged {
         try container.encode(staffIDs, forKey: .staffIDs)
     }
 }
+
+extension CommunicationChanged: JSONWritable {
+    /// As `encode(to:)` writes it: reminder-logger and email-ingestor announce every entry they log.
+    public func write(to json: inout JSONWriter) {
+        json.raw("{\"communication_id\":"); json.uuid(communicationID)
+        json.raw(",\"type\":"); json.string(type)
+        json.raw(",\"status\":"); json.string(status)
+        json.raw(",\"client_id\":"); json.string(clientID)
+        json.raw(",\"staff_ids\":[")
+        for (index, staffID) in staffIDs.enumerated() {
+            if index > 0 { json.raw(",") }
+            json.string(staffID)
+        }
+        json.raw("]}")
+    }
+}
