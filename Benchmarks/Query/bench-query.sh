@@ -9,8 +9,8 @@
 #   board     GET /v1/communications?type=phone&limit=50                               (a manager's board)
 #   search    GET /v1/communications?q=<one of 10,000 rare words>&limit=50             (free text, board-wide)
 # The API is driven by wrk (latency percentiles from its --latency report); the SQL by pgbench with the
-# statements query-api runs for the same request (set the tenant, the page query, the participants of the
-# page), sent the way postgres-nio sends them (extended protocol, planned per execution: `-M extended`),
+# statements query-api runs for the same request (set the tenant, the page joined with its participants),
+# sent the way postgres-nio sends them (extended protocol, planned per execution: `-M extended`),
 # per-transaction latencies from its log. It prints p50, p99 and requests/s of both, and the ratio
 # of the API's p99 to the goal (2 × SQL p99 + 2 ms).
 set -euo pipefail
@@ -86,7 +86,7 @@ COLUMNS="c.id, c.type, c.direction, c.status, c.occurred_at, c.answered_at, c.en
   c.client_id, c.patient_id, c.location_id, c.author_staff_id, c.reason, c.address, c.subject, c.description, c.notes,
   c.source, c.show_in_patient_history,
   EXISTS (SELECT 1 FROM recordings r WHERE r.organisation_id = c.organisation_id AND r.communication_id = c.id) AS has_recording,
-  c.version, (extract(epoch FROM c.occurred_at) * 1000000)::bigint, c.template, c.reminder_type, c.reminder_count, c.ambiguous"
+  c.version, (extract(epoch FROM c.occurred_at) * 1000000)::bigint AS occurred_at_us, c.template, c.reminder_type, c.reminder_count, c.ambiguous"
 pgbench_script() { # name, \set lines, condition[, common table expression]
     cat >"$WORK/$1.sql" <<SQL
 $2
@@ -95,8 +95,9 @@ SELECT set_config('commlog.organisation_id', '$ORG', true);
 WITH ${4:-}page AS (SELECT $COLUMNS FROM communications c
   WHERE c.organisation_id = '$ORG' AND c.deleted_at IS NULL AND $3
   ORDER BY c.occurred_at DESC, c.id DESC LIMIT 51)
-SELECT p.communication_id, p.role, p.kind, p.ref_id, p.address, p.name FROM participants p
-  WHERE p.organisation_id = '$ORG' AND p.communication_id IN (SELECT id FROM page) ORDER BY p.communication_id, p.position;
+SELECT page.*, p.role, p.kind, p.ref_id, p.address, p.name
+  FROM page LEFT JOIN participants p ON p.organisation_id = '$ORG' AND p.communication_id = page.id
+  ORDER BY page.occurred_at DESC, page.id DESC, p.position;
 COMMIT;
 SQL
 }

@@ -1,6 +1,7 @@
 import CommlogDomain
 import Foundation
 import JWTKit
+import Synchronization
 
 /// The claims of a staff member's bearer token, as the practice software issues it.
 public struct StaffClaims: JWTPayload, Equatable {
@@ -42,6 +43,8 @@ public struct StaffTokenKeys: Sendable {
     let verifiers: [(algorithm: String, keys: JWTKeyCollection)]
     /// The HS256 collection, which alone can sign (`commlog token`).
     let signer: JWTKeyCollection?
+    /// Tokens already verified, with their claims.
+    let verified = VerifiedTokens()
 
     /// Fails with a readable error for a secret shorter than 32 bytes.
     public static func hmac(secret: String) async throws(TokenConfigurationError) -> StaffTokenKeys {
@@ -90,6 +93,14 @@ public struct StaffTokenKeys: Sendable {
 
     /// The claims of a valid, unexpired token; throws for anything else.
     public func verify(_ token: String) async throws -> StaffClaims {
+        // A client sends the same token with every request until it expires: its signature is checked once.
+        if let claims = verified.claims(of: token), claims.expiresAt > Date() { return claims }
+        let claims = try await verifySignature(token)
+        verified.remember(token, claims)
+        return claims
+    }
+
+    private func verifySignature(_ token: String) async throws -> StaffClaims {
         let algorithm = Self.algorithm(of: token)
         let candidates = verifiers.filter { $0.algorithm == algorithm }
         guard !candidates.isEmpty else {
@@ -136,4 +147,23 @@ public struct StaffTokenKeys: Sendable {
 public struct TokenConfigurationError: Error, CustomStringConvertible {
     public let message: String
     public var description: String { message }
+}
+
+/// The claims of tokens whose signature has been checked, keyed by the whole token (header, claims and
+/// signature): a token that differs in any byte is checked again. Expiry is checked on every use. Bounded:
+/// when full it starts again empty, which costs one signature check per client.
+final class VerifiedTokens: Sendable {
+    static let capacity = 10_000
+    private let tokens = Mutex<[String: StaffClaims]>([:])
+
+    func claims(of token: String) -> StaffClaims? {
+        tokens.withLock { $0[token] }
+    }
+
+    func remember(_ token: String, _ claims: StaffClaims) {
+        tokens.withLock { tokens in
+            if tokens.count >= Self.capacity { tokens.removeAll(keepingCapacity: true) }
+            tokens[token] = claims
+        }
+    }
 }

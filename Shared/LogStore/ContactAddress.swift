@@ -1,3 +1,4 @@
+import CommlogDomain
 import Foundation
 import PhoneNumbers
 
@@ -17,12 +18,7 @@ public enum ContactAddress {
     }()
 
     public static func email(_ raw: String) -> String? {
-        // Trimmed by hand: Foundation's `trimmingCharacters(in:)` goes through NSString on Linux, a noticeable
-        // share of reminder-logger's CPU for the addresses of every reminder.
-        let scalars = raw.unicodeScalars
-        let start = scalars.firstIndex { !$0.properties.isWhitespace } ?? scalars.endIndex
-        let end = scalars[start...].lastIndex { !$0.properties.isWhitespace }.map(scalars.index(after:)) ?? start
-        let trimmed = String(scalars[start..<end]).lowercased()
+        let trimmed = raw.trimmingWhitespace().lowercased()
         // "Ann Smith <ann@example.org>" → ann@example.org
         if let open = trimmed.lastIndex(of: "<"), let close = trimmed.lastIndex(of: ">"), open < close {
             let inner = String(trimmed[trimmed.index(after: open)..<close])

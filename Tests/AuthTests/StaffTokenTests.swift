@@ -29,6 +29,22 @@ struct StaffTokenTests {
         }
     }
 
+    @Test("a token verified once is refused when it expires, and a token changed in one byte is checked again")
+    func verifiedTokens() async throws {
+        let keys = try await StaffTokenKeys.hmac(secret: Self.secret)
+        let token = try await keys.sign(StaffClaims(staffID: "s-1", organisationID: "org-1", roles: [.staff], expires: Date().addingTimeInterval(1.5)))
+        #expect(try await keys.verify(token).staffID == "s-1")
+        #expect(try await keys.verify(token).staffID == "s-1")
+        // The same claims with a forged signature: a character in the middle of the signature changed (not
+        // the last, whose low bits base64 does not use).
+        var characters = Array(token)
+        characters[characters.count - 10] = characters[characters.count - 10] == "A" ? "B" : "A"
+        let forged = String(characters)
+        await #expect(throws: (any Error).self) { try await keys.verify(forged) }
+        try await Task.sleep(for: .seconds(2))
+        await #expect(throws: (any Error).self) { try await keys.verify(token) }
+    }
+
     @Test("a secret shorter than 32 bytes is a configuration error, not a crash")
     func shortSecret() async {
         await #expect(throws: TokenConfigurationError.self) { try await StaffTokenKeys.hmac(secret: "short") }

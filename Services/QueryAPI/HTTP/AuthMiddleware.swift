@@ -13,7 +13,7 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
         guard let header = request.headers[.authorization] else {
             throw Problem.unauthorized("a bearer token is required (Authorization: Bearer <token>)")
         }
-        guard header.lowercased().hasPrefix("bearer "), case let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces), !token.isEmpty else {
+        guard header.prefix(7).lowercased() == "bearer ", case let token = header.dropFirst(7).trimmingWhitespace(), !token.isEmpty else {
             throw Problem.unauthorized("the Authorization header must be \"Bearer <token>\"")
         }
         let claims: StaffClaims

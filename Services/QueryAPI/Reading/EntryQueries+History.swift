@@ -8,7 +8,7 @@ extension EntryQueries {
         let me = caller.staffID
         let organisation = caller.organisationID
         var sql = SQLBuilder()
-        let query = """
+        let page = """
             SELECT \(Self.summaryColumns) FROM communications c
             WHERE c.organisation_id = \(sql.bind(organisation)) AND c.status = 'open' AND c.type = 'phone' AND c.deleted_at IS NULL
               AND (c.author_staff_id = \(sql.bind(me)) OR EXISTS (SELECT 1 FROM participants p WHERE p.organisation_id = c.organisation_id
@@ -16,7 +16,7 @@ extension EntryQueries {
             ORDER BY c.occurred_at DESC, c.id DESC
             LIMIT 200
             """
-        return try await summaries(sql.query(query), withParticipants: true)
+        return try await summaries(&sql, page: page)
     }
 
     /// Whether the entry exists and was deleted (managers still read its history).

@@ -18,7 +18,7 @@ struct EntryQueries {
         c.client_id, c.patient_id, c.location_id, c.author_staff_id, c.reason, c.address, c.subject, c.description, c.notes,
         c.source, c.show_in_patient_history,
         EXISTS (SELECT 1 FROM recordings r WHERE r.organisation_id = c.organisation_id AND r.communication_id = c.id) AS has_recording,
-        c.version, (extract(epoch FROM c.occurred_at) * 1000000)::bigint, c.template, c.reminder_type, c.reminder_count, c.ambiguous
+        c.version, (extract(epoch FROM c.occurred_at) * 1000000)::bigint AS occurred_at_us, c.template, c.reminder_type, c.reminder_count, c.ambiguous
         """
 
     /// A page, newest first, and the cursor of the next one (nil on the last page).
@@ -42,7 +42,7 @@ struct EntryQueries {
         if let status = filter.status { conditions.append("c.status = \(sql.bind(status.rawValue))") }
         if let from = filter.from { conditions.append("c.occurred_at >= \(sql.bind(from))") }
         if let to = filter.to { conditions.append("c.occurred_at < \(sql.bind(to))") }
-        var prefix = ""
+        var matches: String?
         if let text = filter.text {
             let query = "websearch_to_tsquery('simple', \(sql.bind(text)))"
             if filter.isBoard {
@@ -51,10 +51,7 @@ struct EntryQueries {
                 // (it cannot know how rare a word is), and that reads the whole log for a rare word. The index is
                 // read through commlog_search_matches (migration 0006): under row-level security PostgreSQL
                 // will not use it for the @@ operator, which is not leakproof.
-                prefix = """
-                    WITH matches AS MATERIALIZED (SELECT m FROM commlog_search_matches(\(query)) AS m)
-
-                    """
+                matches = "matches AS MATERIALIZED (SELECT m FROM commlog_search_matches(\(query)) AS m)"
                 conditions.append("c.id IN (SELECT m FROM matches)")
             } else {
                 conditions.append("c.search @@ \(query)")
@@ -65,19 +62,18 @@ struct EntryQueries {
             let time = "(timestamptz 'epoch' + \(sql.bind(cursor.occurredAtMicroseconds)) * interval '1 microsecond')"
             conditions.append("(c.occurred_at, c.id) < (\(time), \(sql.bind(cursor.id)))")
         }
-        let query = """
-            \(prefix)SELECT \(Self.summaryColumns) FROM communications c
+        let page = """
+            SELECT \(Self.summaryColumns) FROM communications c
             WHERE \(conditions.joined(separator: "\n  AND "))
             ORDER BY c.occurred_at DESC, c.id DESC
             LIMIT \(sql.bind(filter.limit + 1))
             """
-        var items = try await summaries(sql.query(query))
+        var items = try await summaries(&sql, page: page, after: matches)
         var next: PageCursor?
         if items.count > filter.limit {
             items.removeLast()
             next = items.last.map { PageCursor(occurredAtMicroseconds: $0.occurredAtMicroseconds, id: $0.id) }
         }
-        try await attachParticipants(&items)
         return (items, next)
     }
 
@@ -86,9 +82,7 @@ struct EntryQueries {
         var sql = SQLBuilder()
         var conditions = ["c.organisation_id = \(sql.bind(caller.organisationID))", "c.id = \(sql.bind(id))", "c.deleted_at IS NULL"]
         if let visibility = visibilityCondition(&sql) { conditions.append(visibility) }
-        var items = try await summaries(sql.query("SELECT \(Self.summaryColumns) FROM communications c WHERE \(conditions.joined(separator: " AND "))"))
-        try await attachParticipants(&items)
-        return items.first
+        return try await summaries(&sql, page: "SELECT \(Self.summaryColumns) FROM communications c WHERE \(conditions.joined(separator: " AND "))").first
     }
 
     /// The visibility rule as SQL, or nil when the caller sees everything.
@@ -106,45 +100,44 @@ struct EntryQueries {
             """
     }
 
-    /// The entries a query selects (its columns `summaryColumns`), with their participants when asked.
-    func summaries(_ query: PostgresQuery, withParticipants: Bool) async throws -> [EntrySummary] {
-        var items = try await summaries(query)
-        if withParticipants { try await attachParticipants(&items) }
-        return items
-    }
-
-    private func summaries(_ query: PostgresQuery) async throws -> [EntrySummary] {
+    /// The entries `page` selects (its columns `summaryColumns`, newest first), each with its participants.
+    ///
+    /// One statement: the page joined with its participants, one row per participant (or one for an entry
+    /// without any), so that a page costs one round trip and one plan, not two.
+    /// - Parameter after: common table expressions `page` may use (`name AS (…)`).
+    func summaries(_ sql: inout SQLBuilder, page: String, after: String? = nil) async throws -> [EntrySummary] {
+        let query = """
+            WITH \(after.map { "\($0),\n" } ?? "")page AS (\(page))
+            SELECT page.*, p.role, p.kind, p.ref_id, p.address, p.name
+            FROM page LEFT JOIN participants p ON p.organisation_id = \(sql.bind(caller.organisationID)) AND p.communication_id = page.id
+            ORDER BY page.occurred_at DESC, page.id DESC, p.position
+            """
         var items: [EntrySummary] = []
-        for try await row in try await connection.query(query, logger: logger) {
+        for try await row in try await connection.query(sql.query(query), logger: logger) {
             let c = row.makeRandomAccess()
-            items.append(EntrySummary(
-                id: try c[0].decode(UUID.self), type: try c[1].decode(String.self), direction: try c[2].decode(String?.self),
-                status: try c[3].decode(String.self), occurredAt: try c[4].decode(Date.self), answeredAt: try c[5].decode(Date?.self),
-                endedAt: try c[6].decode(Date?.self), closedAt: try c[7].decode(Date?.self), outcome: try c[8].decode(String?.self),
-                durationSeconds: try c[9].decode(Int?.self), clientID: try c[10].decode(String?.self), patientID: try c[11].decode(String?.self),
-                locationID: try c[12].decode(String?.self), authorStaffID: try c[13].decode(String?.self), reason: try c[14].decode(String?.self),
-                address: try c[15].decode(String?.self), subject: try c[16].decode(String?.self), description: try c[17].decode(String?.self),
-                notes: try c[18].decode(String?.self), source: try c[19].decode(String.self), showInPatientHistory: try c[20].decode(Bool.self),
-                hasRecording: try c[21].decode(Bool.self), version: try c[22].decode(Int.self),
-                occurredAtMicroseconds: try c[23].decode(Int64.self), template: try c[24].decode(String?.self),
-                reminderType: try c[25].decode(String?.self), reminderCount: try c[26].decode(Int?.self), ambiguous: try c[27].decode(Bool.self)
+            let id = try c[0].decode(UUID.self)
+            if items.last?.id != id {
+                items.append(EntrySummary(
+                    id: id, type: try c[1].decode(String.self), direction: try c[2].decode(String?.self),
+                    status: try c[3].decode(String.self), occurredAt: try c[4].decode(Date.self), answeredAt: try c[5].decode(Date?.self),
+                    endedAt: try c[6].decode(Date?.self), closedAt: try c[7].decode(Date?.self), outcome: try c[8].decode(String?.self),
+                    durationSeconds: try c[9].decode(Int?.self), clientID: try c[10].decode(String?.self), patientID: try c[11].decode(String?.self),
+                    locationID: try c[12].decode(String?.self), authorStaffID: try c[13].decode(String?.self), reason: try c[14].decode(String?.self),
+                    address: try c[15].decode(String?.self), subject: try c[16].decode(String?.self), description: try c[17].decode(String?.self),
+                    notes: try c[18].decode(String?.self), source: try c[19].decode(String.self), showInPatientHistory: try c[20].decode(Bool.self),
+                    hasRecording: try c[21].decode(Bool.self), version: try c[22].decode(Int.self),
+                    occurredAtMicroseconds: try c[23].decode(Int64.self), template: try c[24].decode(String?.self),
+                    reminderType: try c[25].decode(String?.self), reminderCount: try c[26].decode(Int?.self), ambiguous: try c[27].decode(Bool.self)
+                ))
+            }
+            // No participant: the left join's nulls.
+            guard let role = try c[28].decode(String?.self).flatMap(ParticipantRole.init(rawValue:)),
+                  let kind = try c[29].decode(String?.self).flatMap(ParticipantKind.init(rawValue:)) else { continue }
+            items[items.count - 1].participants.append(Participant(
+                role: role, kind: kind, id: try c[30].decode(String?.self), address: try c[31].decode(String?.self), name: try c[32].decode(String?.self)
             ))
         }
         return items
-    }
-
-    private func attachParticipants(_ items: inout [EntrySummary]) async throws {
-        guard !items.isEmpty else { return }
-        let position = Dictionary(uniqueKeysWithValues: items.enumerated().map { ($1.id, $0) })
-        let rows = try await connection.query("""
-            SELECT communication_id, role, kind, ref_id, address, name FROM participants
-            WHERE organisation_id = \(caller.organisationID) AND communication_id = ANY(\(items.map(\.id)))
-            ORDER BY communication_id, position
-            """, logger: logger)
-        for try await (id, role, kind, ref, address, name) in rows.decode((UUID, String, String, String?, String?, String?).self) {
-            guard let index = position[id], let role = ParticipantRole(rawValue: role), let kind = ParticipantKind(rawValue: kind) else { continue }
-            items[index].participants.append(Participant(role: role, kind: kind, id: ref, address: address, name: name))
-        }
     }
 }
 
