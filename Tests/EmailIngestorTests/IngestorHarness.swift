@@ -8,6 +8,7 @@ import Logging
 import Messaging
 import PostgresNIO
 import Storage
+import Testing
 import TestSupport
 
 /// The ingestor's consumer and one or more pollers (replicas) running in the test against the real
@@ -215,3 +216,7 @@ struct TestFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
+
+/// The suites whose pollers run, one at a time: a poller takes every enabled mailbox in the database, so one
+/// suite's poller would otherwise take (and hold the lease of) the mailbox another suite is watching.
+@Suite(.serialized) enum EmailIngestorProcesses {}

@@ -7,237 +7,239 @@ import Storage
 import Testing
 import TestSupport
 
-/// The ingestor against the real Dovecot: each test imports folders of its own into an organisation of its own.
-@Suite("Mailbox import", .serialized)
-struct MailboxImportTests {
-    @Test("inbound and outbound with CC: participants matched, client chosen, messages left unread, raw kept")
-    func inboundAndOutbound() async throws {
-        try await IngestorHarness.run { harness in
-            let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
-            try await harness.addContact("ann@example.org", kind: "client", id: "c-ann")
-            try await harness.addContact("bob@example.org", kind: "connection", id: "k-bob")
-            try await harness.addContact("vet@example.org", kind: "staff", id: "s-vet")
-            try await harness.imap.append(TestMessages.simple(from: "Ann Client <Ann@Example.org>", cc: "Bob <bob@example.org>", subject: "Question"), to: inbox)
-            try await harness.imap.append(TestMessages.nested, to: sent)
-            try await harness.addMailbox(inbound: inbox, outbound: sent)
+extension EmailIngestorProcesses {
+    /// The ingestor against the real Dovecot: each test imports folders of its own into an organisation of its own.
+    @Suite("Mailbox import", .serialized)
+    struct MailboxImportTests {
+        @Test("inbound and outbound with CC: participants matched, client chosen, messages left unread, raw kept")
+        func inboundAndOutbound() async throws {
+            try await IngestorHarness.run { harness in
+                let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
+                try await harness.addContact("ann@example.org", kind: "client", id: "c-ann")
+                try await harness.addContact("bob@example.org", kind: "connection", id: "k-bob")
+                try await harness.addContact("vet@example.org", kind: "staff", id: "s-vet")
+                try await harness.imap.append(TestMessages.simple(from: "Ann Client <Ann@Example.org>", cc: "Bob <bob@example.org>", subject: "Question"), to: inbox)
+                try await harness.imap.append(TestMessages.nested, to: sent)
+                try await harness.addMailbox(inbound: inbox, outbound: sent)
 
-            let entries = try await harness.entries { $0.count >= 2 }
-            #expect(entries.count == 2)
-            let inbound = try #require(entries.first { $0.direction == "inbound" })
-            #expect(inbound.subject == "Question")
-            #expect(inbound.clientID == "c-ann")
-            #expect(inbound.address == "ann@example.org")
-            #expect(inbound.content?.contains("Bella is doing well.") == true)
-            #expect(inbound.participants.map(\.role) == [.from, .to, .cc])
-            #expect(inbound.participants.first { $0.role == .cc }?.kind == .connection)
-            #expect(inbound.participants.first { $0.role == .to }?.kind == .external)
+                let entries = try await harness.entries { $0.count >= 2 }
+                #expect(entries.count == 2)
+                let inbound = try #require(entries.first { $0.direction == "inbound" })
+                #expect(inbound.subject == "Question")
+                #expect(inbound.clientID == "c-ann")
+                #expect(inbound.address == "ann@example.org")
+                #expect(inbound.content?.contains("Bella is doing well.") == true)
+                #expect(inbound.participants.map(\.role) == [.from, .to, .cc])
+                #expect(inbound.participants.first { $0.role == .cc }?.kind == .connection)
+                #expect(inbound.participants.first { $0.role == .to }?.kind == .external)
 
-            let outbound = try #require(entries.first { $0.direction == "outbound" })
-            #expect(outbound.subject == "Results")
-            #expect(outbound.clientID == "c-ann")
-            #expect(outbound.sourceRef == "message-id:nested@test.example")
-            #expect(outbound.content?.contains("Plain results.") == true)
-            let cc = outbound.participants.filter { $0.role == .cc }
-            #expect(cc.map(\.kind) == [.connection, .staff])
-            #expect(cc.map(\.id) == ["k-bob", "s-vet"])
-            #expect(outbound.attachments.map(\.name) == ["résultats été.pdf", "Bélla.png", "Lab report.eml"])
-            #expect(outbound.notes?.contains("résultats été.pdf") == true)
-            #expect(try await harness.raw(of: outbound.id) == TestMessages.nested)
+                let outbound = try #require(entries.first { $0.direction == "outbound" })
+                #expect(outbound.subject == "Results")
+                #expect(outbound.clientID == "c-ann")
+                #expect(outbound.sourceRef == "message-id:nested@test.example")
+                #expect(outbound.content?.contains("Plain results.") == true)
+                let cc = outbound.participants.filter { $0.role == .cc }
+                #expect(cc.map(\.kind) == [.connection, .staff])
+                #expect(cc.map(\.id) == ["k-bob", "s-vet"])
+                #expect(outbound.attachments.map(\.name) == ["résultats été.pdf", "Bélla.png", "Lab report.eml"])
+                #expect(outbound.notes?.contains("résultats été.pdf") == true)
+                #expect(try await harness.raw(of: outbound.id) == TestMessages.nested)
 
-            #expect(try await harness.imap.seenCount(inbox) == 0)
-            #expect(try await harness.imap.seenCount(sent) == 0)
+                #expect(try await harness.imap.seenCount(inbox) == 0)
+                #expect(try await harness.imap.seenCount(sent) == 0)
+            }
         }
-    }
 
-    @Test("without folder overrides: INBOX is inbound and the folder flagged \\Sent is outbound")
-    func specialUseSent() async throws {
-        try await IngestorHarness.run { harness in
-            let other = try await TestIMAP.open(other: true)
-            let tag = TestEnvironment.unique("special")
-            let inbound = try await other.appendRemovable(TestMessages.simple(subject: "In \(tag)"), to: "INBOX")
-            let outbound = try await other.appendRemovable(
-                TestMessages.simple(from: "other@example.org", to: "Ann <ann@example.org>", subject: "Out \(tag)"), to: "Sent"
-            )
-            try await harness.addMailbox(address: "other@example.org", user: other.user, password: other.password, inbound: nil, outbound: nil)
-            let entries = try await harness.entries { entries in entries.filter { $0.subject?.hasSuffix(tag) == true }.count == 2 }
-            #expect(entries.first { $0.subject == "In \(tag)" }?.direction == "inbound")
-            #expect(entries.first { $0.subject == "Out \(tag)" }?.direction == "outbound")
-            #expect(entries.first { $0.subject == "Out \(tag)" }?.address == "ann@example.org")
-            await other.remove(inbound)
-            await other.remove(outbound)
-            await other.connection.close()
+        @Test("without folder overrides: INBOX is inbound and the folder flagged \\Sent is outbound")
+        func specialUseSent() async throws {
+            try await IngestorHarness.run { harness in
+                let other = try await TestIMAP.open(other: true)
+                let tag = TestEnvironment.unique("special")
+                let inbound = try await other.appendRemovable(TestMessages.simple(subject: "In \(tag)"), to: "INBOX")
+                let outbound = try await other.appendRemovable(
+                    TestMessages.simple(from: "other@example.org", to: "Ann <ann@example.org>", subject: "Out \(tag)"), to: "Sent"
+                )
+                try await harness.addMailbox(address: "other@example.org", user: other.user, password: other.password, inbound: nil, outbound: nil)
+                let entries = try await harness.entries { entries in entries.filter { $0.subject?.hasSuffix(tag) == true }.count == 2 }
+                #expect(entries.first { $0.subject == "In \(tag)" }?.direction == "inbound")
+                #expect(entries.first { $0.subject == "Out \(tag)" }?.direction == "outbound")
+                #expect(entries.first { $0.subject == "Out \(tag)" }?.address == "ann@example.org")
+                await other.remove(inbound)
+                await other.remove(outbound)
+                await other.connection.close()
+            }
         }
-    }
 
-    @Test("encodings, HTML only, S/MIME and a message without Message-ID")
-    func encodings() async throws {
-        try await IngestorHarness.run { harness in
-            let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
-            let noID = TestMessages.simple(messageID: nil, subject: "No id")
-            for message in [TestMessages.latin1QuotedPrintable, TestMessages.shiftJISBase64, TestMessages.htmlOnly, TestMessages.smime, noID] {
+        @Test("encodings, HTML only, S/MIME and a message without Message-ID")
+        func encodings() async throws {
+            try await IngestorHarness.run { harness in
+                let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
+                let noID = TestMessages.simple(messageID: nil, subject: "No id")
+                for message in [TestMessages.latin1QuotedPrintable, TestMessages.shiftJISBase64, TestMessages.htmlOnly, TestMessages.smime, noID] {
+                    try await harness.imap.append(message, to: inbox)
+                }
+                try await harness.addMailbox(inbound: inbox, outbound: sent)
+                let entries = try await harness.entries { $0.count >= 5 }
+                #expect(entries.count == 5)
+                #expect(entries.contains { $0.content?.contains("Grüße aus Köln") == true && $0.participants.first?.name == "Renée Müller" })
+                #expect(entries.contains { $0.subject == "こんにちは" && $0.content?.contains("猫は元気です") == true })
+                let html = try #require(entries.first { $0.subject == "HTML only" })
+                #expect(html.content?.contains("Hello there") == true)
+                #expect(html.content?.contains("<p>") == false)
+                let smime = try #require(entries.first { $0.subject == "Secret" })
+                #expect(smime.notes?.contains("S/MIME") == true)
+                #expect(smime.attachments.first?.contentType == "application/pkcs7-mime")
+                let withoutID = try #require(entries.first { $0.subject == "No id" })
+                #expect(withoutID.sourceRef.hasPrefix("sha256:"))
+            }
+        }
+
+        @Test("a malformed message is dead-lettered with its reason and the mailbox moves on")
+        func malformed() async throws {
+            try await IngestorHarness.run { harness in
+                let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
+                try await harness.imap.append(TestMessages.malformed, to: inbox)
+                try await harness.imap.append(TestMessages.simple(subject: "After the bad one"), to: inbox)
+                let validity = try await harness.imap.status(inbox).uidValidity
+                let mailbox = try await harness.addMailbox(inbound: inbox, outbound: sent)
+                let entries = try await harness.entries { !$0.isEmpty }
+                #expect(entries.map(\.subject) == ["After the bad one"])
+                let dead = try await DeadLetterProbe.waitFor(messageID: "\(mailbox.uuidString.lowercased())/\(inbox)/\(validity)/1")
+                #expect(dead.reason.contains("not an RFC 5322 message"))
+                #expect(dead.queue == "email-ingestor.messages")
+            }
+        }
+
+        @Test("one message in INBOX and Sent, and in a second mailbox, is one communication")
+        func sameMessageTwice() async throws {
+            try await IngestorHarness.run { harness in
+                let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
+                let other = try await harness.imap.createFolder("other")
+                let message = TestMessages.simple(subject: "Twice")
                 try await harness.imap.append(message, to: inbox)
+                try await harness.imap.append(message, to: sent)
+                try await harness.imap.append(message, to: other)
+                let noID = TestMessages.simple(messageID: nil, subject: "Twice without id")
+                try await harness.imap.append(noID, to: inbox)
+                try await harness.imap.append(noID, to: sent)
+                let first = try await harness.addMailbox(inbound: inbox, outbound: sent)
+                let second = try await harness.addMailbox(address: "second@example.org", inbound: other, outbound: sent)
+                _ = try await eventually(timeout: .seconds(30)) {
+                    let sentDone = try await harness.progress(of: first, folder: sent)?.lastUID == 2
+                    let otherDone = try await harness.progress(of: second, folder: other)?.lastUID == 1
+                    return sentDone && otherDone
+                }
+                try await Task.sleep(for: .seconds(1))
+                let entries = try await harness.entries()
+                #expect(entries.compactMap(\.subject).sorted() == ["Twice", "Twice without id"])
             }
-            try await harness.addMailbox(inbound: inbox, outbound: sent)
-            let entries = try await harness.entries { $0.count >= 5 }
-            #expect(entries.count == 5)
-            #expect(entries.contains { $0.content?.contains("Grüße aus Köln") == true && $0.participants.first?.name == "Renée Müller" })
-            #expect(entries.contains { $0.subject == "こんにちは" && $0.content?.contains("猫は元気です") == true })
-            let html = try #require(entries.first { $0.subject == "HTML only" })
-            #expect(html.content?.contains("Hello there") == true)
-            #expect(html.content?.contains("<p>") == false)
-            let smime = try #require(entries.first { $0.subject == "Secret" })
-            #expect(smime.notes?.contains("S/MIME") == true)
-            #expect(smime.attachments.first?.contentType == "application/pkcs7-mime")
-            let withoutID = try #require(entries.first { $0.subject == "No id" })
-            #expect(withoutID.sourceRef.hasPrefix("sha256:"))
         }
-    }
 
-    @Test("a malformed message is dead-lettered with its reason and the mailbox moves on")
-    func malformed() async throws {
-        try await IngestorHarness.run { harness in
-            let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
-            try await harness.imap.append(TestMessages.malformed, to: inbox)
-            try await harness.imap.append(TestMessages.simple(subject: "After the bad one"), to: inbox)
-            let validity = try await harness.imap.status(inbox).uidValidity
-            let mailbox = try await harness.addMailbox(inbound: inbox, outbound: sent)
-            let entries = try await harness.entries { !$0.isEmpty }
-            #expect(entries.map(\.subject) == ["After the bad one"])
-            let dead = try await DeadLetterProbe.waitFor(messageID: "\(mailbox.uuidString.lowercased())/\(inbox)/\(validity)/1")
-            #expect(dead.reason.contains("not an RFC 5322 message"))
-            #expect(dead.queue == "email-ingestor.messages")
-        }
-    }
-
-    @Test("one message in INBOX and Sent, and in a second mailbox, is one communication")
-    func sameMessageTwice() async throws {
-        try await IngestorHarness.run { harness in
-            let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
-            let other = try await harness.imap.createFolder("other")
-            let message = TestMessages.simple(subject: "Twice")
-            try await harness.imap.append(message, to: inbox)
-            try await harness.imap.append(message, to: sent)
-            try await harness.imap.append(message, to: other)
-            let noID = TestMessages.simple(messageID: nil, subject: "Twice without id")
-            try await harness.imap.append(noID, to: inbox)
-            try await harness.imap.append(noID, to: sent)
-            let first = try await harness.addMailbox(inbound: inbox, outbound: sent)
-            let second = try await harness.addMailbox(address: "second@example.org", inbound: other, outbound: sent)
-            _ = try await eventually(timeout: .seconds(30)) {
-                let sentDone = try await harness.progress(of: first, folder: sent)?.lastUID == 2
-                let otherDone = try await harness.progress(of: second, folder: other)?.lastUID == 1
-                return sentDone && otherDone
+        @Test("a new message appears within seconds through IDLE")
+        func idle() async throws {
+            try await IngestorHarness.run(configure: { $0.pollInterval = .seconds(60); $0.leaseTTL = .seconds(60) }) { harness in
+                let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
+                let mailbox = try await harness.addMailbox(inbound: inbox, outbound: sent)
+                // The first check is done (and the poller is idling) once the folder's progress is recorded.
+                _ = try await eventually { try await harness.progress(of: mailbox, folder: sent) != nil }
+                try await Task.sleep(for: .milliseconds(500))
+                let appended = ContinuousClock.now
+                try await harness.imap.append(TestMessages.simple(subject: "Pushed"), to: inbox)
+                let entries = try await harness.entries(timeout: .seconds(8)) { !$0.isEmpty }
+                #expect(entries.map(\.subject) == ["Pushed"])
+                #expect(ContinuousClock.now - appended < .seconds(8))
             }
-            try await Task.sleep(for: .seconds(1))
-            let entries = try await harness.entries()
-            #expect(entries.compactMap(\.subject).sorted() == ["Twice", "Twice without id"])
         }
-    }
 
-    @Test("a new message appears within seconds through IDLE")
-    func idle() async throws {
-        try await IngestorHarness.run(configure: { $0.pollInterval = .seconds(60); $0.leaseTTL = .seconds(60) }) { harness in
-            let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
-            let mailbox = try await harness.addMailbox(inbound: inbox, outbound: sent)
-            // The first check is done (and the poller is idling) once the folder's progress is recorded.
-            _ = try await eventually { try await harness.progress(of: mailbox, folder: sent) != nil }
-            try await Task.sleep(for: .milliseconds(500))
-            let appended = ContinuousClock.now
-            try await harness.imap.append(TestMessages.simple(subject: "Pushed"), to: inbox)
-            let entries = try await harness.entries(timeout: .seconds(8)) { !$0.isEmpty }
-            #expect(entries.map(\.subject) == ["Pushed"])
-            #expect(ContinuousClock.now - appended < .seconds(8))
-        }
-    }
-
-    @Test("without IDLE, the poll interval finds a new message")
-    func pollFallback() async throws {
-        try await IngestorHarness.run(configure: { $0.useIdle = false; $0.pollInterval = .seconds(1) }) { harness in
-            let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
-            let mailbox = try await harness.addMailbox(inbound: inbox, outbound: sent)
-            _ = try await eventually { try await harness.progress(of: mailbox, folder: sent) != nil }
-            try await harness.imap.append(TestMessages.simple(subject: "Polled"), to: inbox)
-            let entries = try await harness.entries(timeout: .seconds(10)) { !$0.isEmpty }
-            #expect(entries.map(\.subject) == ["Polled"])
-        }
-    }
-
-    @Test("a UIDVALIDITY change resyncs the folder without duplicates")
-    func uidValidityChange() async throws {
-        try await IngestorHarness.run { harness in
-            let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
-            let kept = TestMessages.simple(subject: "Kept")
-            try await harness.imap.append(kept, to: inbox)
-            let mailbox = try await harness.addMailbox(inbound: inbox, outbound: sent)
-            try await harness.entries { $0.count == 1 }
-            let before = try #require(try await harness.progress(of: mailbox, folder: inbox)?.uidValidity)
-            // Deleting and creating the folder again gives it a new UIDVALIDITY (as a server restore would).
-            await harness.imap.delete(inbox)
-            try await harness.imap.connection.perform { try $0.create(inbox) }
-            try await harness.imap.append(kept, to: inbox)
-            try await harness.imap.append(TestMessages.simple(subject: "New after resync"), to: inbox)
-            _ = try await eventually(timeout: .seconds(30)) {
-                let progress = try await harness.progress(of: mailbox, folder: inbox)
-                return progress?.uidValidity != before && progress?.lastUID == 2
+        @Test("without IDLE, the poll interval finds a new message")
+        func pollFallback() async throws {
+            try await IngestorHarness.run(configure: { $0.useIdle = false; $0.pollInterval = .seconds(1) }) { harness in
+                let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
+                let mailbox = try await harness.addMailbox(inbound: inbox, outbound: sent)
+                _ = try await eventually { try await harness.progress(of: mailbox, folder: sent) != nil }
+                try await harness.imap.append(TestMessages.simple(subject: "Polled"), to: inbox)
+                let entries = try await harness.entries(timeout: .seconds(10)) { !$0.isEmpty }
+                #expect(entries.map(\.subject) == ["Polled"])
             }
-            let entries = try await harness.entries { $0.count >= 2 }
-            try await Task.sleep(for: .seconds(1))
-            #expect(try await harness.entries().compactMap(\.subject).sorted() == ["Kept", "New after resync"])
-            #expect(entries.count == 2)
         }
-    }
 
-    @Test("a first sync limited by date imports only the newer messages")
-    func since() async throws {
-        try await IngestorHarness.run { harness in
-            let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
-            try await harness.imap.append(TestMessages.simple(subject: "Today"), to: inbox)
-            // INTERNALDATE is the APPEND time, today: a since date in the future leaves everything out.
-            let mailbox = try await harness.addMailbox(inbound: inbox, outbound: sent, since: "2999-01-01")
-            _ = try await eventually { try await harness.progress(of: mailbox, folder: inbox)?.lastUID == 1 }
-            try await Task.sleep(for: .seconds(1))
-            #expect(try await harness.entries().isEmpty)
-        }
-    }
-
-    @Test("a wrong password and an unreachable server are reported and back off; the other mailboxes carry on")
-    func wrongPassword() async throws {
-        try await IngestorHarness.run { harness in
-            let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
-            try await harness.imap.append(TestMessages.simple(subject: "Still imported"), to: inbox)
-            let bad = try await harness.addMailbox(address: "bad@example.org", password: "wrong-secret", inbound: inbox, outbound: sent)
-            let unreachable = try await harness.addMailbox(address: "down@example.org", port: 1, inbound: inbox, outbound: sent)
-            try await harness.addMailbox(inbound: inbox, outbound: sent)
-            _ = try await harness.entries { $0.count == 1 }
-            var status: (lastError: String?, lastSuccess: Date?) = (nil, nil)
-            _ = try await eventually { status = try await harness.status(of: bad); return status.lastError != nil }
-            #expect(status.lastError?.contains("authentication") == true)
-            #expect(status.lastError?.contains("wrong-secret") == false)
-            #expect(status.lastSuccess == nil)
-            _ = try await eventually { status = try await harness.status(of: unreachable); return status.lastError != nil }
-            #expect(status.lastError?.contains("cannot connect") == true)
-        }
-    }
-
-    @Test("two replicas on the same mailboxes import each message once")
-    func twoReplicas() async throws {
-        try await IngestorHarness.run(replicas: 2) { harness in
-            let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
-            for index in 1...20 { try await harness.imap.append(TestMessages.simple(subject: "Message \(index)"), to: index % 2 == 0 ? inbox : sent) }
-            let first = try await harness.addMailbox(inbound: inbox, outbound: sent)
-            try await harness.addMailbox(address: "second@example.org", inbound: sent, outbound: inbox)
-            try await harness.entries { $0.count >= 20 }
-            _ = try await eventually { try await harness.progress(of: first, folder: sent)?.lastUID == 10 }
-            try await Task.sleep(for: .seconds(2))
-            let holders = try await harness.database.withTransaction { connection in
-                var holders: [String] = []
-                for try await holder in try await connection.query(
-                    "SELECT holder FROM leases WHERE name = \("mailbox:" + first.uuidString.lowercased())", logger: harness.database.logger
-                ).decode(String.self) { holders.append(holder) }
-                return holders
+        @Test("a UIDVALIDITY change resyncs the folder without duplicates")
+        func uidValidityChange() async throws {
+            try await IngestorHarness.run { harness in
+                let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
+                let kept = TestMessages.simple(subject: "Kept")
+                try await harness.imap.append(kept, to: inbox)
+                let mailbox = try await harness.addMailbox(inbound: inbox, outbound: sent)
+                try await harness.entries { $0.count == 1 }
+                let before = try #require(try await harness.progress(of: mailbox, folder: inbox)?.uidValidity)
+                // Deleting and creating the folder again gives it a new UIDVALIDITY (as a server restore would).
+                await harness.imap.delete(inbox)
+                try await harness.imap.connection.perform { try $0.create(inbox) }
+                try await harness.imap.append(kept, to: inbox)
+                try await harness.imap.append(TestMessages.simple(subject: "New after resync"), to: inbox)
+                _ = try await eventually(timeout: .seconds(30)) {
+                    let progress = try await harness.progress(of: mailbox, folder: inbox)
+                    return progress?.uidValidity != before && progress?.lastUID == 2
+                }
+                let entries = try await harness.entries { $0.count >= 2 }
+                try await Task.sleep(for: .seconds(1))
+                #expect(try await harness.entries().compactMap(\.subject).sorted() == ["Kept", "New after resync"])
+                #expect(entries.count == 2)
             }
-            #expect(holders.count == 1)
-            #expect(try await harness.entries().count == 20)
+        }
+
+        @Test("a first sync limited by date imports only the newer messages")
+        func since() async throws {
+            try await IngestorHarness.run { harness in
+                let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
+                try await harness.imap.append(TestMessages.simple(subject: "Today"), to: inbox)
+                // INTERNALDATE is the APPEND time, today: a since date in the future leaves everything out.
+                let mailbox = try await harness.addMailbox(inbound: inbox, outbound: sent, since: "2999-01-01")
+                _ = try await eventually { try await harness.progress(of: mailbox, folder: inbox)?.lastUID == 1 }
+                try await Task.sleep(for: .seconds(1))
+                #expect(try await harness.entries().isEmpty)
+            }
+        }
+
+        @Test("a wrong password and an unreachable server are reported and back off; the other mailboxes carry on")
+        func wrongPassword() async throws {
+            try await IngestorHarness.run { harness in
+                let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
+                try await harness.imap.append(TestMessages.simple(subject: "Still imported"), to: inbox)
+                let bad = try await harness.addMailbox(address: "bad@example.org", password: "wrong-secret", inbound: inbox, outbound: sent)
+                let unreachable = try await harness.addMailbox(address: "down@example.org", port: 1, inbound: inbox, outbound: sent)
+                try await harness.addMailbox(inbound: inbox, outbound: sent)
+                _ = try await harness.entries { $0.count == 1 }
+                var status: (lastError: String?, lastSuccess: Date?) = (nil, nil)
+                _ = try await eventually { status = try await harness.status(of: bad); return status.lastError != nil }
+                #expect(status.lastError?.contains("authentication") == true)
+                #expect(status.lastError?.contains("wrong-secret") == false)
+                #expect(status.lastSuccess == nil)
+                _ = try await eventually { status = try await harness.status(of: unreachable); return status.lastError != nil }
+                #expect(status.lastError?.contains("cannot connect") == true)
+            }
+        }
+
+        @Test("two replicas on the same mailboxes import each message once")
+        func twoReplicas() async throws {
+            try await IngestorHarness.run(replicas: 2) { harness in
+                let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
+                for index in 1...20 { try await harness.imap.append(TestMessages.simple(subject: "Message \(index)"), to: index % 2 == 0 ? inbox : sent) }
+                let first = try await harness.addMailbox(inbound: inbox, outbound: sent)
+                try await harness.addMailbox(address: "second@example.org", inbound: sent, outbound: inbox)
+                try await harness.entries { $0.count >= 20 }
+                _ = try await eventually { try await harness.progress(of: first, folder: sent)?.lastUID == 10 }
+                try await Task.sleep(for: .seconds(2))
+                let holders = try await harness.database.withTransaction { connection in
+                    var holders: [String] = []
+                    for try await holder in try await connection.query(
+                        "SELECT holder FROM leases WHERE name = \("mailbox:" + first.uuidString.lowercased())", logger: harness.database.logger
+                    ).decode(String.self) { holders.append(holder) }
+                    return holders
+                }
+                #expect(holders.count == 1)
+                #expect(try await harness.entries().count == 20)
+            }
         }
     }
 }

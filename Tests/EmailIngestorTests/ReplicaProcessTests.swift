@@ -6,48 +6,50 @@ import TestSupport
 import Glibc
 #endif
 
-/// The built email-ingestor program, two replicas as real processes.
-@Suite("email-ingestor replicas", .serialized)
-struct ReplicaProcessTests {
-    @Test("a killed replica's mailbox is taken over by the other, which goes on from the recorded progress")
-    func takeover() async throws {
-        let started = Date()
-        try await IngestorHarness.run(replicas: 0) { harness in
-            let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
-            try await harness.imap.append(TestMessages.simple(subject: "Before the crash"), to: inbox)
-            let prefix = TestEnvironment.unique("replica")
-            func start(_ name: String) throws -> ProgramProcess {
-                try ProgramProcess("email-ingestor", environment: [
-                    "COMMLOG_INSTANCE_ID": "\(prefix)-\(name)", "COMMLOG_HTTP_PORT": "\(freePort())",
-                    "COMMLOG_SECRET_KEY": IngestorHarness.testKeyBase64, "COMMLOG_MAIL_LEASE_TTL_S": "3",
-                    "COMMLOG_MAIL_POLL_INTERVAL_S": "1", "COMMLOG_LOG_LEVEL": "debug",
-                ])
+extension EmailIngestorProcesses {
+    /// The built email-ingestor program, two replicas as real processes.
+    @Suite("email-ingestor replicas", .serialized)
+    struct ReplicaProcessTests {
+        @Test("a killed replica's mailbox is taken over by the other, which goes on from the recorded progress")
+        func takeover() async throws {
+            let started = Date()
+            try await IngestorHarness.run(replicas: 0) { harness in
+                let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
+                try await harness.imap.append(TestMessages.simple(subject: "Before the crash"), to: inbox)
+                let prefix = TestEnvironment.unique("replica")
+                func start(_ name: String) throws -> ProgramProcess {
+                    try ProgramProcess("email-ingestor", environment: [
+                        "COMMLOG_INSTANCE_ID": "\(prefix)-\(name)", "COMMLOG_HTTP_PORT": "\(freePort())",
+                        "COMMLOG_SECRET_KEY": IngestorHarness.testKeyBase64, "COMMLOG_MAIL_LEASE_TTL_S": "3",
+                        "COMMLOG_MAIL_POLL_INTERVAL_S": "1", "COMMLOG_LOG_LEVEL": "debug",
+                    ])
+                }
+                let replicas = ["a": try start("a"), "b": try start("b")]
+                let mailbox = try await harness.addMailbox(inbound: inbox, outbound: sent)
+                try await harness.entries { $0.count == 1 }
+                var holder: String?
+                _ = try await eventually { holder = try await harness.leaseHolder(of: mailbox); return holder != nil }
+                let killed = try #require(holder.flatMap { $0.split(separator: "-").last.map(String.init) })
+                await replicas[killed]?.kill(SIGKILL)
+                try await harness.imap.append(TestMessages.simple(subject: "After the crash"), to: inbox)
+                let entries = try await harness.entries(timeout: .seconds(30)) { $0.count == 2 }
+                #expect(entries.compactMap(\.subject).sorted() == ["After the crash", "Before the crash"])
+                let survivor = try await harness.leaseHolder(of: mailbox)
+                #expect(survivor != nil && survivor != holder)
+                for (_, replica) in replicas { await replica.kill(SIGTERM) }
+                // The mailbox password never reaches a log line, even at debug level.
+                let logs = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".data/logs")
+                var checked = 0
+                for name in try FileManager.default.contentsOfDirectory(atPath: logs.path) where name.hasPrefix("test-email-ingestor-") {
+                    let file = logs.appendingPathComponent(name)
+                    let modified = try FileManager.default.attributesOfItem(atPath: file.path)[.modificationDate] as? Date
+                    guard let modified, modified >= started else { continue }
+                    let text = try String(contentsOf: file, encoding: .utf8)
+                    #expect(!text.contains(harness.imap.password), "\(name) contains the mailbox password")
+                    checked += 1
+                }
+                #expect(checked >= 2)
             }
-            let replicas = ["a": try start("a"), "b": try start("b")]
-            let mailbox = try await harness.addMailbox(inbound: inbox, outbound: sent)
-            try await harness.entries { $0.count == 1 }
-            var holder: String?
-            _ = try await eventually { holder = try await harness.leaseHolder(of: mailbox); return holder != nil }
-            let killed = try #require(holder.flatMap { $0.split(separator: "-").last.map(String.init) })
-            await replicas[killed]?.kill(SIGKILL)
-            try await harness.imap.append(TestMessages.simple(subject: "After the crash"), to: inbox)
-            let entries = try await harness.entries(timeout: .seconds(30)) { $0.count == 2 }
-            #expect(entries.compactMap(\.subject).sorted() == ["After the crash", "Before the crash"])
-            let survivor = try await harness.leaseHolder(of: mailbox)
-            #expect(survivor != nil && survivor != holder)
-            for (_, replica) in replicas { await replica.kill(SIGTERM) }
-            // The mailbox password never reaches a log line, even at debug level.
-            let logs = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".data/logs")
-            var checked = 0
-            for name in try FileManager.default.contentsOfDirectory(atPath: logs.path) where name.hasPrefix("test-email-ingestor-") {
-                let file = logs.appendingPathComponent(name)
-                let modified = try FileManager.default.attributesOfItem(atPath: file.path)[.modificationDate] as? Date
-                guard let modified, modified >= started else { continue }
-                let text = try String(contentsOf: file, encoding: .utf8)
-                #expect(!text.contains(harness.imap.password), "\(name) contains the mailbox password")
-                checked += 1
-            }
-            #expect(checked >= 2)
         }
     }
 }
