@@ -53,12 +53,7 @@ public enum CommunicationWriter {
     /// reminder-logger's CPU).
     static func rowsJSON(_ entries: [NewCommunication]) -> String {
         var json = JSONWriter(capacity: entries.count * 1_024)
-        json.raw("[")
-        for (index, entry) in entries.enumerated() {
-            if index > 0 { json.raw(",") }
-            entry.write(to: &json)
-        }
-        json.raw("]")
+        json.array(entries) { json, entry in entry.write(to: &json) }
         return String(decoding: json.bytes, as: UTF8.self)
     }
 
@@ -134,14 +129,9 @@ extension NewCommunication {
         json.raw(",\"reminder_type\":"); json.string(reminderType)
         json.raw(",\"reminder_count\":"); json.number(reminderCount)
         json.raw(",\"show_in_patient_history\":"); json.bool(showInPatientHistory)
-        json.raw(",\"participants\":[")
-        for (index, participant) in participants.enumerated() {
-            if index > 0 { json.raw(",") }
-            participant.write(to: &json)
-        }
-        json.raw("],\"attachments\":[")
-        for (index, attachment) in attachments.enumerated() {
-            if index > 0 { json.raw(",") }
+        json.raw(",\"participants\":"); json.array(participants)
+        json.raw(",\"attachments\":")
+        json.array(attachments) { json, attachment in
             json.raw("{\"name\":"); json.string(attachment.name)
             json.raw(",\"content_type\":"); json.string(attachment.contentType)
             json.raw(",\"size\":"); json.number(attachment.size)
@@ -151,6 +141,6 @@ extension NewCommunication {
             json.raw(",\"document_id\":"); json.string(attachment.documentID)
             json.raw("}")
         }
-        json.raw("]}")
+        json.raw("}")
     }
 }

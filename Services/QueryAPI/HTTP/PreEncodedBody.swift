@@ -41,12 +41,9 @@ enum EntryPageWriter {
     /// `{"items": [...], "next_cursor": ...}`.
     static func page(_ items: [EntrySummary], nextCursor: String?) -> ByteBuffer {
         var json = JSONWriter(capacity: 1_024 + items.count * 900)
-        json.raw("{\"items\":[")
-        for (index, item) in items.enumerated() {
-            if index > 0 { json.raw(",") }
-            entry(item, to: &json)
-        }
-        json.raw("],\"next_cursor\":")
+        json.raw("{\"items\":")
+        json.array(items) { json, item in entry(item, to: &json) }
+        json.raw(",\"next_cursor\":")
         json.string(nextCursor)
         json.raw("}")
         return ByteBuffer(bytes: json.bytes)
@@ -80,11 +77,7 @@ enum EntryPageWriter {
         json.raw(",\"reminder_type\":"); json.string(e.reminderType)
         json.raw(",\"reminder_count\":"); json.number(e.reminderCount)
         json.raw(",\"ambiguous\":"); json.bool(e.ambiguous)
-        json.raw(",\"participants\":[")
-        for (index, participant) in e.participants.enumerated() {
-            if index > 0 { json.raw(",") }
-            participant.write(to: &json)
-        }
-        json.raw("]}")
+        json.raw(",\"participants\":"); json.array(e.participants)
+        json.raw("}")
     }
 }

@@ -60,6 +60,23 @@ public struct JSONWriter: Sendable {
         bytes.append(UInt8(ascii: "\""))
     }
 
+    /// `[…]`: each element written by `element`, separated by commas.
+    public mutating func array<Elements: Sequence>(_ elements: Elements, _ element: (inout JSONWriter, Elements.Element) -> Void) {
+        raw("[")
+        var first = true
+        for value in elements {
+            if !first { raw(",") }
+            first = false
+            element(&self, value)
+        }
+        raw("]")
+    }
+
+    /// `[…]` of values that write themselves.
+    public mutating func array(_ elements: some Sequence<some JSONWritable>) {
+        array(elements) { json, value in value.write(to: &json) }
+    }
+
     public mutating func string<Value: RawRepresentable<String>>(_ value: Value?) {
         string(value?.rawValue)
     }

@@ -88,11 +88,7 @@ extension CommunicationChanged: JSONWritable {
         json.raw(",\"type\":"); json.string(type)
         json.raw(",\"status\":"); json.string(status)
         json.raw(",\"client_id\":"); json.string(clientID)
-        json.raw(",\"staff_ids\":[")
-        for (index, staffID) in staffIDs.enumerated() {
-            if index > 0 { json.raw(",") }
-            json.string(staffID)
-        }
-        json.raw("]}")
+        json.raw(",\"staff_ids\":"); json.array(staffIDs) { json, id in json.string(id) }
+        json.raw("}")
     }
 }
