@@ -68,7 +68,7 @@ struct EntryQueries {
             ORDER BY c.occurred_at DESC, c.id DESC
             LIMIT \(sql.bind(filter.limit + 1))
             """
-        var items = try await summaries(&sql, page: page, after: matches)
+        var items = try await summaries(&sql, page: page, tables: matches)
         var next: PageCursor?
         if items.count > filter.limit {
             items.removeLast()
@@ -104,10 +104,10 @@ struct EntryQueries {
     ///
     /// One statement: the page joined with its participants, one row per participant (or one for an entry
     /// without any), so that a page costs one round trip and one plan, not two.
-    /// - Parameter after: common table expressions `page` may use (`name AS (…)`).
-    func summaries(_ sql: inout SQLBuilder, page: String, after: String? = nil) async throws -> [EntrySummary] {
+    /// - Parameter tables: common table expressions `page` may use (`name AS (…)`).
+    func summaries(_ sql: inout SQLBuilder, page: String, tables: String? = nil) async throws -> [EntrySummary] {
         let query = """
-            WITH \(after.map { "\($0),\n" } ?? "")page AS (\(page))
+            WITH \(tables.map { "\($0),\n" } ?? "")page AS (\(page))
             SELECT page.*, p.role, p.kind, p.ref_id, p.address, p.name
             FROM page LEFT JOIN participants p ON p.organisation_id = \(sql.bind(caller.organisationID)) AND p.communication_id = page.id
             ORDER BY page.occurred_at DESC, page.id DESC, p.position
