@@ -127,13 +127,8 @@ struct IngestorHarness: Sendable {
 
     /// Waits until `condition` holds for the organisation's entries and returns them.
     @discardableResult
-    func entries(timeout: Duration = .seconds(30), where condition: @escaping ([Entry]) -> Bool) async throws -> [Entry] {
-        var latest: [Entry] = []
-        _ = try await eventually(timeout: timeout, every: .milliseconds(200)) {
-            latest = try await self.entries()
-            return condition(latest)
-        }
-        return latest
+    func entries(timeout: Duration = .seconds(30), where condition: ([Entry]) -> Bool) async throws -> [Entry] {
+        try await eventually(timeout: timeout, every: .milliseconds(200), reading: entries, until: condition)
     }
 
     func entries() async throws -> [Entry] {

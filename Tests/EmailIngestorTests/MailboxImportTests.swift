@@ -210,12 +210,11 @@ extension EmailIngestorProcesses {
                 let unreachable = try await harness.addMailbox(address: "down@example.org", port: 1, inbound: inbox, outbound: sent)
                 try await harness.addMailbox(inbound: inbox, outbound: sent)
                 _ = try await harness.entries { $0.count == 1 }
-                var status: (lastError: String?, lastSuccess: Date?) = (nil, nil)
-                _ = try await eventually { status = try await harness.status(of: bad); return status.lastError != nil }
+                var status = try await eventually(reading: { try await harness.status(of: bad) }, until: { $0.lastError != nil })
                 #expect(status.lastError?.contains("authentication") == true)
                 #expect(status.lastError?.contains("wrong-secret") == false)
                 #expect(status.lastSuccess == nil)
-                _ = try await eventually { status = try await harness.status(of: unreachable); return status.lastError != nil }
+                status = try await eventually(reading: { try await harness.status(of: unreachable) }, until: { $0.lastError != nil })
                 #expect(status.lastError?.contains("cannot connect") == true)
             }
         }

@@ -87,13 +87,8 @@ struct PracticeHarness {
     }
 
     /// Waits until `condition` holds for the organisation's entries.
-    func entries(where condition: @escaping ([Entry]) -> Bool) async throws -> [Entry] {
-        var latest: [Entry] = []
-        _ = try await eventually {
-            latest = try await self.entries()
-            return condition(latest)
-        }
-        return latest
+    func entries(where condition: ([Entry]) -> Bool) async throws -> [Entry] {
+        try await eventually(reading: entries, until: condition)
     }
 
     func entries() async throws -> [Entry] {

@@ -86,6 +86,20 @@ public enum TestEnvironment {
     }
 }
 
+/// Reads `value` until `condition` holds of the reading or `timeout` passes; returns the last reading.
+public func eventually<Value>(
+    timeout: Duration = .seconds(20), every interval: Duration = .milliseconds(50),
+    reading value: () async throws -> Value, until condition: (Value) -> Bool
+) async rethrows -> Value {
+    let deadline = ContinuousClock.now.advanced(by: timeout)
+    while ContinuousClock.now < deadline {
+        let reading = try await value()
+        if condition(reading) { return reading }
+        try? await Task.sleep(for: interval)
+    }
+    return try await value()
+}
+
 /// Polls `condition` until it holds or `timeout` passes; returns whether it held.
 public func eventually(timeout: Duration = .seconds(20), every interval: Duration = .milliseconds(50), _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = ContinuousClock.now.advanced(by: timeout)
