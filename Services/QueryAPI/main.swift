@@ -13,7 +13,7 @@ await ProgramRunner.run("query-api", defaultHTTPPort: 8080) { infrastructure, re
     let live = LiveHub(connection: infrastructure.consuming, database: infrastructure.database, heartbeat: .seconds(heartbeat), logger: infrastructure.logger)
 
     let router = Router()
-    router.add(middleware: ProblemMiddleware())
+    router.add(middleware: ProblemMiddleware(translate: QueryAPIProblems.translate))
     router.add(middleware: HeaderEncodingMiddleware())
     router.add(middleware: AuthMiddleware(keys: keys))
     router.add(middleware: RequestBodyMiddleware())

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 
 /// An `application/problem+json` answer (RFC 9457) with a message that says what is wrong: how every
 /// program's HTTP API refuses a request.
@@ -40,5 +41,33 @@ public struct Problem: Error, Sendable, Equatable {
 
     public var response: Response {
         Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: json)))
+    }
+}
+
+/// Turns every error on its way out into a problem response: a `Problem` as it is, whatever `translate`
+/// makes of a program's own errors, an HTTP error of the router (unknown path, wrong method) with its status,
+/// and anything else as a logged 500 that says nothing internal.
+public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    let translate: @Sendable (any Error, Request, Context) -> Response?
+
+    public init(translate: @escaping @Sendable (any Error, Request, Context) -> Response? = { _, _, _ in nil }) {
+        self.translate = translate
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let problem as Problem {
+            return problem.response
+        } catch {
+            if let response = translate(error, request, context) { return response }
+            if let error = error as? any HTTPResponseError {
+                let detail = error.status == .notFound
+                    ? "no such resource: \(request.uri.path)" : (error as? HTTPError)?.body ?? error.status.reasonPhrase
+                return Problem(error.status, detail).response
+            }
+            context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])
+            return Problem(.internalServerError, "the request could not be completed").response
+        }
     }
 }

@@ -198,6 +198,7 @@ struct WebhookTests {
             let unknown = try await bridge.request("POST", "/v1/organisations/\(bridge.organisationID)/call-event", body: "{}")
             #expect(unknown.status == 404)
             #expect(unknown.contentType == "application/problem+json")
+            #expect((unknown.json["detail"] as? String)?.hasPrefix("no such resource") == true)
             let none = try await bridge.request("POST", "/v1/organisations/\(bridge.organisationID)/call-events", body: callEvent("w-1", seq: 1, kind: "ringing", at: 0))
             #expect(none.status == 401)
         }

@@ -11,43 +11,38 @@ extension Problem: HTTPResponseConvertible {
     public var httpBody: HTTPBody? { HTTPBody(json) }
 }
 
-/// Turns every error on its way out into a problem response: a `Problem` as it is, an HTTP error of the
-/// router (unknown path, wrong method) with its status, and anything else as a 500 that says nothing internal.
-struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        do {
-            return try await next(request, context)
-        } catch let problem as Problem {
-            return problem.response
-        } catch let error as ServerError {
-            // The generated layer: a handler's Problem, or input it could not decode (a 4xx, said plainly).
+/// query-api's errors as problem responses, for the shared `ProblemMiddleware`: what the generated layer
+/// could not decode is a 4xx that says what was wrong, and a path that exists answers 405 (with `Allow`) to a
+/// method it does not take.
+enum QueryAPIProblems {
+    static func translate<Context: RequestContext>(_ error: any Error, _ request: Request, _ context: Context) -> Response? {
+        if let error = error as? ServerError {
+            // A handler's Problem, or input the generated layer could not decode (a 4xx, said plainly).
             if let problem = error.underlyingError as? Problem { return problem.response }
             if let diagnosis = QueryDiagnosis.problem(in: request) { return Problem(.badRequest, diagnosis).response }
             if let invalid = error.underlyingError as? RFC3339DateTranscoder.InvalidDate {
                 return Problem(.badRequest, "a date-time in the request: \(invalid)").response
             }
             if let decoding = error.underlyingError as? DecodingError {
-                return Problem(.badRequest, Self.describe(decoding)).response
+                return Problem(.badRequest, describe(decoding)).response
             }
             if (400..<500).contains(error.httpStatus.code) {
-                return Problem(error.httpStatus, Self.describe(error)).response
+                return Problem(error.httpStatus, describe(error)).response
             }
             // Only the cause: the ServerError's own description repeats the request, bearer token included.
             context.logger.error("request failed", metadata: [
                 "error": "\(String(reflecting: error.underlyingError))", "operation": "\(error.operationID)", "path": "\(request.uri.path)",
             ])
             return Problem(.internalServerError, "the request could not be completed").response
-        } catch let error as any HTTPResponseError {
-            if error.status == .notFound, let allowed = KnownRoutes.methods(for: request.uri.path), !allowed.contains(request.method) {
-                var response = Problem(.methodNotAllowed, "\(request.method) is not allowed on \(request.uri.path); use \(allowed.map(\.rawValue).joined(separator: " or "))").response
-                response.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
-                return response
-            }
-            return Problem(error.status, error.status == .notFound ? "no such resource: \(request.uri.path)" : "\(error.status.reasonPhrase)").response
-        } catch {
-            context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])
-            return Problem(.internalServerError, "the request could not be completed").response
         }
+        if let error = error as? any HTTPResponseError, error.status == .notFound,
+           let allowed = KnownRoutes.methods(for: request.uri.path), !allowed.contains(request.method) {
+            let methods = allowed.map(\.rawValue)
+            var response = Problem(.methodNotAllowed, "\(request.method) is not allowed on \(request.uri.path); use \(methods.joined(separator: " or "))").response
+            response.headers[.allow] = methods.joined(separator: ", ")
+            return response
+        }
+        return nil
     }
 
     /// What was wrong with a JSON body, naming the field.
