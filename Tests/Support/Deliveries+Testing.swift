@@ -1,3 +1,4 @@
+import CommlogDomain
 import Messaging
 import Synchronization
 
@@ -30,4 +31,33 @@ private final class Collected: Sendable {
 extension Array where Element == AMQPDelivery {
     /// The bodies as UTF-8 text.
     public var texts: [String] { map { String(decoding: $0.body, as: UTF8.self) } }
+}
+
+extension AMQPDeliveries {
+    /// The `communication.logged` / `communication.updated` events of one organisation among these deliveries.
+    ///
+    /// Other suites' programs announce on the same keys meanwhile, tens of thousands of them and unreadable test
+    /// messages among them: this reads in large takes, settles each with one multiple-ack, decodes only what names
+    /// the organisation, and goes on until `enough` holds (or 60 seconds pass), then a little longer for extras.
+    public func announcements(
+        of organisationID: String, until enough: ([EventEnvelope<CommunicationChanged>]) -> Bool
+    ) async throws -> [EventEnvelope<CommunicationChanged>] {
+        var found: [EventEnvelope<CommunicationChanged>] = []
+        let deadline = ContinuousClock.now.advanced(by: .seconds(60))
+        let marker = Array(organisationID.utf8)
+        var settle = 0
+        while ContinuousClock.now < deadline && settle < 2 {
+            if enough(found) { settle += 1 }
+            let batch = try await take(5_000, within: .seconds(1))
+            batch.last?.ack(multiple: true)
+            for delivery in batch where delivery.body.firstRange(of: marker) != nil {
+                switch try? InboundEvent.decode(delivery.body, routingKey: delivery.routingKey) {
+                case .communicationLogged(let envelope)? where envelope.organisationID == organisationID: found.append(envelope)
+                case .communicationUpdated(let envelope)? where envelope.organisationID == organisationID: found.append(envelope)
+                default: break
+                }
+            }
+        }
+        return found
+    }
 }
