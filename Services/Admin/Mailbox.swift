@@ -109,15 +109,9 @@ struct MailboxCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withDatabase { database in
-                let changed = try await database.withTenant(org) { connection -> Int in
-                    var count = 0
-                    for try await _ in try await connection.query(
-                        "UPDATE mailboxes SET enabled = false WHERE id::text = \(mailbox.lowercased()) OR lower(address) = \(mailbox.lowercased()) RETURNING id",
-                        logger: database.logger
-                    ).decode(UUID.self) { count += 1 }
-                    return count
-                }
-                guard changed > 0 else { throw ValidationError("no mailbox \(mailbox) in organisation \(org)") }
+                try await MailboxCommand.update(mailbox, of: org, in: database, """
+                    UPDATE mailboxes SET enabled = false WHERE id::text = \(mailbox.lowercased()) OR lower(address) = \(mailbox.lowercased()) RETURNING id
+                    """)
                 print("Disabled. The ingestor stops polling it within a minute.")
             }
         }
@@ -139,16 +133,11 @@ struct MailboxCommand: AsyncParsableCommand {
             try await withDatabase { database in
                 let ciphertext = Data(sealed.ciphertext).base64EncodedString()
                 let kind = oauth2 ? "xoauth2" : "password"
-                let changed = try await database.withTenant(org) { connection -> Int in
-                    var count = 0
-                    for try await _ in try await connection.query("""
-                        UPDATE mailboxes SET secret_ciphertext = decode(\(ciphertext), 'base64'), secret_key_id = \(sealed.keyID),
-                                             secret_kind = \(kind), enabled = true, last_error = NULL
-                        WHERE id::text = \(mailbox.lowercased()) OR lower(address) = \(mailbox.lowercased()) RETURNING id
-                        """, logger: database.logger).decode(UUID.self) { count += 1 }
-                    return count
-                }
-                guard changed > 0 else { throw ValidationError("no mailbox \(mailbox) in organisation \(org)") }
+                try await MailboxCommand.update(mailbox, of: org, in: database, """
+                    UPDATE mailboxes SET secret_ciphertext = decode(\(ciphertext), 'base64'), secret_key_id = \(sealed.keyID),
+                                         secret_kind = \(kind), enabled = true, last_error = NULL
+                    WHERE id::text = \(mailbox.lowercased()) OR lower(address) = \(mailbox.lowercased()) RETURNING id
+                    """)
                 print("Secret replaced; the mailbox is enabled.")
             }
         }
@@ -197,5 +186,18 @@ struct MailboxCommand: AsyncParsableCommand {
                 if unopened > 0 { throw ExitCode(1) }
             }
         }
+    }
+}
+
+extension MailboxCommand {
+    /// Runs `update` (an `UPDATE mailboxes … RETURNING id` of one mailbox, by id or address) in the organisation,
+    /// and fails with a readable message when it matched none.
+    static func update(_ mailbox: String, of organisation: String, in database: Database, _ update: PostgresQuery) async throws {
+        let changed = try await database.withTenant(organisation) { connection -> Int in
+            var count = 0
+            for try await _ in try await connection.query(update, logger: database.logger).decode(UUID.self) { count += 1 }
+            return count
+        }
+        guard changed > 0 else { throw ValidationError("no mailbox \(mailbox) in organisation \(organisation)") }
     }
 }

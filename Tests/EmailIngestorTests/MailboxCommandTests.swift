@@ -24,7 +24,7 @@ struct MailboxCommandTests {
         return (status, (try? String(contentsOfFile: output, encoding: .utf8)) ?? "")
     }
 
-    @Test("add seals the password read from standard input, list shows status without secrets, disable stops a mailbox")
+    @Test("add seals the password read from standard input, list shows status without secrets, disable stops a mailbox, secret replaces it")
     func addListDisable() async throws {
         let organisation = TestEnvironment.unique("org-mailcli")
         let password = "correct-horse-\(UUID().uuidString)"
@@ -37,19 +37,22 @@ struct MailboxCommandTests {
         // The id is the last line (a log line may come before it on the merged output).
         let id = try #require(added.output.split(separator: "\n").last.flatMap { UUID(uuidString: String($0).trimmingCharacters(in: .whitespaces)) })
 
-        try await TestEnvironment.withDatabase { database in
-            let (ciphertext, keyID, kind) = try await database.withTenant(organisation) { connection in
-                let rows = try await connection.query(
-                    "SELECT secret_ciphertext, secret_key_id, secret_kind FROM mailboxes WHERE organisation_id = \(organisation) AND id = \(id)",
-                    logger: database.logger)
-                for try await row in rows.decode((ByteBuffer, String, String).self) { return row }
-                throw ChildProcessError(description: "the mailbox row is missing")
+        @Sendable func secret() async throws -> (ciphertext: ByteBuffer, keyID: String, kind: String) {
+            try await TestEnvironment.withDatabase { database in
+                try await database.withTenant(organisation) { connection in
+                    let rows = try await connection.query(
+                        "SELECT secret_ciphertext, secret_key_id, secret_kind FROM mailboxes WHERE organisation_id = \(organisation) AND id = \(id)",
+                        logger: database.logger)
+                    for try await row in rows.decode((ByteBuffer, String, String).self) { return row }
+                    throw ChildProcessError(description: "the mailbox row is missing")
+                }
             }
-            #expect(!String(decoding: ciphertext.readableBytesView, as: UTF8.self).contains(password), "the password is stored sealed")
-            #expect(ciphertext.readableBytes > password.utf8.count)
-            #expect(!keyID.isEmpty)
-            #expect(kind == "password")
         }
+        let sealed = try await secret()
+        #expect(!String(decoding: sealed.ciphertext.readableBytesView, as: UTF8.self).contains(password), "the password is stored sealed")
+        #expect(sealed.ciphertext.readableBytes > password.utf8.count)
+        #expect(!sealed.keyID.isEmpty)
+        #expect(sealed.kind == "password")
 
         let listed = try await Self.commlog(["mailbox", "list", "--org", organisation])
         #expect(listed.status == 0)
@@ -61,6 +64,14 @@ struct MailboxCommandTests {
         let disabled = try await Self.commlog(["mailbox", "disable", "--org", organisation, address])
         #expect(disabled.status == 0, "\(disabled.output)")
         #expect(try await Self.commlog(["mailbox", "list", "--org", organisation]).output.contains("disabled"))
+
+        // A new secret replaces the old one, sealed, and enables the mailbox again.
+        let replaced = try await Self.commlog(["mailbox", "secret", "--org", organisation, address], input: "new-\(password)")
+        #expect(replaced.status == 0, "\(replaced.output)")
+        let resealed = try await secret()
+        #expect(resealed.ciphertext != sealed.ciphertext)
+        #expect(!String(decoding: resealed.ciphertext.readableBytesView, as: UTF8.self).contains("new-\(password)"))
+        #expect(try await Self.commlog(["mailbox", "list", "--org", organisation]).output.contains("enabled"))
 
         // Mistakes are refused with a message, not stored.
         let noPassword = try await Self.commlog([
@@ -74,5 +85,8 @@ struct MailboxCommandTests {
         ], input: "pw")
         #expect(badTLS.status != 0)
         #expect(try await Self.commlog(["mailbox", "disable", "--org", organisation, "nobody@example.org"]).status != 0)
+        let noSuchMailbox = try await Self.commlog(["mailbox", "secret", "--org", organisation, "nobody@example.org"], input: "pw")
+        #expect(noSuchMailbox.status != 0)
+        #expect(noSuchMailbox.output.contains("no mailbox nobody@example.org"))
     }
 }
