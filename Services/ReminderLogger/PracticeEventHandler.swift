@@ -24,6 +24,12 @@ struct PracticeEventHandler: BatchHandler {
         case skippedChannel = "skipped_channel", skippedLoggingOff = "skipped_logging_off"
     }
 
+    /// A metric's dimensions: events of a type with an outcome.
+    private struct Tally: Hashable {
+        let type: EventType
+        let outcome: Outcome
+    }
+
     /// Batches in flight unless `COMMLOG_CONSUMER_CONCURRENCY` says otherwise: directory changes still run
     /// alone and in order (`isOrderingBarrier`), and on two cores four give about a third more throughput than one.
     static let defaultConcurrency = 4
@@ -65,12 +71,10 @@ struct PracticeEventHandler: BatchHandler {
             return (logged, outcomes, refused)
         }
         // One counter update per kind of outcome in the batch, not per event: looking a counter up takes a lock.
-        var tally: [String: (type: EventType, outcome: Outcome, count: Int)] = [:]
-        for (type, outcome) in outcomes {
-            tally["\(type.rawValue) \(outcome.rawValue)", default: (type, outcome, 0)].count += 1
-        }
-        for (type, outcome, count) in tally.values {
-            Counter(label: "commlog_practice_events_total", dimensions: [("type", type.rawValue), ("outcome", outcome.rawValue)]).increment(by: count)
+        var tally: [Tally: Int] = [:]
+        for (type, outcome) in outcomes { tally[Tally(type: type, outcome: outcome), default: 0] += 1 }
+        for (kind, count) in tally {
+            Counter(label: "commlog_practice_events_total", dimensions: [("type", kind.type.rawValue), ("outcome", kind.outcome.rawValue)]).increment(by: count)
         }
         announce(logged)
         return rejections + refused
@@ -159,9 +163,10 @@ struct OrganisationBatch {
             }
         }
         result.logged = try await CommunicationWriter.insert(entries, on: connection, logger: logger)
-        let new = Set(result.logged.map(\.entry.sourceRef))
+        // The same event twice in one batch is inserted once: the first counts as logged, the others as duplicates.
+        var new = Set(result.logged.map(\.entry.sourceRef))
         for entry in entries {
-            result.outcomes.append((loggedTypes[entry.sourceRef]!, new.contains(entry.sourceRef) ? .logged : .duplicate))
+            result.outcomes.append((loggedTypes[entry.sourceRef]!, new.remove(entry.sourceRef) != nil ? .logged : .duplicate))
         }
         return result
     }
