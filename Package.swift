@@ -324,7 +324,7 @@ let package = Package(
         .testTarget(
             name: "QueryAPITests",
             dependencies: [
-                "Auth", "CommlogDomain", "CommlogRuntime", "LogStore", "Messaging", "Storage", "TestSupport",
+                "Auth", "CommlogDomain", "QueryAPI", "CommlogRuntime", "LogStore", "Messaging", "Storage", "TestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Tests/QueryAPITests",

@@ -11,7 +11,8 @@ import NIOCore
 /// request runs, `PreEncodedBodyMiddleware` offers a slot (a task-local), `EntryPageJSON.encode(to:)` writes
 /// the page into it and hands the generated layer an empty object, and the middleware puts the written bytes
 /// in the response. Outside a request (tests, other encoders) the page encodes through `Codable` as before;
-/// `EntryPageWriterTests` checks that both give the same JSON.
+/// `EntryPageWriterTests` checks that both give the same JSON, and `ListJSONTests` that a list item over HTTP
+/// is the same JSON as the entry read by id.
 enum PreEncodedBody {
     final class Slot: @unchecked Sendable {
         // Written and read by the one task that handles the request.
