@@ -51,12 +51,14 @@ public struct BatchingConsumer<Handler: BatchHandler>: Service {
     let handler: Handler
     let configuration: Configuration
     let isTransient: @Sendable (any Error) -> Bool
+    let onDeclared: @Sendable () -> Void
     let logger: Logger
 
     /// - Parameters:
     ///   - consumerConnection: the connection deliveries come from.
     ///   - publisher: the connection dead letters are published on (may be the same).
     ///   - isTransient: whether an error is worth retrying unchanged (connection failures, deadlocks).
+    ///   - onDeclared: called once the queue is declared (readiness: publishers are no longer refused).
     public init(
         queue: Topology.Queue,
         consumerConnection: AMQPConnection,
@@ -64,6 +66,7 @@ public struct BatchingConsumer<Handler: BatchHandler>: Service {
         handler: Handler,
         configuration: Configuration = .init(),
         isTransient: @escaping @Sendable (any Error) -> Bool,
+        onDeclared: @escaping @Sendable () -> Void = {},
         logger: Logger
     ) {
         self.queue = queue
@@ -72,6 +75,7 @@ public struct BatchingConsumer<Handler: BatchHandler>: Service {
         self.handler = handler
         self.configuration = configuration
         self.isTransient = isTransient
+        self.onDeclared = onDeclared
         var logger = logger
         logger[metadataKey: "queue"] = "\(queue.name)"
         self.logger = logger
@@ -79,6 +83,7 @@ public struct BatchingConsumer<Handler: BatchHandler>: Service {
 
     public func run() async throws {
         try await consumerConnection.declare(.commlog(queues: [queue]))
+        onDeclared()
         let deliveries = consumerConnection.consume(queue: queue.name, prefetch: configuration.prefetch)
         logger.info("consuming")
         try await withGracefulShutdownHandler {

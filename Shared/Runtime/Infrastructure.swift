@@ -4,6 +4,7 @@ import Logging
 import Messaging
 import Prometheus
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 import Storage
 
@@ -17,6 +18,9 @@ public struct Infrastructure: Sendable {
     /// Publishes with confirms; separate from `consuming` so that flow control on one never stalls the other.
     public let publishing: AMQPConnection
     public let consuming: AMQPConnection
+    /// Queues whose consumer has not declared them yet: until it has, a publish to them is refused as unroutable,
+    /// so the program is not ready (a webhook answered 503 on a fresh broker while `/readyz` said ready).
+    let undeclaredQueues = UndeclaredQueues()
 
     public init(program: String, configuration: ProgramConfiguration, logger: Logger) {
         self.program = program
@@ -37,10 +41,17 @@ public struct Infrastructure: Sendable {
     }
 
     /// The shared batching consumer loop for `queue`, committing through `handler`.
-    /// - Parameter defaultConcurrency: batches in flight unless `COMMLOG_CONSUMER_CONCURRENCY` says otherwise.
-    public func consumer<Handler: BatchHandler>(_ queue: Topology.Queue, handler: Handler, defaultConcurrency: Int = 1) -> BatchingConsumer<Handler> {
+    /// The program is not ready until the consumer has declared its queue.
+    /// - Parameters:
+    ///   - defaultConcurrency: batches in flight unless `COMMLOG_CONSUMER_CONCURRENCY` says otherwise.
+    ///   - adjust: the program's own batch settings on top of the configured ones.
+    public func consumer<Handler: BatchHandler>(
+        _ queue: Topology.Queue, handler: Handler, defaultConcurrency: Int = 1, adjust: (inout BatchConfiguration) -> Void = { _ in }
+    ) -> BatchingConsumer<Handler> {
         var batching = configuration.consumer
         if !configuration.consumerConcurrencyIsSet { batching.concurrency = defaultConcurrency }
+        adjust(&batching)
+        undeclaredQueues.insert(queue.name)
         return BatchingConsumer(
             queue: queue,
             consumerConnection: consuming,
@@ -48,14 +59,16 @@ public struct Infrastructure: Sendable {
             handler: handler,
             configuration: batching,
             isTransient: PostgresFailure.isTransient,
+            onDeclared: { [undeclaredQueues] in undeclaredQueues.remove(queue.name) },
             logger: logger
         )
     }
 
-    /// Broker connected (both connections) and database reachable.
+    /// Broker connected (both connections), every consumed queue declared, and database reachable.
     public var readiness: [ReadinessCheck] {
         [
             ReadinessCheck("amqp") { [publishing, consuming] in publishing.isConnected && consuming.isConnected },
+            ReadinessCheck("queues") { [undeclaredQueues] in undeclaredQueues.isEmpty },
             ReadinessCheck("database") { [database] in await database.isReachable() },
         ]
     }
@@ -120,4 +133,13 @@ public enum ProgramRunner {
             exit(1)
         }
     }
+}
+
+/// The names of the queues a program consumes that are not declared yet.
+final class UndeclaredQueues: Sendable {
+    private let names = Mutex<Set<String>>([])
+
+    func insert(_ name: String) { names.withLock { _ = $0.insert(name) } }
+    func remove(_ name: String) { names.withLock { _ = $0.remove(name) } }
+    var isEmpty: Bool { names.withLock(\.isEmpty) }
 }

@@ -8,13 +8,10 @@ await ProgramRunner.run("email-ingestor", defaultHTTPPort: 8083) { infrastructur
     let ingestor = try IngestorConfiguration(infrastructure.configuration)
     let announcer = Announcer(connection: infrastructure.publishing, logger: infrastructure.logger)
     let handler = MailMessageHandler(database: infrastructure.database, announcer: announcer, logger: infrastructure.logger)
-    var batches = infrastructure.configuration.consumer
-    batches.prefetch = ingestor.consumerPrefetch
-    batches.maximumBatchSize = ingestor.consumerBatchSize
-    let consumer = BatchingConsumer(
-        queue: infrastructure.queue(CommlogQueues.mail), consumerConnection: infrastructure.consuming, publisher: infrastructure.publishing,
-        handler: handler, configuration: batches, isTransient: PostgresFailure.isTransient, logger: infrastructure.logger
-    )
+    let consumer = infrastructure.consumer(infrastructure.queue(CommlogQueues.mail), handler: handler) { batches in
+        batches.prefetch = ingestor.consumerPrefetch
+        batches.maximumBatchSize = ingestor.consumerBatchSize
+    }
     var services: [any Service] = [announcer, consumer]
     if ingestor.pollerEnabled {
         let store = MailboxStore(database: infrastructure.database, logger: infrastructure.logger)
