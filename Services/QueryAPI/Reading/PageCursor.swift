@@ -19,8 +19,19 @@ struct PageCursor: Equatable, Sendable {
 
     /// `v1.<micros>.<uuid>`, base64url without padding.
     var encoded: String {
-        Data("v1.\(occurredAtMicroseconds).\(id.uuidString.lowercased())".utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        let base64 = Data("v1.\(occurredAtMicroseconds).\(id.uuidString.lowercased())".utf8).base64EncodedData()
+        // base64 to base64url, byte by byte (Foundation's replacingOccurrences was 2% of a list page's CPU).
+        var url: [UInt8] = []
+        url.reserveCapacity(base64.count)
+        for byte in base64 {
+            switch byte {
+            case UInt8(ascii: "+"): url.append(UInt8(ascii: "-"))
+            case UInt8(ascii: "/"): url.append(UInt8(ascii: "_"))
+            case UInt8(ascii: "="): continue
+            default: url.append(byte)
+            }
+        }
+        return String(decoding: url, as: UTF8.self)
     }
 
     /// Nil when `text` is not a cursor this API handed out.
