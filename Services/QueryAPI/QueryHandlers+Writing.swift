@@ -75,9 +75,7 @@ extension QueryHandlers {
 
     func listOpenCalls(_ input: Operations.ListOpenCalls.Input) async throws -> Operations.ListOpenCalls.Output {
         let caller = try Self.caller()
-        let calls = try await database.withTenant(caller.organisationID) { connection in
-            try await EntryQueries(connection: connection, caller: caller, logger: logger).openCalls()
-        }
+        let calls = try await EntryPages(source: .pool(database.client), caller: caller, logger: logger).openCalls()
         return .ok(.init(body: .json(.init(items: calls))))
     }
 

@@ -20,9 +20,7 @@ struct QueryHandlers: APIProtocol {
         if filter.isBoard && !caller.seesEverything {
             throw Problem.forbidden("the organisation-wide board is for managers and admins; filter by client_id, patient_id or staff_id")
         }
-        let page = try await database.withTenant(caller.organisationID) { connection in
-            try await EntryQueries(connection: connection, caller: caller, logger: logger).list(filter)
-        }
+        let page = try await EntryPages(source: .pool(database.client), caller: caller, logger: logger).list(filter)
         return .ok(.init(body: .json(EntryPageJSON(items: page.items, nextCursor: page.next?.encoded))))
     }
 

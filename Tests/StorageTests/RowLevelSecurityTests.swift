@@ -150,4 +150,59 @@ struct RowLevelSecurityTests {
             #expect(reasons == 5)
         }
     }
+
+    @Test("a tenant read sees only its organisation, binds its values outside the text, ends with its statement and cannot write")
+    func tenantRead() async throws {
+        let orgA = TestEnvironment.unique("org-a"), orgB = TestEnvironment.unique("org-b")
+        let quote = "it's \"quoted\" $1 ; --"
+        let at = Date(timeIntervalSince1970: 1_795_599_000.123_456)
+        try await TestEnvironment.withDatabase { database in
+            let logger = database.logger
+            for organisation in [orgA, orgB] {
+                try await database.withTenant(organisation) { connection in
+                    try await connection.query("""
+                        INSERT INTO communications (organisation_id, type, occurred_at, subject, source, source_ref)
+                        VALUES (\(organisation), 'note', \(at), \(quote), 'manual', \(UUID().uuidString))
+                        """, logger: logger)
+                }
+            }
+            /// The subjects `organisation` reads with a statement that forgets the organisation; values of every kind bound.
+            func subjects(_ organisation: String) async throws -> [String] {
+                var read = TenantRead(organisationID: organisation)
+                let statement = """
+                    SELECT subject, id FROM communications
+                    WHERE subject = \(read.bind(quote)) AND occurred_at = \(read.bind(at)) AND id <> \(read.bind(UUID()))
+                    LIMIT \(read.bind(10))
+                    """
+                return try await database.client.query(read.query(statement, columns: "subject text, id uuid"), logger: logger)
+                    .decode((String, UUID).self).all().map(\.0)
+            }
+            #expect(try await subjects(orgA) == [quote])
+            #expect(try await subjects(orgB) == [quote])
+            #expect(try await subjects(TestEnvironment.unique("org-c")).isEmpty)
+
+            try await database.client.withConnection { (connection: PostgresConnection) async throws in
+                var read = TenantRead(organisationID: orgA)
+                let statement = "SELECT count(*) FROM communications WHERE subject = \(read.bind(quote))"
+                #expect(try await connection.query(read.query(statement, columns: "count bigint"), logger: logger).decode(Int.self).all() == [1])
+                // The next statement on the same connection is outside any organisation again.
+                #expect(try await connection.query("SELECT count(*) FROM communications", logger: logger).decode(Int.self).all() == [0])
+                #expect(try await connection.query("SELECT commlog_current_organisation()", logger: logger).decode(String?.self).all() == [nil])
+
+                // It only reads, and it needs an organisation.
+                var write = TenantRead(organisationID: orgA)
+                let delete = "DELETE FROM communications WHERE subject = \(write.bind(quote)) RETURNING id"
+                let refused = await #expect(throws: PSQLError.self) {
+                    try await connection.query(write.query(delete, columns: "id uuid"), logger: logger).decode(UUID.self).all()
+                }
+                #expect(refused?.serverInfo?[.message] == "DELETE is not allowed in a non-volatile function")
+                let nobody = TenantRead(organisationID: "")
+                let anonymous = await #expect(throws: PSQLError.self) {
+                    try await connection.query(nobody.query("SELECT 1", columns: "one integer"), logger: logger).decode(Int.self).all()
+                }
+                #expect(anonymous?.serverInfo?[.message] == "commlog_read: no organisation given")
+            }
+            #expect(try await subjects(orgA) == [quote], "the delete changed nothing")
+        }
+    }
 }

@@ -3,22 +3,6 @@ import OpenAPIRuntime
 import PostgresNIO
 
 extension EntryQueries {
-    /// The caller's own open calls (handler, participant or author), newest first, whatever their role.
-    func openCalls() async throws -> [EntrySummary] {
-        let me = caller.staffID
-        let organisation = caller.organisationID
-        var sql = SQLBuilder()
-        let page = """
-            SELECT \(Self.summaryColumns) FROM communications c
-            WHERE c.organisation_id = \(sql.bind(organisation)) AND c.status = 'open' AND c.type = 'phone' AND c.deleted_at IS NULL
-              AND (c.author_staff_id = \(sql.bind(me)) OR EXISTS (SELECT 1 FROM participants p WHERE p.organisation_id = c.organisation_id
-                   AND p.communication_id = c.id AND p.kind = 'staff' AND p.ref_id = \(sql.bind(me))))
-            ORDER BY c.occurred_at DESC, c.id DESC
-            LIMIT 200
-            """
-        return try await summaries(&sql, page: page)
-    }
-
     /// Whether the entry exists and was deleted (managers still read its history).
     func existsDeleted(_ id: UUID) async throws -> Bool {
         let rows = try await connection.query("""

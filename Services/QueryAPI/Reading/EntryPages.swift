@@ -1,0 +1,192 @@
+import CommlogDomain
+import Foundation
+import Logging
+import PostgresNIO
+import Storage
+
+/// Entries as lists show them, with the visibility rules in every query: pages, one entry, open calls.
+///
+/// The rules: managers and admins see the whole organisation; other staff see the entries of the clients
+/// they are related to (and of those clients' patients), and entries in which they are author, participant
+/// or handler. Row-level security underneath keeps every query inside the caller's organisation.
+///
+/// Each read is one statement (`TenantRead`): from the pool, a page costs one round trip, not a transaction
+/// of four; in a transaction it reads what the transaction sees.
+struct EntryPages {
+    /// Where the statements go.
+    enum Source {
+        /// A pooled connection, each read a statement of its own.
+        case pool(PostgresClient)
+        /// The connection of the caller's transaction.
+        case transaction(PostgresConnection)
+    }
+
+    let source: Source
+    let caller: Caller
+    let logger: Logger
+
+    /// A summary's columns: what the page selects and, in the same order, the name and exact type
+    /// `TenantRead` states for each.
+    static let columns: [(select: String, definition: String)] = [
+        ("c.id", "id uuid"), ("c.type", "type text"), ("c.direction", "direction text"), ("c.status", "status text"),
+        ("c.occurred_at", "occurred_at timestamptz"), ("c.answered_at", "answered_at timestamptz"),
+        ("c.ended_at", "ended_at timestamptz"), ("c.closed_at", "closed_at timestamptz"), ("c.outcome", "outcome text"),
+        ("c.duration_s", "duration_s integer"), ("c.client_id", "client_id text"), ("c.patient_id", "patient_id text"),
+        ("c.location_id", "location_id text"), ("c.author_staff_id", "author_staff_id text"), ("c.reason", "reason text"),
+        ("c.address", "address text"), ("c.subject", "subject text"), ("c.description", "description text"),
+        ("c.notes", "notes text"), ("c.source", "source text"), ("c.show_in_patient_history", "show_in_patient_history boolean"),
+        ("EXISTS (SELECT 1 FROM recordings r WHERE r.organisation_id = c.organisation_id AND r.communication_id = c.id)",
+         "has_recording boolean"),
+        ("c.version", "version integer"),
+        ("(extract(epoch FROM c.occurred_at) * 1000000)::bigint", "occurred_at_us bigint"),
+        ("c.template", "template text"), ("c.reminder_type", "reminder_type text"), ("c.reminder_count", "reminder_count integer"),
+        ("c.ambiguous", "ambiguous boolean"),
+    ]
+
+    /// The select list of a page (`FROM communications c`).
+    static let selectList = columns.map { "\($0.select) AS \($0.definition.prefix { $0 != " " })" }.joined(separator: ", ")
+
+    /// Each row of `summaries`: the page's columns, then its participant's (nulls for an entry without any).
+    static let rowDefinition = (columns.map(\.definition) + [
+        "participant_role text", "participant_kind text", "participant_ref_id text", "participant_address text", "participant_name text",
+    ]).joined(separator: ", ")
+
+    /// A page, newest first, and the cursor of the next one (nil on the last page).
+    func list(_ filter: ListFilter) async throws -> (items: [EntrySummary], next: PageCursor?) {
+        var read = TenantRead(organisationID: caller.organisationID)
+        var conditions = ["c.organisation_id = \(read.bind(caller.organisationID))", "c.deleted_at IS NULL"]
+        if let visibility = visibilityCondition(&read) { conditions.append(visibility) }
+        if let client = filter.clientID { conditions.append("c.client_id = \(read.bind(client))") }
+        if let patient = filter.patientID { conditions.append("c.patient_id = \(read.bind(patient))") }
+        if let staff = filter.staffID {
+            let parameter = read.bind(staff)
+            conditions.append("""
+                (c.author_staff_id = \(parameter) OR EXISTS (SELECT 1 FROM participants p WHERE p.organisation_id = c.organisation_id
+                 AND p.communication_id = c.id AND p.kind = 'staff' AND p.ref_id = \(parameter)))
+                """)
+        }
+        if let type = filter.type { conditions.append("c.type = \(read.bind(type.rawValue))") }
+        if let direction = filter.direction { conditions.append("c.direction = \(read.bind(direction.rawValue))") }
+        if let reason = filter.reason { conditions.append("c.reason = \(read.bind(reason))") }
+        if let location = filter.locationID { conditions.append("c.location_id = \(read.bind(location))") }
+        if let status = filter.status { conditions.append("c.status = \(read.bind(status.rawValue))") }
+        if let from = filter.from { conditions.append("c.occurred_at >= \(read.bind(from))") }
+        if let to = filter.to { conditions.append("c.occurred_at < \(read.bind(to))") }
+        var matches: String?
+        if let text = filter.text {
+            let query = "websearch_to_tsquery('simple', \(read.bind(text)))"
+            if filter.isBoard {
+                // Organisation-wide, the matches come from the full-text index and are then sorted: walking the
+                // board index newest first and testing every entry is what the planner would otherwise choose
+                // (it cannot know how rare a word is), and that reads the whole log for a rare word. The index is
+                // read through commlog_search_matches (migration 0006): under row-level security PostgreSQL
+                // will not use it for the @@ operator, which is not leakproof.
+                matches = "matches AS MATERIALIZED (SELECT m FROM commlog_search_matches(\(query)) AS m)"
+                conditions.append("c.id IN (SELECT m FROM matches)")
+            } else {
+                conditions.append("c.search @@ \(query)")
+            }
+        }
+        if let cursor = filter.cursor {
+            // The cursor's time travels as whole microseconds: a Date would round through a Double.
+            let time = "(timestamptz 'epoch' + \(read.bind(cursor.occurredAtMicroseconds)) * interval '1 microsecond')"
+            conditions.append("(c.occurred_at, c.id) < (\(time), \(read.bind(cursor.id)))")
+        }
+        let page = """
+            SELECT \(Self.selectList) FROM communications c
+            WHERE \(conditions.joined(separator: "\n  AND "))
+            ORDER BY c.occurred_at DESC, c.id DESC
+            LIMIT \(read.bind(filter.limit + 1))
+            """
+        var items = try await summaries(&read, page: page, tables: matches)
+        var next: PageCursor?
+        if items.count > filter.limit {
+            items.removeLast()
+            next = items.last.map { PageCursor(occurredAtMicroseconds: $0.occurredAtMicroseconds, id: $0.id) }
+        }
+        return (items, next)
+    }
+
+    /// One entry the caller may see, or nil (for a missing entry and an invisible one alike).
+    func entry(_ id: UUID) async throws -> EntrySummary? {
+        var read = TenantRead(organisationID: caller.organisationID)
+        var conditions = ["c.organisation_id = \(read.bind(caller.organisationID))", "c.id = \(read.bind(id))", "c.deleted_at IS NULL"]
+        if let visibility = visibilityCondition(&read) { conditions.append(visibility) }
+        return try await summaries(&read, page: "SELECT \(Self.selectList) FROM communications c WHERE \(conditions.joined(separator: " AND "))").first
+    }
+
+    /// The caller's own open calls (handler, participant or author), newest first, whatever their role.
+    func openCalls() async throws -> [EntrySummary] {
+        var read = TenantRead(organisationID: caller.organisationID)
+        let me = read.bind(caller.staffID)
+        let page = """
+            SELECT \(Self.selectList) FROM communications c
+            WHERE c.organisation_id = \(read.bind(caller.organisationID)) AND c.status = 'open' AND c.type = 'phone' AND c.deleted_at IS NULL
+              AND (c.author_staff_id = \(me) OR EXISTS (SELECT 1 FROM participants p WHERE p.organisation_id = c.organisation_id
+                   AND p.communication_id = c.id AND p.kind = 'staff' AND p.ref_id = \(me)))
+            ORDER BY c.occurred_at DESC, c.id DESC
+            LIMIT 200
+            """
+        return try await summaries(&read, page: page)
+    }
+
+    /// The visibility rule as SQL, or nil when the caller sees everything.
+    private func visibilityCondition(_ read: inout TenantRead) -> String? {
+        guard !caller.seesEverything else { return nil }
+        let me = read.bind(caller.staffID)
+        let organisation = read.bind(caller.organisationID)
+        return """
+            (c.client_id IN (SELECT r.client_id FROM related_staff r WHERE r.organisation_id = \(organisation) AND r.staff_id = \(me))
+             OR c.patient_id IN (SELECT pt.id FROM patients pt JOIN related_staff r ON r.organisation_id = pt.organisation_id AND r.client_id = pt.client_id
+                                 WHERE pt.organisation_id = \(organisation) AND r.staff_id = \(me))
+             OR c.author_staff_id = \(me)
+             OR EXISTS (SELECT 1 FROM participants p WHERE p.organisation_id = c.organisation_id AND p.communication_id = c.id
+                        AND p.kind = 'staff' AND p.ref_id = \(me)))
+            """
+    }
+
+    /// The entries `page` selects (its columns `selectList`, newest first), each with its participants.
+    ///
+    /// One statement: the page joined with its participants, one row per participant (or one for an entry
+    /// without any), so that a page costs one round trip and one plan, not two.
+    /// - Parameter tables: common table expressions `page` may use (`name AS (…)`).
+    private func summaries(_ read: inout TenantRead, page: String, tables: String? = nil) async throws -> [EntrySummary] {
+        let statement = """
+            WITH \(tables.map { "\($0),\n" } ?? "")page AS (\(page))
+            SELECT page.*, p.role, p.kind, p.ref_id, p.address, p.name
+            FROM page LEFT JOIN participants p ON p.organisation_id = \(read.bind(caller.organisationID)) AND p.communication_id = page.id
+            ORDER BY page.occurred_at DESC, page.id DESC, p.position
+            """
+        let query = read.query(statement, columns: Self.rowDefinition)
+        let rows = switch source {
+        case .pool(let client): try await client.query(query, logger: logger)
+        case .transaction(let connection): try await connection.query(query, logger: logger)
+        }
+        var items: [EntrySummary] = []
+        for try await row in rows {
+            let c = row.makeRandomAccess()
+            let id = try c[0].decode(UUID.self)
+            if items.last?.id != id {
+                items.append(EntrySummary(
+                    id: id, type: try c[1].decode(String.self), direction: try c[2].decode(String?.self),
+                    status: try c[3].decode(String.self), occurredAt: try c[4].decode(Date.self), answeredAt: try c[5].decode(Date?.self),
+                    endedAt: try c[6].decode(Date?.self), closedAt: try c[7].decode(Date?.self), outcome: try c[8].decode(String?.self),
+                    durationSeconds: try c[9].decode(Int?.self), clientID: try c[10].decode(String?.self), patientID: try c[11].decode(String?.self),
+                    locationID: try c[12].decode(String?.self), authorStaffID: try c[13].decode(String?.self), reason: try c[14].decode(String?.self),
+                    address: try c[15].decode(String?.self), subject: try c[16].decode(String?.self), description: try c[17].decode(String?.self),
+                    notes: try c[18].decode(String?.self), source: try c[19].decode(String.self), showInPatientHistory: try c[20].decode(Bool.self),
+                    hasRecording: try c[21].decode(Bool.self), version: try c[22].decode(Int.self),
+                    occurredAtMicroseconds: try c[23].decode(Int64.self), template: try c[24].decode(String?.self),
+                    reminderType: try c[25].decode(String?.self), reminderCount: try c[26].decode(Int?.self), ambiguous: try c[27].decode(Bool.self)
+                ))
+            }
+            // No participant: the left join's nulls.
+            guard let role = try c[28].decode(String?.self).flatMap(ParticipantRole.init(rawValue:)),
+                  let kind = try c[29].decode(String?.self).flatMap(ParticipantKind.init(rawValue:)) else { continue }
+            items[items.count - 1].participants.append(Participant(
+                role: role, kind: kind, id: try c[30].decode(String?.self), address: try c[31].decode(String?.self), name: try c[32].decode(String?.self)
+            ))
+        }
+        return items
+    }
+}
