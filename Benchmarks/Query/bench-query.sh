@@ -13,12 +13,19 @@
 # sent the way postgres-nio sends them (extended protocol, planned per execution: `-M extended`),
 # per-transaction latencies from its log. It prints p50, p99 and requests/s of both, and the ratio
 # of the API's p99 to the goal (2 × SQL p99 + 2 ms).
+#
+# query-api's database pool (POOL, default: cores + 1) is sized for the database, not for the HTTP
+# connections: requests beyond it wait for a connection. On one machine that also runs PostgreSQL and wrk,
+# more busy backends than cores make the slowest requests much slower. Measured on 2 cores, board page,
+# 8 HTTP connections: pool 3: p99 8.4-9.4 ms at 1,520-1,600 req/s; pool 4: 12-14 ms; pool 8: 30-37 ms at
+# 1,600-1,700 req/s. With 3 HTTP connections, pool 8 and pool 3 answer alike (p99 3.2 and 3.4 ms).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 ENTRIES="${ENTRIES:-10000000}"
 DURATION="${DURATION:-20}"
 CONCURRENCY="${CONCURRENCY:-8}"
+POOL="${POOL:-$(($(nproc) + 1))}"
 CLIENTS=100000
 ORG=org-bench
 WORK="$ROOT/.data/bench-query"
@@ -75,36 +82,40 @@ fi
 PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 SECRET="bench-query-secret-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 COMMLOG_DATABASE_URL="$APP_URL" COMMLOG_HTTP_PORT="$PORT" COMMLOG_JWT_SECRET="$SECRET" COMMLOG_LOG_LEVEL=warning \
-    COMMLOG_DATABASE_POOL_SIZE="$CONCURRENCY" "$BIN/query-api" >.data/logs/bench-query-api.log 2>&1 &
+    COMMLOG_DATABASE_POOL_SIZE="$POOL" "$BIN/query-api" >.data/logs/bench-query-api.log 2>&1 &
 API_PID=$!
 trap 'kill $API_PID 2>/dev/null || true; wait $API_PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.2; done
 TOKEN="$(COMMLOG_JWT_SECRET="$SECRET" "$BIN/commlog" token --org "$ORG" --staff m-1 --role manager)"
 
-# The SQL query-api runs for a manager's page (no visibility condition), as pgbench statements.
+# The SQL query-api runs for a manager's page (no visibility condition), as pgbench statements: one
+# statement, commlog_read (migration 0007), which sets the tenant and runs the page joined with its
+# participants; the values travel in one text array ($1 inside the page), the organisation and the limit first.
 COLUMNS="c.id, c.type, c.direction, c.status, c.occurred_at, c.answered_at, c.ended_at, c.closed_at, c.outcome, c.duration_s,
   c.client_id, c.patient_id, c.location_id, c.author_staff_id, c.reason, c.address, c.subject, c.description, c.notes,
   c.source, c.show_in_patient_history,
   EXISTS (SELECT 1 FROM recordings r WHERE r.organisation_id = c.organisation_id AND r.communication_id = c.id) AS has_recording,
   c.version, (extract(epoch FROM c.occurred_at) * 1000000)::bigint AS occurred_at_us, c.template, c.reminder_type, c.reminder_count, c.ambiguous"
-pgbench_script() { # name, \set lines, condition[, common table expression]
+ROW="id uuid, type text, direction text, status text, occurred_at timestamptz, answered_at timestamptz, ended_at timestamptz,
+  closed_at timestamptz, outcome text, duration_s integer, client_id text, patient_id text, location_id text, author_staff_id text,
+  reason text, address text, subject text, description text, notes text, source text, show_in_patient_history boolean,
+  has_recording boolean, version integer, occurred_at_us bigint, template text, reminder_type text, reminder_count integer,
+  ambiguous boolean, participant_role text, participant_kind text, participant_ref_id text, participant_address text, participant_name text"
+pgbench_script() { # name, \set lines, condition (on $1[3]), the third value[, common table expression]
     cat >"$WORK/$1.sql" <<SQL
 $2
-BEGIN;
-SELECT set_config('commlog.organisation_id', '$ORG', true);
-WITH ${4:-}page AS (SELECT $COLUMNS FROM communications c
-  WHERE c.organisation_id = '$ORG' AND c.deleted_at IS NULL AND $3
-  ORDER BY c.occurred_at DESC, c.id DESC LIMIT 51)
+SELECT * FROM commlog_read('$ORG', \$page\$WITH ${5:-}page AS (SELECT $COLUMNS FROM communications c
+  WHERE c.organisation_id = \$1[1] AND c.deleted_at IS NULL AND $3
+  ORDER BY c.occurred_at DESC, c.id DESC LIMIT \$1[2]::bigint)
 SELECT page.*, p.role, p.kind, p.ref_id, p.address, p.name
-  FROM page LEFT JOIN participants p ON p.organisation_id = '$ORG' AND p.communication_id = page.id
-  ORDER BY page.occurred_at DESC, page.id DESC, p.position;
-COMMIT;
+  FROM page LEFT JOIN participants p ON p.organisation_id = \$1[1] AND p.communication_id = page.id
+  ORDER BY page.occurred_at DESC, page.id DESC, p.position\$page\$, ARRAY['$ORG', '51', $4]) AS read($ROW);
 SQL
 }
-pgbench_script timeline '\set c random(0, 99999)' "c.client_id = 'c-' || :c"
-pgbench_script board '' "c.type = 'phone'"
-pgbench_script search '\set r random(0, 9999)' "c.id IN (SELECT m FROM matches)" \
-    "matches AS MATERIALIZED (SELECT m FROM commlog_search_matches(websearch_to_tsquery('simple', 'ref' || :r)) AS m), "
+pgbench_script timeline '\set c random(0, 99999)' 'c.client_id = $1[3]' "'c-' || :c"
+pgbench_script board '' 'c.type = $1[3]' "'phone'"
+pgbench_script search '\set r random(0, 9999)' "c.id IN (SELECT m FROM matches)" "'ref' || :r" \
+    "matches AS MATERIALIZED (SELECT m FROM commlog_search_matches(websearch_to_tsquery('simple', \$1[3])) AS m), "
 
 wrk_script() { # name, path expression (Lua)
     cat >"$WORK/$1.lua" <<LUA
@@ -120,7 +131,7 @@ to_ms() { # wrk latency (e.g. 1.23ms, 850.00us, 1.02s) in milliseconds
     awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n = n; else if (v ~ /s$/) n *= 1000; printf "%.2f", n }'
 }
 
-printf '\n%s entries, %s connections, %s s per request (%s cores)\n' "$ENTRIES" "$CONCURRENCY" "$DURATION" "$(nproc)"
+printf '\n%s entries, %s connections, %s s per request (%s cores; query-api pool %s)\n' "$ENTRIES" "$CONCURRENCY" "$DURATION" "$(nproc)" "$POOL"
 printf '%-9s | %10s %10s %9s | %10s %10s %9s | %8s\n' request "API p50" "API p99" "API req/s" "SQL p50" "SQL p99" "SQL tx/s" "p99 goal"
 for request in timeline board search; do
     # Warm both paths, then measure.
