@@ -32,24 +32,38 @@ public final class ProgramProcess: Sendable {
     deinit { child.signal(SIGKILL) }
 }
 
-/// A TCP port for a program's HTTP listener: one the kernel just handed out, never the same twice in a run.
+/// A TCP port for a program's HTTP listener: free now, below the kernel's ephemeral range, never the same
+/// twice in a run.
+///
+/// Below the ephemeral range because a port the kernel hands out for `bind(0)` can be handed out again as
+/// the local port of any outgoing connection (the suites open hundreds, to PostgreSQL and RabbitMQ) before
+/// the program binds it: a query-api failed to start with "Address already in use" that way.
 public func freePort() -> Int {
+    let (first, last) = listenerPortRange
     while true {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return Int.random(in: 20_000..<40_000) }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let port = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress -> Int in
-                guard bind(fd, socketAddress, length) == 0, getsockname(fd, socketAddress, &length) == 0 else { return 0 }
-                return Int(UInt16(bigEndian: pointer.pointee.sin_port))
-            }
-        }
-        if port > 0, handedOutPorts.withLock({ $0.insert(port).inserted }) { return port }
+        let port = Int.random(in: first...last)
+        guard handedOutPorts.withLock({ !$0.contains(port) }), canBind(port) else { continue }
+        if handedOutPorts.withLock({ $0.insert(port).inserted }) { return port }
+    }
+}
+
+/// From 10,000 to just below the ephemeral range (`net.ipv4.ip_local_port_range`, 32768 on Linux by default).
+private let listenerPortRange: (Int, Int) = {
+    let text = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
+    let ephemeralStart = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).first.flatMap { Int($0) } ?? 32768
+    return (10_000, max(10_100, ephemeralStart - 1))
+}()
+
+private func canBind(_ port: Int) -> Bool {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    return withUnsafePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
     }
 }
 
