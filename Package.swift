@@ -21,6 +21,8 @@ let package = Package(
         .executable(name: "commlog-bench", targets: ["IngestBenchmark"]),
     ],
     dependencies: [
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
@@ -237,7 +239,11 @@ let package = Package(
         /// (the email ingestor, its benchmark and tests).
         .target(
             name: "IMAP",
-            dependencies: ["CLibEtpan"],
+            dependencies: [
+                "CLibEtpan",
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "X509", package: "swift-certificates"),
+            ],
             path: "Shared/IMAP",
             swiftSettings: swiftSettings
         ),

@@ -205,4 +205,32 @@ static inline int commlog_imap_append(mailimap *session, const char *folder, con
     return mailimap_append(session, folder, NULL, NULL, bytes, length);
 }
 
+/* TLS with the server's name (SNI) sent, so that a server with several names presents the right certificate.
+   libetpan does not verify the certificate; the caller checks the chain (commlog_imap_peer_certificates). */
+static inline void commlog_imap_server_name(struct mailstream_ssl_context *context, void *host) {
+    mailstream_ssl_set_server_name(context, (char *)host);
+}
+
+static inline int commlog_imap_ssl_connect(mailimap *session, const char *host, uint16_t port) {
+    return mailimap_ssl_connect_with_callback(session, host, port, commlog_imap_server_name, (void *)host);
+}
+
+static inline int commlog_imap_starttls(mailimap *session, const char *host) {
+    return mailimap_socket_starttls_with_callback(session, commlog_imap_server_name, (void *)host);
+}
+
+/* The certificates the server presented, leaf first, each as DER; returns how many (0 without TLS). */
+static inline int commlog_imap_peer_certificates(mailimap *session, void (*callback)(void *, const unsigned char *, size_t), void *context) {
+    if (session->imap_stream == NULL) return 0;
+    carray *chain = mailstream_get_certificate_chain(session->imap_stream);
+    if (chain == NULL) return 0;
+    unsigned int count = carray_count(chain);
+    for (unsigned int i = 0; i < count; i++) {
+        MMAPString *der = (MMAPString *)carray_get(chain, i);
+        callback(context, (const unsigned char *)der->str, der->len);
+    }
+    mailstream_certificate_chain_free(chain);
+    return (int)count;
+}
+
 #endif

@@ -20,14 +20,17 @@ public struct IMAPAccount: Sendable {
     public var credential: Credential
     /// Network timeout of each command, in seconds.
     public var timeout: Int
+    /// Who may vouch for the server's certificate (with TLS).
+    public var trust: IMAPTrust
 
-    public init(host: String, port: Int, tls: IMAPTLSMode, user: String, credential: Credential, timeout: Int = 60) {
+    public init(host: String, port: Int, tls: IMAPTLSMode, user: String, credential: Credential, timeout: Int = 60, trust: IMAPTrust = .system) {
         self.host = host
         self.port = port
         self.tls = tls
         self.user = user
         self.credential = credential
         self.timeout = timeout
+        self.trust = trust
     }
 }
 
@@ -64,12 +67,28 @@ public final class IMAPConnection: Sendable {
         }
     }
 
-    /// Connects and logs in, replacing any previous session.
+    /// Connects, verifies the server's certificate (with TLS) and logs in, replacing any previous session.
+    /// Nothing secret is sent before the certificate is verified.
     public func open(_ account: IMAPAccount) async throws {
-        try await thread.run { state in
+        let certificates = try await thread.run { state in
             state.session = nil
+            state.connecting = nil
             let session = IMAPSession(timeout: account.timeout)
-            try session.connect(host: account.host, port: account.port, tls: account.tls)
+            let certificates = try session.connect(host: account.host, port: account.port, tls: account.tls)
+            state.connecting = session
+            return certificates
+        }
+        if account.tls != .none {
+            do {
+                try await account.trust.verify(certificates, host: account.host)
+            } catch {
+                try? await thread.run { state in state.connecting = nil }
+                throw error
+            }
+        }
+        try await thread.run { state in
+            guard let session = state.connecting else { throw IMAPError(.closed, "login") }
+            state.connecting = nil
             switch account.credential {
             case .password(let password): try session.login(user: account.user, password: password)
             case .oauth2Token(let token): try session.authenticateXOAuth2(user: account.user, token: token)
@@ -110,6 +129,8 @@ public final class IMAPConnection: Sendable {
 private final class Confinement: Sendable {
     final class State {
         var session: IMAPSession?
+        /// Connected, its certificate being verified, not yet logged in.
+        var connecting: IMAPSession?
     }
 
     private struct Queue: ~Copyable {

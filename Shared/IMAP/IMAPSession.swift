@@ -59,18 +59,26 @@ public final class IMAPSession {
         mailimap_free(handle)
     }
 
-    /// Connects and, for `.starttls`, upgrades before anything else is said.
-    public func connect(host: String, port: Int, tls: IMAPTLSMode) throws {
+    /// Connects and, for `.starttls`, upgrades before anything else is said. With TLS, returns the
+    /// certificates the server presented (leaf first, DER) for the caller to verify: libetpan does not.
+    public func connect(host: String, port: Int, tls: IMAPTLSMode) throws -> [[UInt8]] {
         let port = UInt16(clamping: port)
         switch tls {
         case .implicit:
-            try IMAPError.check(mailimap_ssl_connect(handle, host, port), "connect to \(host):\(port)", code: .connect, session: nil)
+            try IMAPError.check(commlog_imap_ssl_connect(handle, host, port), "connect to \(host):\(port)", code: .connect, session: nil)
         case .starttls:
             try IMAPError.check(mailimap_socket_connect(handle, host, port), "connect to \(host):\(port)", code: .connect, session: nil)
-            try IMAPError.check(mailimap_socket_starttls(handle), "STARTTLS", code: .connect, session: handle)
+            try IMAPError.check(commlog_imap_starttls(handle, host), "STARTTLS", code: .connect, session: handle)
         case .none:
             try IMAPError.check(mailimap_socket_connect(handle, host, port), "connect to \(host):\(port)", code: .connect, session: nil)
+            return []
         }
+        let box = Box<[[UInt8]]>([])
+        _ = commlog_imap_peer_certificates(handle, { context, der, length in
+            guard let context, let der else { return }
+            Box<[[UInt8]]>.from(context).value.append(Array(UnsafeBufferPointer(start: der, count: length)))
+        }, box.pointer)
+        return box.value
     }
 
     /// LOGIN with a password, then reads the capabilities.

@@ -85,6 +85,8 @@ extension ConfigurationKey {
         "Most fetched messages committed in one transaction (instead of COMMLOG_BATCH_SIZE)")
     public static let mailPoller = ConfigurationKey("COMMLOG_MAIL_POLLER", default: "true", programs: "email-ingestor",
         "Run the mailbox poller in this replica (false: only parse and log fetched messages)")
+    public static let imapCAFile = ConfigurationKey("COMMLOG_IMAP_CA_FILE", default: nil, programs: "email-ingestor",
+        "A PEM file of certificate authorities trusted for IMAP servers besides the system's (a practice's private CA)")
     public static let queryAPIURL = ConfigurationKey("COMMLOG_QUERY_API_URL", default: "http://127.0.0.1:8080", programs: "scripts, tests",
         "Where the query API answers (written by make run)")
     public static let callBridgeURL = ConfigurationKey("COMMLOG_CALL_BRIDGE_URL", default: "http://127.0.0.1:8081", programs: "scripts, tests",
@@ -120,6 +122,6 @@ extension ConfigurationKey {
         jwtSecret, jwtPublicKeysFile, liveHeartbeat, secretKey, secretKeyFile, secretKeyPrevious, queryAPIURL, callBridgeURL, binFolder,
         phoneRegion, phoneMatchDigits, callAutoClose, recordingMaxBytes, recordingTimeout, recordingAttempts, recordingHosts,
         smdrEnabled, smdrLease, smdrReconnect,
-        mailPollInterval, mailIdle, mailFetchBatch, mailLeaseTTL, mailMaxBackoff, mailPrefetch, mailBatchSize, mailPoller,
+        mailPollInterval, mailIdle, mailFetchBatch, mailLeaseTTL, mailMaxBackoff, mailPrefetch, mailBatchSize, mailPoller, imapCAFile,
     ]
 }

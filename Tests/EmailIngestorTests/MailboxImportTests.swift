@@ -219,6 +219,26 @@ extension EmailIngestorProcesses {
             }
         }
 
+        @Test("over TLS a mailbox is imported when its server's CA is trusted, and refused with the reason when not")
+        func tls() async throws {
+            let trust = try IMAPTrust(addingPEMFile: try IMAPTLSTests.caFile)
+            for trusted in [true, false] {
+                try await IngestorHarness.run(configure: { if trusted { $0.trust = trust } }) { harness in
+                    let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
+                    try await harness.imap.append(TestMessages.simple(subject: "Over TLS"), to: inbox)
+                    let mailbox = try await harness.addMailbox(host: "localhost", port: try IMAPTLSTests.tlsPort, tls: .implicit,
+                                                               inbound: inbox, outbound: sent)
+                    if trusted {
+                        #expect(try await harness.entries { $0.count == 1 }.first?.subject == "Over TLS")
+                    } else {
+                        let status = try await eventually(reading: { try await harness.status(of: mailbox) }, until: { $0.lastError != nil })
+                        #expect(status.lastError?.contains("not trusted") == true, "\(String(describing: status.lastError))")
+                        #expect(try await harness.entries().isEmpty)
+                    }
+                }
+            }
+        }
+
         @Test("two replicas on the same mailboxes import each message once")
         func twoReplicas() async throws {
             try await IngestorHarness.run(replicas: 2) { harness in

@@ -19,7 +19,8 @@
 #
 # Ports can be overridden with COMMLOG_PG_PORT, COMMLOG_AMQP_PORT (the broker
 # also uses AMQP+1 for Erlang distribution and AMQP+2 for its private epmd)
-# and COMMLOG_IMAP_PORT.
+# and COMMLOG_IMAP_PORT (Dovecot also listens for IMAP over TLS on IMAP+1, with a
+# certificate for localhost and 127.0.0.1 from a throwaway CA of its own).
 #
 # After `up`, .data/stack.env holds KEY=value lines (no quotes, no export) with
 # the URLs and credentials; the passwords are generated once and kept in
@@ -39,6 +40,7 @@ STATE_DIR_RECORD="$DATA/state-dir"
 PG_PORT="${COMMLOG_PG_PORT:-55432}"
 AMQP_PORT="${COMMLOG_AMQP_PORT:-55672}"
 IMAP_PORT="${COMMLOG_IMAP_PORT:-51143}"
+IMAPS_PORT=$((IMAP_PORT + 1))
 PGBIN=/usr/lib/postgresql/15/bin
 
 RMQ_DIR="$DATA/rabbitmq"
@@ -105,7 +107,7 @@ take_lock() {
 
 ensure_packages() {
     local wanted=(rabbitmq-server librabbitmq-dev amqp-tools libetpan-dev dovecot-imapd
-        libgmime-3.0-dev libphonenumber-dev python3 curl isync)
+        libgmime-3.0-dev libphonenumber-dev python3 curl isync openssl ca-certificates)
     [[ -x "$PGBIN/postgres" ]] || wanted+=(postgresql-15)
     local missing=() p
     for p in "${wanted[@]}"; do
@@ -377,10 +379,29 @@ dv_pid() {
 
 dv_running() { dv_pid >/dev/null; }
 
+# A CA and a server certificate (localhost, 127.0.0.1) for Dovecot's TLS, made once.
+dv_certificates() {
+    local tls="$1/tls"
+    [[ -s "$tls/server.pem" && -s "$tls/ca.pem" ]] && return 0
+    mkdir -p "$tls"
+    (
+        cd "$tls"
+        openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 3650 -subj "/CN=Commlog test CA" \
+            -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+        openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "/CN=localhost"
+        printf '%s\n' "subjectAltName=DNS:localhost,IP:127.0.0.1" "basicConstraints=critical,CA:FALSE" \
+            "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth" >server.ext
+        openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 3650 -extfile server.ext
+    ) >>"$LOGS/dovecot-certificates.log" 2>&1 || die "could not make Dovecot's certificates, see $LOGS/dovecot-certificates.log"
+    chmod 600 "$tls/ca.key" "$tls/server.key"
+    chmod 644 "$tls/ca.pem" "$tls/server.pem"
+}
+
 dv_write_config() {
     local dir="$1"
     mkdir -p "$dir/run" "$dir/state" "$dir/mail" "$dir/home"
     chown mail:mail "$dir/mail" "$dir/home"
+    dv_certificates "$dir"
     cat >"$dir/users" <<EOF
 $IMAP_USER:{PLAIN}$IMAP_PASSWORD
 $IMAP_OTHER_USER:{PLAIN}$IMAP_OTHER_PASSWORD
@@ -393,7 +414,9 @@ state_dir = $dir/state
 log_path = $LOGS/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+ssl = yes
+ssl_cert = <$dir/tls/server.pem
+ssl_key = <$dir/tls/server.key
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:$dir/mail/%u
@@ -439,7 +462,8 @@ service imap-login {
     port = $IMAP_PORT
   }
   inet_listener imaps {
-    port = 0
+    address = 127.0.0.1
+    port = $IMAPS_PORT
   }
 }
 service anvil {
@@ -455,6 +479,7 @@ dv_up() {
         log "dovecot: already running on 127.0.0.1:$IMAP_PORT"
     else
         port_open "$IMAP_PORT" && die "port $IMAP_PORT is in use by another process (set COMMLOG_IMAP_PORT)"
+        port_open "$IMAPS_PORT" && die "port $IMAPS_PORT is in use by another process (set COMMLOG_IMAP_PORT)"
         dv_write_config "$dir"
         log "dovecot: starting on 127.0.0.1:$IMAP_PORT"
         # (`;`, not `&&`: with `&&` the whole list, i.e. a copy of this shell
@@ -516,6 +541,8 @@ write_env() {
             if dv_running; then
                 echo "COMMLOG_TEST_IMAP_HOST=127.0.0.1"
                 echo "COMMLOG_TEST_IMAP_PORT=$IMAP_PORT"
+                echo "COMMLOG_TEST_IMAPS_PORT=$IMAPS_PORT"
+                echo "COMMLOG_TEST_IMAP_CA_FILE=$(dv_dir)/tls/ca.pem"
                 echo "COMMLOG_TEST_IMAP_USER=$IMAP_USER"
                 echo "COMMLOG_TEST_IMAP_PASSWORD=$IMAP_PASSWORD"
                 echo "COMMLOG_TEST_IMAP_OTHER_USER=$IMAP_OTHER_USER"

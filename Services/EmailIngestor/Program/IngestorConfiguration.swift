@@ -1,3 +1,4 @@
+import IMAP
 import CommlogRuntime
 import Configuration
 
@@ -21,6 +22,8 @@ struct IngestorConfiguration: Sendable {
     var pollerEnabled = true
     /// The replica's name in leases.
     var instanceID = "email-ingestor"
+    /// Who may vouch for the servers' certificates: the system's roots, and `COMMLOG_IMAP_CA_FILE`'s.
+    var trust = IMAPTrust.system
 
     init() {}
 
@@ -37,6 +40,13 @@ struct IngestorConfiguration: Sendable {
         consumerPrefetch = try reader.positiveInt(.mailPrefetch)
         consumerBatchSize = try reader.positiveInt(.mailBatchSize)
         instanceID = configuration.instanceID
+        if let file = configuration.string(.imapCAFile) {
+            do {
+                trust = try IMAPTrust(addingPEMFile: file)
+            } catch {
+                throw ConfigurationError(key: .imapCAFile, "\(error)")
+            }
+        }
     }
 
     /// How long one wait (IDLE or sleep) lasts: short enough to renew the lease in time.

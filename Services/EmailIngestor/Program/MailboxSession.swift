@@ -93,7 +93,7 @@ struct MailboxSession {
         let secret = try sealer.open(mailbox.sealedSecret, keyID: mailbox.secretKeyID)
         return IMAPAccount(
             host: mailbox.host, port: mailbox.port, tls: mailbox.tls, user: mailbox.username,
-            credential: mailbox.secretKind == .xoauth2 ? .oauth2Token(secret) : .password(secret)
+            credential: mailbox.secretKind == .xoauth2 ? .oauth2Token(secret) : .password(secret), trust: configuration.trust
         )
     }
 
