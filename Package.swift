@@ -315,6 +315,7 @@ let package = Package(
             dependencies: [
                 "EmailIngestor", "CommlogDomain", "CommlogRuntime", "IMAP", "LogStore", "MIME", "Messaging", "Storage", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],

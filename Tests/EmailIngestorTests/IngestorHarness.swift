@@ -90,17 +90,17 @@ struct IngestorHarness: Sendable {
     @discardableResult
     func addMailbox(
         address: String = "shared@example.org", user: String? = nil, password: String? = nil, host: String? = nil, port: Int? = nil,
-        tls: IMAPTLSMode = .none, inbound: String?, outbound: String?, since: String? = nil
+        tls: IMAPTLSMode = .none, secretKind: String = "password", inbound: String?, outbound: String?, since: String? = nil
     ) async throws -> UUID {
         let sealed = try sealer.seal(password ?? imap.password)
         let ciphertext = Data(sealed.ciphertext).base64EncodedString()
         let host = try host ?? TestIMAP.host, port = try port ?? TestIMAP.port, username = user ?? imap.user
         return try await database.withTenant(organisationID) { connection in
             for try await id in try await connection.query("""
-                INSERT INTO mailboxes (organisation_id, address, host, port, tls, username, secret_ciphertext, secret_key_id, since,
+                INSERT INTO mailboxes (organisation_id, address, host, port, tls, username, secret_kind, secret_ciphertext, secret_key_id, since,
                                        inbound_folder, outbound_folder)
-                VALUES (commlog_current_organisation(), \(address), \(host), \(port), \(tls.rawValue), \(username), decode(\(ciphertext), 'base64'),
-                        \(sealed.keyID), \(since)::date, \(inbound), \(outbound))
+                VALUES (commlog_current_organisation(), \(address), \(host), \(port), \(tls.rawValue), \(username), \(secretKind),
+                        decode(\(ciphertext), 'base64'), \(sealed.keyID), \(since)::date, \(inbound), \(outbound))
                 RETURNING id
                 """, logger: database.logger).decode(UUID.self) {
                 return id
