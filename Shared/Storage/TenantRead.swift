@@ -5,7 +5,8 @@ import PostgresNIO
 ///
 /// `commlog_read` (migration 0007) sets the tenant and runs the statement, as one statement of its own:
 /// a read outside a transaction costs one round trip instead of four (BEGIN, set the tenant, the read,
-/// COMMIT). Inside a transaction it is just as safe: the tenant it sets is the one already set.
+/// COMMIT). Inside a transaction the tenant it sets lasts to the end of that transaction, so use it there
+/// only with the transaction's own organisation.
 ///
 /// The statement's values travel as the text elements of one array, `$1` in the statement; `bind` adds one
 /// and returns its placeholder with the cast it needs (`$1[2]::uuid`), so values never enter the text.
