@@ -15,6 +15,39 @@ struct MailboxCommand: AsyncParsableCommand {
 
     enum TLS: String, ExpressibleByArgument, CaseIterable { case implicit, starttls, none }
 
+    /// A refresh grant instead of a password or an access token: the ingestor fetches an access token for
+    /// each login (Microsoft 365, Google Workspace).
+    struct OAuth2Options: ParsableArguments {
+        @Option(name: .customLong("oauth2-token-url"),
+                help: "OAuth2 token endpoint: standard input then holds a refresh token (and, on a second line, a client secret).")
+        var tokenURL: String?
+        @Option(name: .customLong("oauth2-client-id"), help: "OAuth2 client (application) id, with --oauth2-token-url.") var clientID: String?
+        @Option(name: .customLong("oauth2-scope"), help: "OAuth2 scopes to ask for, with --oauth2-token-url.") var scope: String?
+
+        /// The secret kind and the text to seal, read from standard input.
+        func secret(accessToken: Bool) throws -> (kind: String, text: String) {
+            guard let tokenURL else {
+                guard clientID == nil, scope == nil else { throw ValidationError("--oauth2-client-id and --oauth2-scope go with --oauth2-token-url") }
+                let secret = readLine(strippingNewline: true) ?? ""
+                guard !secret.isEmpty else { throw ValidationError("give the \(accessToken ? "OAuth2 token" : "password") on standard input") }
+                return (accessToken ? "xoauth2" : "password", secret)
+            }
+            guard !accessToken else { throw ValidationError("--oauth2 (an access token) and --oauth2-token-url (a refresh token) exclude each other") }
+            guard let clientID else { throw ValidationError("--oauth2-token-url needs --oauth2-client-id") }
+            let refreshToken = readLine(strippingNewline: true) ?? ""
+            guard !refreshToken.isEmpty else {
+                throw ValidationError("give the refresh token on standard input (and the client secret, if the client has one, on the next line)")
+            }
+            let clientSecret = readLine(strippingNewline: true).flatMap { $0.isEmpty ? nil : $0 }
+            do {
+                let grant = try OAuth2RefreshGrant(tokenURL: tokenURL, clientID: clientID, clientSecret: clientSecret, refreshToken: refreshToken, scope: scope)
+                return ("oauth2", try grant.encoded())
+            } catch let error as OAuth2GrantError {
+                throw ValidationError(error.description)
+            }
+        }
+    }
+
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add a shared mailbox; the password (or OAuth2 token) is read from standard input. Prints the mailbox id."
@@ -28,6 +61,7 @@ struct MailboxCommand: AsyncParsableCommand {
         @Option(help: "IMAP user name.") var user: String
         @Option(help: "First sync imports only messages received on or after this day (YYYY-MM-DD).") var since: String?
         @Flag(help: "Standard input holds an OAuth2 access token (AUTHENTICATE XOAUTH2) rather than a password.") var oauth2 = false
+        @OptionGroup var refresh: OAuth2Options
         @Option(help: "Folder of inbound mail (default INBOX).") var inboundFolder: String?
         @Option(help: "Folder of outbound mail (default: the folder flagged \\Sent, found again on every check).") var outboundFolder: String?
 
@@ -37,13 +71,11 @@ struct MailboxCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let secret = (readLine(strippingNewline: true) ?? "")
-            guard !secret.isEmpty else { throw ValidationError("give the \(oauth2 ? "OAuth2 token" : "password") on standard input") }
+            let (kind, secret) = try refresh.secret(accessToken: oauth2)
             let sealer = try ProgramConfiguration.forAdmin().secretSealer()
             let sealed = try sealer.seal(secret)
             try await withDatabase { database in
                 let ciphertext = Data(sealed.ciphertext).base64EncodedString()
-                let kind = oauth2 ? "xoauth2" : "password"
                 let id = try await database.withTenant(org) { connection -> UUID in
                     let rows = try await connection.query("""
                         INSERT INTO mailboxes (organisation_id, address, host, port, tls, username, secret_kind, secret_ciphertext,
@@ -125,14 +157,13 @@ struct MailboxCommand: AsyncParsableCommand {
         @Option(help: "The organisation.") var org: String
         @Argument(help: "The mailbox id (from `list`) or its address.") var mailbox: String
         @Flag(help: "Standard input holds an OAuth2 access token rather than a password.") var oauth2 = false
+        @OptionGroup var refresh: OAuth2Options
 
         func run() async throws {
-            let secret = readLine(strippingNewline: true) ?? ""
-            guard !secret.isEmpty else { throw ValidationError("give the \(oauth2 ? "OAuth2 token" : "password") on standard input") }
+            let (kind, secret) = try refresh.secret(accessToken: oauth2)
             let sealed = try ProgramConfiguration.forAdmin().secretSealer().seal(secret)
             try await withDatabase { database in
                 let ciphertext = Data(sealed.ciphertext).base64EncodedString()
-                let kind = oauth2 ? "xoauth2" : "password"
                 try await MailboxCommand.update(mailbox, of: org, in: database, """
                     UPDATE mailboxes SET secret_ciphertext = decode(\(ciphertext), 'base64'), secret_key_id = \(sealed.keyID),
                                          secret_kind = \(kind), enabled = true, last_error = NULL

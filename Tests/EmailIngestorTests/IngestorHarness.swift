@@ -182,6 +182,18 @@ struct IngestorHarness: Sendable {
         }
     }
 
+    /// The mailbox's secret as stored now, opened.
+    func openedSecret(of mailbox: UUID) async throws -> String {
+        try await database.withTenant(organisationID) { connection in
+            for try await (ciphertext, keyID) in try await connection.query(
+                "SELECT secret_ciphertext, secret_key_id FROM mailboxes WHERE id = \(mailbox)", logger: database.logger
+            ).decode((ByteBuffer, String).self) {
+                return try sealer.open(Array(ciphertext.readableBytesView), keyID: keyID)
+            }
+            throw TestFailure("no mailbox \(mailbox)")
+        }
+    }
+
     /// Who holds a mailbox's lease now.
     func leaseHolder(of mailbox: UUID) async throws -> String? {
         try await database.withTransaction { connection in

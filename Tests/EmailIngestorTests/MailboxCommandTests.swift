@@ -1,3 +1,4 @@
+import CommlogRuntime
 import Foundation
 import PostgresNIO
 import Storage
@@ -88,5 +89,63 @@ struct MailboxCommandTests {
         let noSuchMailbox = try await Self.commlog(["mailbox", "secret", "--org", organisation, "nobody@example.org"], input: "pw")
         #expect(noSuchMailbox.status != 0)
         #expect(noSuchMailbox.output.contains("no mailbox nobody@example.org"))
+        // Left enabled, its wrong password would be tried by every later suite's poller.
+        #expect(try await Self.commlog(["mailbox", "disable", "--org", organisation, address]).status == 0)
+    }
+
+    @Test("an OAuth2 refresh grant is read from standard input (refresh token, then client secret) and sealed; mistakes are refused")
+    func refreshGrant() async throws {
+        let organisation = TestEnvironment.unique("org-mailcli")
+        let address = "\(UUID().uuidString.prefix(8).lowercased())@example.org"
+        let tokenURL = "https://login.microsoftonline.com/common/oauth2/v2.0/token"
+        let scope = "https://outlook.office365.com/IMAP.AccessAsUser.All offline_access"
+        let server = ["--host", "outlook.office365.com", "--port", "993", "--tls", "implicit", "--user", address]
+        let added = try await Self.commlog(["mailbox", "add", "--org", organisation, "--address", address] + server + [
+            "--oauth2-token-url", tokenURL, "--oauth2-client-id", "app-1", "--oauth2-scope", scope,
+        ], input: "rt-first\nclient-secret-1")
+        #expect(added.status == 0, "\(added.output)")
+
+        @Sendable func stored() async throws -> (kind: String, grant: OAuth2RefreshGrant) {
+            try await TestEnvironment.withDatabase { database in
+                try await database.withTenant(organisation) { connection in
+                    let rows = try await connection.query(
+                        "SELECT secret_kind, secret_ciphertext, secret_key_id FROM mailboxes WHERE organisation_id = \(organisation)", logger: database.logger)
+                    for try await (kind, ciphertext, keyID) in rows.decode((String, ByteBuffer, String).self) {
+                        let opened = try SecretSealer(current: IngestorHarness.testKey).open(Array(ciphertext.readableBytesView), keyID: keyID)
+                        return (kind, try OAuth2RefreshGrant(opened: opened))
+                    }
+                    throw ChildProcessError(description: "the mailbox row is missing")
+                }
+            }
+        }
+        let first = try await stored()
+        #expect(first.kind == "oauth2")
+        #expect(first.grant == (try OAuth2RefreshGrant(tokenURL: tokenURL, clientID: "app-1", clientSecret: "client-secret-1", refreshToken: "rt-first", scope: scope)))
+
+        // `secret` replaces it; a public client has no secret.
+        let replaced = try await Self.commlog([
+            "mailbox", "secret", "--org", organisation, address, "--oauth2-token-url", tokenURL, "--oauth2-client-id", "app-2",
+        ], input: "rt-second")
+        #expect(replaced.status == 0, "\(replaced.output)")
+        #expect(try await stored().grant == (try OAuth2RefreshGrant(tokenURL: tokenURL, clientID: "app-2", clientSecret: nil, refreshToken: "rt-second", scope: nil)))
+
+        let refusals: [([String], String)] = [
+            (["--oauth2-token-url", "http://login.example.org/token", "--oauth2-client-id", "a"], "must be https"),
+            (["--oauth2-token-url", tokenURL], "needs --oauth2-client-id"),
+            (["--oauth2-token-url", tokenURL, "--oauth2-client-id", "a", "--oauth2"], "exclude each other"),
+            (["--oauth2-client-id", "a"], "go with --oauth2-token-url"),
+        ]
+        for (arguments, message) in refusals {
+            let refused = try await Self.commlog(["mailbox", "add", "--org", organisation, "--address", "x-\(address)"] + server + arguments, input: "rt")
+            #expect(refused.status != 0, "\(arguments)")
+            #expect(refused.output.contains(message), "\(arguments): \(refused.output)")
+        }
+        let noToken = try await Self.commlog(["mailbox", "add", "--org", organisation, "--address", "y-\(address)"] + server + [
+            "--oauth2-token-url", tokenURL, "--oauth2-client-id", "a",
+        ], input: "")
+        #expect(noToken.status != 0)
+        #expect(noToken.output.contains("refresh token on standard input"))
+        // Left enabled, every later suite's poller would try the real provider.
+        #expect(try await Self.commlog(["mailbox", "disable", "--org", organisation, address]).status == 0)
     }
 }

@@ -3,7 +3,8 @@ import IMAP
 
 /// A configured mailbox as the poller reads it (the secret still sealed).
 struct Mailbox: Sendable, Hashable {
-    enum SecretKind: String, Sendable { case password, xoauth2 }
+    /// `oauth2`: a sealed `OAuth2RefreshGrant`, which yields an access token for each login; `xoauth2`: one access token.
+    enum SecretKind: String, Sendable { case password, xoauth2, oauth2 }
 
     let organisationID: String
     let id: UUID

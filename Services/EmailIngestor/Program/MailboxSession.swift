@@ -16,6 +16,8 @@ struct MailboxSession {
     let configuration: IngestorConfiguration
     let status: MailboxStatusBoard
     let logger: Logger
+    /// Access tokens of a mailbox whose secret is an OAuth2 refresh grant.
+    let tokens = OAuth2AccessTokens()
 
     private var holder: String { configuration.instanceID }
 
@@ -53,7 +55,10 @@ struct MailboxSession {
                 failures += 1
                 let message = "\(error)"
                 logger.warning("mailbox check failed", metadata: ["error": "\(message)", "failures": "\(failures)"])
-                status.failed(mailbox, kind: (error as? IMAPError)?.isAuthentication == true ? "authentication" : "connection")
+                let refused = (error as? IMAPError)?.isAuthentication == true || (error as? OAuth2RefreshError)?.refused == true
+                // A token refused at login was revoked before it expired: the next attempt fetches another.
+                if (error as? IMAPError)?.isAuthentication == true { tokens.forget() }
+                status.failed(mailbox, kind: refused ? "authentication" : "connection")
                 try? await store.recordError(message, mailbox)
                 await connection.close()
                 if await !backOff(failures: failures) { break }
@@ -79,7 +84,7 @@ struct MailboxSession {
     /// One check: (re)connect if needed, find the folders, sync each.
     private func cycle(_ connection: IMAPConnection) async throws {
         if await !connection.isOpen() {
-            try await connection.open(try account())
+            try await connection.open(try await account())
             logger.debug("mailbox connected")
         }
         let progress = try await store.progress(of: mailbox)
@@ -88,12 +93,24 @@ struct MailboxSession {
         }
     }
 
-    /// The server account, with the secret opened just for the login.
-    private func account() throws -> IMAPAccount {
+    /// The server account, with the secret opened just for the login (for a refresh grant: a current access token).
+    private func account() async throws -> IMAPAccount {
         let secret = try sealer.open(mailbox.sealedSecret, keyID: mailbox.secretKeyID)
+        let credential: IMAPAccount.Credential
+        switch mailbox.secretKind {
+        case .password:
+            credential = .password(secret)
+        case .xoauth2:
+            credential = .oauth2Token(secret)
+        case .oauth2:
+            let (mailbox, store, sealer) = (mailbox, store, sealer)
+            credential = .oauth2Token(try await tokens.token(stored: try OAuth2RefreshGrant(opened: secret)) { rotated in
+                let sealed = try sealer.seal(try rotated.encoded())
+                try await store.replaceSecret(of: mailbox, ciphertext: sealed.ciphertext, keyID: sealed.keyID)
+            })
+        }
         return IMAPAccount(
-            host: mailbox.host, port: mailbox.port, tls: mailbox.tls, user: mailbox.username,
-            credential: mailbox.secretKind == .xoauth2 ? .oauth2Token(secret) : .password(secret), trust: configuration.trust
+            host: mailbox.host, port: mailbox.port, tls: mailbox.tls, user: mailbox.username, credential: credential, trust: configuration.trust
         )
     }
 

@@ -107,6 +107,16 @@ struct MailboxStore: Sendable {
         }
     }
 
+    /// Stores a newly sealed secret (a refresh token the OAuth2 provider rotated).
+    func replaceSecret(of mailbox: Mailbox, ciphertext: [UInt8], keyID: String) async throws {
+        let encoded = Data(ciphertext).base64EncodedString()
+        try await database.withTenant(mailbox.organisationID) { connection in
+            try await connection.query("""
+                UPDATE mailboxes SET secret_ciphertext = decode(\(encoded), 'base64'), secret_key_id = \(keyID) WHERE id = \(mailbox.id)
+                """, logger: logger)
+        }
+    }
+
     // MARK: Leases
 
     /// The mailbox's lease, held by `holder` for `ttl` at a time.
