@@ -182,6 +182,19 @@ struct IngestorHarness: Sendable {
         }
     }
 
+    /// Seals and stores a new password, as `commlog mailbox secret` does.
+    func replaceSecret(of mailbox: UUID, with password: String) async throws {
+        let sealed = try sealer.seal(password)
+        let ciphertext = Data(sealed.ciphertext).base64EncodedString()
+        try await database.withTenant(organisationID) { connection in
+            try await connection.query("""
+                UPDATE mailboxes SET secret_ciphertext = decode(\(ciphertext), 'base64'), secret_key_id = \(sealed.keyID), secret_kind = 'password',
+                                     enabled = true, last_error = NULL
+                WHERE id = \(mailbox)
+                """, logger: database.logger)
+        }
+    }
+
     /// The mailbox's secret as stored now, opened.
     func openedSecret(of mailbox: UUID) async throws -> String {
         try await database.withTenant(organisationID) { connection in

@@ -239,6 +239,19 @@ extension EmailIngestorProcesses {
             }
         }
 
+        @Test("a password replaced while the mailbox is failing is used at the next attempt, without a restart")
+        func replacedSecret() async throws {
+            try await IngestorHarness.run { harness in
+                let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
+                try await harness.imap.append(TestMessages.simple(subject: "After the fix"), to: inbox)
+                let mailbox = try await harness.addMailbox(password: "wrong-secret", inbound: inbox, outbound: sent)
+                let failing = try await eventually(reading: { try await harness.status(of: mailbox) }, until: { $0.lastError != nil })
+                #expect(failing.lastError?.contains("authentication") == true)
+                try await harness.replaceSecret(of: mailbox, with: harness.imap.password)
+                #expect(try await harness.entries { $0.count == 1 }.first?.subject == "After the fix")
+            }
+        }
+
         @Test("two replicas on the same mailboxes import each message once")
         func twoReplicas() async throws {
             try await IngestorHarness.run(replicas: 2) { harness in

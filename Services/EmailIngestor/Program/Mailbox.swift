@@ -1,7 +1,7 @@
 import Foundation
 import IMAP
 
-/// A configured mailbox as the poller reads it (the secret still sealed).
+/// A configured mailbox as the poller reads it. Its secret is read (sealed) only when a session logs in.
 struct Mailbox: Sendable, Hashable {
     /// `oauth2`: a sealed `OAuth2RefreshGrant`, which yields an access token for each login; `xoauth2`: one access token.
     enum SecretKind: String, Sendable { case password, xoauth2, oauth2 }
@@ -13,9 +13,6 @@ struct Mailbox: Sendable, Hashable {
     let port: Int
     let tls: IMAPTLSMode
     let username: String
-    let secretKind: SecretKind
-    let sealedSecret: [UInt8]
-    let secretKeyID: String
     /// A first sync imports only messages received on or after this day.
     let since: DateComponents?
     /// Folder overrides; nil: INBOX, and the folder flagged \Sent.

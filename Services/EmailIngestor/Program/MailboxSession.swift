@@ -93,11 +93,14 @@ struct MailboxSession {
         }
     }
 
-    /// The server account, with the secret opened just for the login (for a refresh grant: a current access token).
+    /// The server account, with the secret as stored now opened just for the login (for a refresh grant: a
+    /// current access token). Read at every login, so that a secret replaced with `commlog mailbox secret`
+    /// takes effect at the next attempt, not at the next restart.
     private func account() async throws -> IMAPAccount {
-        let secret = try sealer.open(mailbox.sealedSecret, keyID: mailbox.secretKeyID)
+        let stored = try await store.secret(of: mailbox)
+        let secret = try sealer.open(stored.ciphertext, keyID: stored.keyID)
         let credential: IMAPAccount.Credential
-        switch mailbox.secretKind {
+        switch stored.kind {
         case .password:
             credential = .password(secret)
         case .xoauth2:

@@ -21,25 +21,34 @@ struct MailboxStore: Sendable {
             mailboxes += try await database.withTenant(organisation) { connection in
                 var found: [Mailbox] = []
                 let rows = try await connection.query("""
-                    SELECT id, address, host, port, tls, username, secret_kind, encode(secret_ciphertext, 'base64'), secret_key_id,
-                           to_char(since, 'YYYY-MM-DD'), inbound_folder, outbound_folder
+                    SELECT id, address, host, port, tls, username, to_char(since, 'YYYY-MM-DD'), inbound_folder, outbound_folder
                     FROM mailboxes WHERE enabled ORDER BY created_at
                     """, logger: logger)
-                for try await (id, address, host, port, tls, username, kind, sealed, keyID, since, inbound, outbound) in rows.decode(
-                    (UUID, String, String, Int, String, String, String, String, String, String?, String?, String?).self
+                for try await (id, address, host, port, tls, username, since, inbound, outbound) in rows.decode(
+                    (UUID, String, String, Int, String, String, String?, String?, String?).self
                 ) {
                     found.append(Mailbox(
                         organisationID: organisation, id: id, address: address, host: host, port: port,
                         tls: IMAPTLSMode(rawValue: tls) ?? .implicit, username: username,
-                        secretKind: Mailbox.SecretKind(rawValue: kind) ?? .password,
-                        sealedSecret: Array(Data(base64Encoded: sealed.replacingOccurrences(of: "\n", with: "")) ?? Data()),
-                        secretKeyID: keyID, since: since.flatMap(Self.day), inboundFolder: inbound, outboundFolder: outbound
+                        since: since.flatMap(Self.day), inboundFolder: inbound, outboundFolder: outbound
                     ))
                 }
                 return found
             }
         }
         return mailboxes
+    }
+
+    /// The mailbox's secret as stored now (`commlog mailbox secret` may have replaced it since the session began).
+    func secret(of mailbox: Mailbox) async throws -> (kind: Mailbox.SecretKind, ciphertext: [UInt8], keyID: String) {
+        try await database.withTenant(mailbox.organisationID) { connection in
+            for try await (kind, ciphertext, keyID) in try await connection.query(
+                "SELECT secret_kind, secret_ciphertext, secret_key_id FROM mailboxes WHERE id = \(mailbox.id)", logger: logger
+            ).decode((String, ByteBuffer, String).self) {
+                return (Mailbox.SecretKind(rawValue: kind) ?? .password, Array(ciphertext.readableBytesView), keyID)
+            }
+            throw MailboxGone(id: mailbox.id)
+        }
     }
 
     private static func day(_ text: String) -> DateComponents? {
@@ -133,4 +142,10 @@ struct MailboxStore: Sendable {
     func release(_ name: String, holder: String) async {
         await lease(name, holder: holder, ttl: .zero).release()
     }
+}
+
+/// The mailbox was deleted while a session had it.
+struct MailboxGone: Error, CustomStringConvertible {
+    let id: UUID
+    var description: String { "mailbox \(id) no longer exists" }
 }

@@ -10,6 +10,7 @@ import Synchronization
 /// A refresh token the provider rotates is handed to `rotated` (which seals and stores it) before it is used.
 final class OAuth2AccessTokens: Sendable {
     private struct State {
+        /// The grant the token came from (after any rotation: the one stored).
         var grant: OAuth2RefreshGrant?
         var token: String?
         var expires = ContinuousClock.Instant.now
@@ -24,12 +25,12 @@ final class OAuth2AccessTokens: Sendable {
 
     /// A token valid for at least another minute.
     /// - Parameters:
-    ///   - stored: the grant as the mailbox was read (a rotated one replaces it for the rest of the session).
+    ///   - stored: the grant as stored now; a token from another grant (replaced by an operator) is not used.
     ///   - rotated: stores a grant whose refresh token the provider replaced.
-    func token(stored: OAuth2RefreshGrant, rotated: @Sendable (OAuth2RefreshGrant) async throws -> Void) async throws -> String {
-        let (cached, grant) = state.withLock { state -> (String?, OAuth2RefreshGrant) in
-            let fresh = state.token != nil && ContinuousClock.now + .seconds(60) < state.expires
-            return (fresh ? state.token : nil, state.grant ?? stored)
+    func token(stored grant: OAuth2RefreshGrant, rotated: @Sendable (OAuth2RefreshGrant) async throws -> Void) async throws -> String {
+        let cached = state.withLock { state -> String? in
+            guard state.grant == grant, ContinuousClock.now + .seconds(60) < state.expires else { return nil }
+            return state.token
         }
         if let cached { return cached }
         let answer = try await refresh(grant)
