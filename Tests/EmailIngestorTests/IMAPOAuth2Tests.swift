@@ -106,7 +106,7 @@ struct IMAPOAuth2Tests {
             await refused.close()
 
             try await IngestorHarness.run { harness in
-                let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
+                let (inbox, sent) = try await harness.folders()
                 try await harness.imap.append(TestMessages.simple(subject: "With a token"), to: inbox)
                 try await harness.addMailbox(password: Self.goodToken, secretKind: "xoauth2", inbound: inbox, outbound: sent)
                 #expect(try await harness.entries { $0.count == 1 }.first?.subject == "With a token")
@@ -118,7 +118,7 @@ struct IMAPOAuth2Tests {
     func refreshGrant() async throws {
         try await Self.withProvider(user: try TestEnvironment.variable("COMMLOG_TEST_IMAP_USER"), refreshToken: "rt-first") { tokenURL, issued in
             try await IngestorHarness.run { harness in
-                let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
+                let (inbox, sent) = try await harness.folders()
                 try await harness.imap.append(TestMessages.simple(subject: "Refreshed"), to: inbox)
                 let grant = try OAuth2RefreshGrant(tokenURL: tokenURL, clientID: Self.clientID, clientSecret: Self.clientSecret,
                                                    refreshToken: "rt-first", scope: "https://outlook.office365.com/IMAP.AccessAsUser.All offline_access")
@@ -135,18 +135,26 @@ struct IMAPOAuth2Tests {
         }
     }
 
-    @Test("a revoked refresh token is reported as refused authentication, with the provider's reason")
+    @Test("a revoked refresh token is refused authentication with the provider's reason; an unreachable endpoint is a connection failure")
     func revokedGrant() async throws {
         try await Self.withProvider(user: try TestEnvironment.variable("COMMLOG_TEST_IMAP_USER"), refreshToken: "rt-live") { tokenURL, _ in
             try await IngestorHarness.run { harness in
-                let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
-                let grant = try OAuth2RefreshGrant(tokenURL: tokenURL, clientID: Self.clientID, clientSecret: Self.clientSecret,
-                                                   refreshToken: "rt-revoked", scope: nil)
-                let mailbox = try await harness.addMailbox(password: try grant.encoded(), secretKind: "oauth2", inbound: inbox, outbound: sent)
-                let status = try await eventually(reading: { try await harness.status(of: mailbox) }, until: { $0.lastError != nil })
-                #expect(status.lastError?.contains("authentication refused") == true, "\(String(describing: status.lastError))")
-                #expect(status.lastError?.contains("invalid_grant") == true)
-                #expect(status.lastError?.contains("rt-revoked") == false, "the refresh token is not in the error")
+                let (inbox, sent) = try await harness.folders()
+                let revoked = try OAuth2RefreshGrant(tokenURL: tokenURL, clientID: Self.clientID, clientSecret: Self.clientSecret,
+                                                     refreshToken: "rt-revoked", scope: nil)
+                let mailbox = try await harness.addMailbox(password: try revoked.encoded(), secretKind: "oauth2", inbound: inbox, outbound: sent)
+                var unreachable = revoked
+                unreachable.tokenURL = "http://127.0.0.1:1/token"
+                let down = try await harness.addMailbox(address: "down@example.org", password: try unreachable.encoded(), secretKind: "oauth2",
+                                                        inbound: inbox, outbound: sent)
+
+                let refused = try await harness.failure(of: mailbox)
+                #expect(refused.contains("authentication refused"), "\(refused)")
+                #expect(refused.contains("invalid_grant"))
+                #expect(!refused.contains("rt-revoked"), "the refresh token is not in the error")
+                let failed = try await harness.failure(of: down)
+                #expect(failed.contains("could not be reached"), "\(failed)")
+                #expect(!failed.contains("authentication refused"))
             }
         }
     }

@@ -55,9 +55,10 @@ struct MailboxSession {
                 failures += 1
                 let message = "\(error)"
                 logger.warning("mailbox check failed", metadata: ["error": "\(message)", "failures": "\(failures)"])
-                let refused = (error as? IMAPError)?.isAuthentication == true || (error as? OAuth2RefreshError)?.refused == true
+                let loginRefused = (error as? IMAPError)?.isAuthentication == true
                 // A token refused at login was revoked before it expired: the next attempt fetches another.
-                if (error as? IMAPError)?.isAuthentication == true { tokens.forget() }
+                if loginRefused { tokens.forget() }
+                let refused = loginRefused || (error as? OAuth2RefreshError)?.refused == true
                 status.failed(mailbox, kind: refused ? "authentication" : "connection")
                 try? await store.recordError(message, mailbox)
                 await connection.close()

@@ -52,7 +52,8 @@ final class OAuth2AccessTokens: Sendable {
         state.withLock { $0.token = nil }
     }
 
-    private struct Answer: Decodable {
+    /// A token endpoint's answer (RFC 6749 §5.1).
+    struct Answer: Decodable {
         let accessToken: String
         let expiresIn: Int
         let refreshToken: String?
@@ -62,8 +63,14 @@ final class OAuth2AccessTokens: Sendable {
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             accessToken = try container.decode(String.self, forKey: .accessToken)
-            // Without expires_in (it is only recommended), assume the usual hour.
-            expiresIn = try container.decodeIfPresent(Int.self, forKey: .expiresIn) ?? 3600
+            // A number, or (Azure AD's v1 endpoint) a number in a string; without it (it is only recommended), the usual hour.
+            if let seconds = try? container.decodeIfPresent(Int.self, forKey: .expiresIn) {
+                expiresIn = seconds
+            } else if let text = try? container.decodeIfPresent(String.self, forKey: .expiresIn), let seconds = Int(text) {
+                expiresIn = seconds
+            } else {
+                expiresIn = 3600
+            }
             refreshToken = try container.decodeIfPresent(String.self, forKey: .refreshToken)
         }
     }
@@ -81,7 +88,9 @@ final class OAuth2AccessTokens: Sendable {
         let response: HTTPClientResponse
         let body: ByteBuffer
         do {
-            response = try await client.execute(request, timeout: .seconds(30))
+            // AsyncHTTPClient keeps trying to connect until this deadline: a token endpoint that is down holds the
+            // login (and the lease renewal behind it) no longer than this.
+            response = try await client.execute(request, timeout: .seconds(10))
             body = try await response.body.collect(upTo: 1 << 20)
         } catch {
             throw OAuth2RefreshError(refused: false, "the token endpoint \(grant.tokenURL) could not be reached: \(error)")
