@@ -170,6 +170,17 @@ struct IngestorHarness: Sendable {
         }
     }
 
+    /// Two new folders of the test's own, for a mailbox's inbound and outbound mail.
+    func folders() async throws -> (inbox: String, sent: String) {
+        (try await imap.createFolder("in"), try await imap.createFolder("sent"))
+    }
+
+    /// The mailbox's last error, once there is one.
+    func failure(of mailbox: UUID) async throws -> String {
+        let status = try await eventually(reading: { try await self.status(of: mailbox) }, until: { $0.lastError != nil })
+        return try #require(status.lastError, "mailbox \(mailbox) recorded no error")
+    }
+
     /// The mailbox's last error and last success, as `commlog mailbox list` shows them.
     func status(of mailbox: UUID) async throws -> (lastError: String?, lastSuccess: Date?) {
         try await database.withTenant(organisationID) { connection in

@@ -14,7 +14,7 @@ extension EmailIngestorProcesses {
         @Test("inbound and outbound with CC: participants matched, client chosen, messages left unread, raw kept")
         func inboundAndOutbound() async throws {
             try await IngestorHarness.run { harness in
-                let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
+                let (inbox, sent) = try await harness.folders()
                 try await harness.addContact("ann@example.org", kind: "client", id: "c-ann")
                 try await harness.addContact("bob@example.org", kind: "connection", id: "k-bob")
                 try await harness.addContact("vet@example.org", kind: "staff", id: "s-vet")
@@ -73,7 +73,7 @@ extension EmailIngestorProcesses {
         @Test("encodings, HTML only, S/MIME and a message without Message-ID")
         func encodings() async throws {
             try await IngestorHarness.run { harness in
-                let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
+                let (inbox, sent) = try await harness.folders()
                 let noID = TestMessages.simple(messageID: nil, subject: "No id")
                 for message in [TestMessages.latin1QuotedPrintable, TestMessages.shiftJISBase64, TestMessages.htmlOnly, TestMessages.smime, noID] {
                     try await harness.imap.append(message, to: inbox)
@@ -97,7 +97,7 @@ extension EmailIngestorProcesses {
         @Test("a malformed message is dead-lettered with its reason and the mailbox moves on")
         func malformed() async throws {
             try await IngestorHarness.run { harness in
-                let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
+                let (inbox, sent) = try await harness.folders()
                 try await harness.imap.append(TestMessages.malformed, to: inbox)
                 try await harness.imap.append(TestMessages.simple(subject: "After the bad one"), to: inbox)
                 let validity = try await harness.imap.status(inbox).uidValidity
@@ -113,7 +113,7 @@ extension EmailIngestorProcesses {
         @Test("one message in INBOX and Sent, and in a second mailbox, is one communication")
         func sameMessageTwice() async throws {
             try await IngestorHarness.run { harness in
-                let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
+                let (inbox, sent) = try await harness.folders()
                 let other = try await harness.imap.createFolder("other")
                 let message = TestMessages.simple(subject: "Twice")
                 try await harness.imap.append(message, to: inbox)
@@ -138,7 +138,7 @@ extension EmailIngestorProcesses {
         @Test("a new message appears within seconds through IDLE")
         func idle() async throws {
             try await IngestorHarness.run(configure: { $0.pollInterval = .seconds(60); $0.leaseTTL = .seconds(60) }) { harness in
-                let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
+                let (inbox, sent) = try await harness.folders()
                 let mailbox = try await harness.addMailbox(inbound: inbox, outbound: sent)
                 // The first check is done (and the poller is idling) once the folder's progress is recorded.
                 _ = try await eventually { try await harness.progress(of: mailbox, folder: sent) != nil }
@@ -154,7 +154,7 @@ extension EmailIngestorProcesses {
         @Test("without IDLE, the poll interval finds a new message")
         func pollFallback() async throws {
             try await IngestorHarness.run(configure: { $0.useIdle = false; $0.pollInterval = .seconds(1) }) { harness in
-                let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
+                let (inbox, sent) = try await harness.folders()
                 let mailbox = try await harness.addMailbox(inbound: inbox, outbound: sent)
                 _ = try await eventually { try await harness.progress(of: mailbox, folder: sent) != nil }
                 try await harness.imap.append(TestMessages.simple(subject: "Polled"), to: inbox)
@@ -166,7 +166,7 @@ extension EmailIngestorProcesses {
         @Test("a UIDVALIDITY change resyncs the folder without duplicates")
         func uidValidityChange() async throws {
             try await IngestorHarness.run { harness in
-                let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
+                let (inbox, sent) = try await harness.folders()
                 let kept = TestMessages.simple(subject: "Kept")
                 try await harness.imap.append(kept, to: inbox)
                 let mailbox = try await harness.addMailbox(inbound: inbox, outbound: sent)
@@ -191,7 +191,7 @@ extension EmailIngestorProcesses {
         @Test("a first sync limited by date imports only the newer messages")
         func since() async throws {
             try await IngestorHarness.run { harness in
-                let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
+                let (inbox, sent) = try await harness.folders()
                 try await harness.imap.append(TestMessages.simple(subject: "Today"), to: inbox)
                 // INTERNALDATE is the APPEND time, today: a since date in the future leaves everything out.
                 let mailbox = try await harness.addMailbox(inbound: inbox, outbound: sent, since: "2999-01-01")
@@ -204,18 +204,17 @@ extension EmailIngestorProcesses {
         @Test("a wrong password and an unreachable server are reported and back off; the other mailboxes carry on")
         func wrongPassword() async throws {
             try await IngestorHarness.run { harness in
-                let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
+                let (inbox, sent) = try await harness.folders()
                 try await harness.imap.append(TestMessages.simple(subject: "Still imported"), to: inbox)
                 let bad = try await harness.addMailbox(address: "bad@example.org", password: "wrong-secret", inbound: inbox, outbound: sent)
                 let unreachable = try await harness.addMailbox(address: "down@example.org", port: 1, inbound: inbox, outbound: sent)
                 try await harness.addMailbox(inbound: inbox, outbound: sent)
                 _ = try await harness.entries { $0.count == 1 }
-                var status = try await eventually(reading: { try await harness.status(of: bad) }, until: { $0.lastError != nil })
-                #expect(status.lastError?.contains("authentication") == true)
-                #expect(status.lastError?.contains("wrong-secret") == false)
-                #expect(status.lastSuccess == nil)
-                status = try await eventually(reading: { try await harness.status(of: unreachable) }, until: { $0.lastError != nil })
-                #expect(status.lastError?.contains("cannot connect") == true)
+                let refused = try await harness.failure(of: bad)
+                #expect(refused.contains("authentication"))
+                #expect(!refused.contains("wrong-secret"))
+                #expect(try await harness.status(of: bad).lastSuccess == nil)
+                #expect(try await harness.failure(of: unreachable).contains("cannot connect"))
             }
         }
 
@@ -224,15 +223,15 @@ extension EmailIngestorProcesses {
             let trust = try IMAPTrust(addingPEMFile: try IMAPTLSTests.caFile)
             for trusted in [true, false] {
                 try await IngestorHarness.run(configure: { if trusted { $0.trust = trust } }) { harness in
-                    let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
+                    let (inbox, sent) = try await harness.folders()
                     try await harness.imap.append(TestMessages.simple(subject: "Over TLS"), to: inbox)
                     let mailbox = try await harness.addMailbox(host: "localhost", port: try IMAPTLSTests.tlsPort, tls: .implicit,
                                                                inbound: inbox, outbound: sent)
                     if trusted {
                         #expect(try await harness.entries { $0.count == 1 }.first?.subject == "Over TLS")
                     } else {
-                        let status = try await eventually(reading: { try await harness.status(of: mailbox) }, until: { $0.lastError != nil })
-                        #expect(status.lastError?.contains("not trusted") == true, "\(String(describing: status.lastError))")
+                        let failure = try await harness.failure(of: mailbox)
+                        #expect(failure.contains("not trusted"), "\(failure)")
                         #expect(try await harness.entries().isEmpty)
                     }
                 }
@@ -242,11 +241,10 @@ extension EmailIngestorProcesses {
         @Test("a password replaced while the mailbox is failing is used at the next attempt, without a restart")
         func replacedSecret() async throws {
             try await IngestorHarness.run { harness in
-                let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
+                let (inbox, sent) = try await harness.folders()
                 try await harness.imap.append(TestMessages.simple(subject: "After the fix"), to: inbox)
                 let mailbox = try await harness.addMailbox(password: "wrong-secret", inbound: inbox, outbound: sent)
-                let failing = try await eventually(reading: { try await harness.status(of: mailbox) }, until: { $0.lastError != nil })
-                #expect(failing.lastError?.contains("authentication") == true)
+                #expect(try await harness.failure(of: mailbox).contains("authentication"))
                 try await harness.replaceSecret(of: mailbox, with: harness.imap.password)
                 #expect(try await harness.entries { $0.count == 1 }.first?.subject == "After the fix")
             }
@@ -255,7 +253,7 @@ extension EmailIngestorProcesses {
         @Test("two replicas on the same mailboxes import each message once")
         func twoReplicas() async throws {
             try await IngestorHarness.run(replicas: 2) { harness in
-                let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
+                let (inbox, sent) = try await harness.folders()
                 for index in 1...20 { try await harness.imap.append(TestMessages.simple(subject: "Message \(index)"), to: index % 2 == 0 ? inbox : sent) }
                 let first = try await harness.addMailbox(inbound: inbox, outbound: sent)
                 try await harness.addMailbox(address: "second@example.org", inbound: sent, outbound: inbox)

@@ -14,7 +14,7 @@ extension EmailIngestorProcesses {
         func takeover() async throws {
             let started = Date()
             try await IngestorHarness.run(replicas: 0) { harness in
-                let inbox = try await harness.imap.createFolder("in"), sent = try await harness.imap.createFolder("sent")
+                let (inbox, sent) = try await harness.folders()
                 try await harness.imap.append(TestMessages.simple(subject: "Before the crash"), to: inbox)
                 let prefix = TestEnvironment.unique("replica")
                 func start(_ name: String) throws -> ProgramProcess {

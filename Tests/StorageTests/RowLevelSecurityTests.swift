@@ -16,6 +16,16 @@ struct RowLevelSecurityTests {
         return total
     }
 
+    /// A manual note of `organisation`, written in its own tenant transaction.
+    static func insertNote(subject: String, at: Date, of organisation: String, in database: Database) async throws {
+        try await database.withTenant(organisation) { connection in
+            try await connection.query("""
+                INSERT INTO communications (organisation_id, type, occurred_at, subject, source, source_ref)
+                VALUES (\(organisation), 'note', \(at), \(subject), 'manual', \(UUID().uuidString))
+                """, logger: database.logger)
+        }
+    }
+
     @Test("the application role is neither the owner nor able to bypass row-level security")
     func roleAttributes() async throws {
         try await TestEnvironment.withDatabase { database in
@@ -84,14 +94,7 @@ struct RowLevelSecurityTests {
         let word = "zebra\(UUID().uuidString.prefix(8).lowercased())"
         try await TestEnvironment.withDatabase { database in
             let logger = database.logger
-            for organisation in [orgA, orgB] {
-                try await database.withTenant(organisation) { connection in
-                    try await connection.query("""
-                        INSERT INTO communications (organisation_id, type, occurred_at, subject, source, source_ref)
-                        VALUES (\(organisation), 'note', now(), \(word), 'manual', \(UUID().uuidString))
-                        """, logger: logger)
-                }
-            }
+            for organisation in [orgA, orgB] { try await Self.insertNote(subject: word, at: Date(), of: organisation, in: database) }
             func matches(_ organisation: String?) async throws -> [UUID] {
                 if let organisation {
                     return try await database.withTenant(organisation) { connection in
@@ -158,14 +161,7 @@ struct RowLevelSecurityTests {
         let at = Date(timeIntervalSince1970: 1_795_599_000.123_456)
         try await TestEnvironment.withDatabase { database in
             let logger = database.logger
-            for organisation in [orgA, orgB] {
-                try await database.withTenant(organisation) { connection in
-                    try await connection.query("""
-                        INSERT INTO communications (organisation_id, type, occurred_at, subject, source, source_ref)
-                        VALUES (\(organisation), 'note', \(at), \(quote), 'manual', \(UUID().uuidString))
-                        """, logger: logger)
-                }
-            }
+            for organisation in [orgA, orgB] { try await Self.insertNote(subject: quote, at: at, of: organisation, in: database) }
             /// The subjects `organisation` reads with a statement that forgets the organisation; values of every kind bound.
             func subjects(_ organisation: String) async throws -> [String] {
                 var read = TenantRead(organisationID: organisation)

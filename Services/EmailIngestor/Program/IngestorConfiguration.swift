@@ -1,6 +1,6 @@
-import IMAP
 import CommlogRuntime
 import Configuration
+import IMAP
 
 /// The email ingestor's own settings, on top of every program's `ProgramConfiguration`.
 struct IngestorConfiguration: Sendable {

@@ -129,7 +129,7 @@ struct MailboxStore: Sendable {
     // MARK: Leases
 
     /// The mailbox's lease, held by `holder` for `ttl` at a time.
-    func lease(_ name: String, holder: String, ttl: Duration) -> Lease {
+    private func lease(_ name: String, holder: String, ttl: Duration) -> Lease {
         Lease(name: name, holder: holder, duration: ttl, database: database)
     }
 
