@@ -9,8 +9,8 @@
 #   board     GET /v1/communications?type=phone&limit=50                               (a manager's board)
 #   search    GET /v1/communications?q=<one of 10,000 rare words>&limit=50             (free text, board-wide)
 # The API is driven by wrk (latency percentiles from its --latency report); the SQL by pgbench with the
-# statements query-api runs for the same request (set the tenant, the page joined with its participants),
-# sent the way postgres-nio sends them (extended protocol, planned per execution: `-M extended`),
+# statement query-api runs for the same request (commlog_read: the tenant set and the page joined with its
+# participants, in one statement), sent the way postgres-nio sends it (extended protocol, planned per execution: `-M extended`),
 # per-transaction latencies from its log. It prints p50, p99 and requests/s of both, and the ratio
 # of the API's p99 to the goal (2 × SQL p99 + 2 ms).
 #
