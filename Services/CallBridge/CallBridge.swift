@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import CommlogRuntime
 import Hummingbird
 import ServiceLifecycle
@@ -12,13 +11,13 @@ enum CallBridge {
         let services: [any Service]
     }
 
-    static func build(_ infrastructure: Infrastructure, settings: CallBridgeConfiguration, announcer: Announcer, httpClient: HTTPClient) -> Parts {
+    static func build(_ infrastructure: Infrastructure, settings: CallBridgeConfiguration, announcer: Announcer) -> Parts {
         let logger = infrastructure.logger
         let handler = CallEventHandler(
             database: infrastructure.database,
             announcer: announcer,
             matcher: PartyMatcher(region: settings.region, trailingDigits: settings.matchDigits),
-            recordings: RecordingFetcher(client: httpClient, configuration: settings.recordings, logger: logger),
+            recordings: RecordingFetcher(configuration: settings.recordings, logger: logger),
             logger: logger
         )
         let publisher = CallEventPublisher(connection: infrastructure.publishing)

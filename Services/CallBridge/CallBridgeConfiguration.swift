@@ -26,8 +26,8 @@ struct CallBridgeConfiguration: Sendable {
         recordings.maximumBytes = try configuration.positiveInt(.recordingMaxBytes)
         recordings.timeout = .seconds(try configuration.positiveInt(.recordingTimeout))
         recordings.attempts = try configuration.positiveInt(.recordingAttempts)
-        if let hosts = configuration.string(.recordingHosts) {
-            recordings.allowedHosts = hosts.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+        if let hosts = configuration.string(.recordingHosts), !hosts.trimmingCharacters(in: .whitespaces).isEmpty {
+            recordings.sources.allowedHosts = hosts.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
         }
         smdrEnabled = try configuration.flag(.smdrEnabled)
         smdrLease = .seconds(try configuration.positiveInt(.smdrLease))

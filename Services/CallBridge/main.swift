@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import CommlogRuntime
 import Hummingbird
 import Messaging
@@ -7,7 +6,7 @@ import Messaging
 await ProgramRunner.run("call-bridge", defaultHTTPPort: 8081) { infrastructure, registry in
     let settings = try CallBridgeConfiguration(infrastructure.configuration)
     let announcer = Announcer(connection: infrastructure.publishing, logger: infrastructure.logger)
-    let parts = CallBridge.build(infrastructure, settings: settings, announcer: announcer, httpClient: HTTPClient.shared)
+    let parts = CallBridge.build(infrastructure, settings: settings, announcer: announcer)
     return infrastructure.serviceGroup(
         // The announcer is listed before the consumer, so it stops after it and drains what the last batch announced.
         services: [announcer, infrastructure.consumer(infrastructure.queue(CommlogQueues.calls), handler: parts.handler)] + parts.services,

@@ -107,7 +107,7 @@ extension ConfigurationKey {
     public static let recordingAttempts = ConfigurationKey("COMMLOG_RECORDING_ATTEMPTS", default: "3", programs: "call-bridge",
         "Download attempts of a recording before its event is dead-lettered")
     public static let recordingHosts = ConfigurationKey("COMMLOG_RECORDING_HOSTS", default: nil, programs: "call-bridge",
-        "Comma-separated hosts recordings may be downloaded from (`api.twilio.com`, `.example.org` for a domain and its subdomains); unset: any")
+        "Comma-separated hosts recordings may be downloaded from (`api.twilio.com`, `.example.org` for a domain and its subdomains); unset: any host whose addresses are all public. A host named exactly may also resolve to private or loopback addresses")
     public static let smdrEnabled = ConfigurationKey("COMMLOG_SMDR_ENABLED", default: "true", programs: "call-bridge",
         "Whether this replica competes for the SMDR links (`commlog smdr add`)")
     public static let smdrLease = ConfigurationKey("COMMLOG_SMDR_LEASE_S", default: "30", programs: "call-bridge",

@@ -27,6 +27,8 @@ final class CallBridgeHarness: Sendable {
                 "COMMLOG_BATCH_WAIT_MS": "5",
                 "COMMLOG_SMDR_RECONNECT_S": "1",
                 "COMMLOG_RECORDING_TIMEOUT_S": "5",
+                // The test's recording servers listen on 127.0.0.1, which is not public: allowed by name, as `make run` does.
+                "COMMLOG_RECORDING_HOSTS": "127.0.0.1",
                 "COMMLOG_MIGRATE_ON_START": "true",
                 // Only the SMDR tests compete for links (suites run in parallel, each with its own programs).
                 "COMMLOG_SMDR_ENABLED": "false",

@@ -1,25 +1,70 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import Synchronization
 import TestSupport
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
-/// A tiny HTTP server inside the test that serves a call recording.
-enum RecordingServer {
-    static func with<Result: Sendable>(audio: [UInt8], _ body: @Sendable (_ url: String) async throws -> Result) async throws -> Result {
+/// A tiny HTTP server inside the test that serves a call recording, redirects where it is told, and counts the
+/// requests it sees (a server standing for a private address must see none).
+final class RecordingServer: Sendable {
+    /// `http://host:port`
+    let base: String
+    private let seen = Atomic<Int>(0)
+
+    /// Requests that reached the server.
+    var requests: Int { seen.load(ordering: .relaxed) }
+    /// The recording's URL.
+    var url: String { "\(base)/recordings/call.wav" }
+
+    /// A URL on this server that redirects to `target`.
+    func redirect(to target: String) -> String {
+        "\(base)/redirect?to=\(target.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)"
+    }
+
+    private init(base: String) { self.base = base }
+
+    /// Serves `audio` on `host` (a loopback address) while `body` runs.
+    static func with<Result: Sendable>(audio: [UInt8], host: String = "127.0.0.1", _ body: @Sendable (_ server: RecordingServer) async throws -> Result) async throws -> Result {
         let port = freePort()
+        let server = RecordingServer(base: "http://\(host):\(port)")
         let router = Router()
+        router.middlewares.add(CountingMiddleware(server: server))
         router.get("/recordings/:name") { _, _ in
             Response(status: .ok, headers: [.contentType: "audio/wav"], body: .init(byteBuffer: ByteBuffer(bytes: audio)))
         }
         router.get("/missing/:name") { _, _ in Response(status: .notFound) }
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)))
+        router.get("/redirect") { request, _ in
+            Response(status: .found, headers: [.location: request.uri.queryParameters.get("to") ?? "/"])
+        }
+        let app = Application(router: router, configuration: .init(address: .hostname(host, port: port)))
         return try await withThrowingTaskGroup(of: Result?.self) { group in
             group.addTask {
                 try await app.runService(gracefulShutdownSignals: [])
                 return nil
             }
             defer { group.cancelAll() }
-            return try await body("http://127.0.0.1:\(port)/recordings/call.wav")
+            // The listener is up once it answers (a refused connection would count nothing).
+            _ = await eventually(timeout: .seconds(10), every: .milliseconds(20)) {
+                (try? await URLSession.shared.data(from: URL(string: "\(server.base)/missing/probe")!)) != nil
+            }
+            server.seen.store(0, ordering: .relaxed)
+            return try await body(server)
+        }
+    }
+
+    /// The single-recording form most tests use.
+    static func with<Result: Sendable>(audio: [UInt8], _ body: @Sendable (_ url: String) async throws -> Result) async throws -> Result {
+        try await with(audio: audio, host: "127.0.0.1") { server in try await body(server.url) }
+    }
+
+    private struct CountingMiddleware: RouterMiddleware {
+        let server: RecordingServer
+        func handle(_ request: Request, context: BasicRequestContext, next: (Request, BasicRequestContext) async throws -> Response) async throws -> Response {
+            server.seen.add(1, ordering: .relaxed)
+            return try await next(request, context)
         }
     }
 }

@@ -66,13 +66,16 @@ import Testing
 
 @Suite struct RecordingHostTests {
     @Test func allowList() {
-        var configuration = RecordingFetcher.Configuration()
-        #expect(configuration.allows("169.254.169.254"))
-        configuration.allowedHosts = ["api.twilio.com", ".recordings.example.org"]
-        #expect(configuration.allows("api.twilio.com"))
-        #expect(configuration.allows("eu1.recordings.example.org"))
-        #expect(configuration.allows("recordings.example.org"))
-        #expect(!configuration.allows("evil-recordings.example.org"))
-        #expect(!configuration.allows("169.254.169.254"))
+        var sources = RecordingSources()
+        #expect(sources.allows("169.254.169.254"))
+        sources.allowedHosts = ["api.twilio.com", ".recordings.example.org"]
+        #expect(sources.allows("api.twilio.com"))
+        #expect(sources.allows("API.Twilio.com."))
+        #expect(sources.allows("eu1.recordings.example.org"))
+        #expect(sources.allows("recordings.example.org"))
+        #expect(!sources.allows("evil-recordings.example.org"))
+        #expect(!sources.allows("169.254.169.254"))
+        #expect(sources.names("api.twilio.com"))
+        #expect(!sources.names("eu1.recordings.example.org"))
     }
 }

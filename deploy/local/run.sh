@@ -208,6 +208,8 @@ SECRET_KEY="$(secret secret-key base64_32)"
         echo "COMMLOG_JWT_SECRET=$JWT_SECRET"
         echo "COMMLOG_SECRET_KEY=$SECRET_KEY"
         echo "COMMLOG_BIN=$BIN"
+        # Recordings of the local demo come from this machine; nothing else that is not public is fetched.
+        echo "COMMLOG_RECORDING_HOSTS=127.0.0.1"
     } >"$APP_ENV_NEXT"
 )
 

@@ -4,16 +4,19 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 
 /// A call recording as downloaded.
 struct FetchedRecording: Sendable {
+    /// The URL the call event named (not the one a redirect led to): the recording's identity.
     let url: String
     let contentType: String?
     let content: [UInt8]
     var sha256: String { SHA256.hash(data: content).map { String(format: "%02x", $0) }.joined() }
 }
 
-/// Downloads call recordings: bounded in size, with a timeout per attempt and retries with backoff.
+/// Downloads call recordings: only from allowed sources (`RecordingSources`, checked again at every redirect),
+/// bounded in size, with a timeout per attempt and retries with backoff.
 struct RecordingFetcher: Sendable {
     struct Configuration: Sendable {
         /// Larger recordings are refused (default 100 MiB).
@@ -22,17 +25,10 @@ struct RecordingFetcher: Sendable {
         var timeout: Duration = .seconds(60)
         /// Attempts before giving up (default 3).
         var attempts = 3
-        /// Hosts recordings may come from (`.example.org` also admits its subdomains); nil: any host.
-        var allowedHosts: [String]?
-
-        /// Whether `host` is one recordings may be downloaded from.
-        func allows(_ host: String) -> Bool {
-            guard let allowedHosts else { return true }
-            let host = host.lowercased()
-            return allowedHosts.contains { allowed in
-                allowed.hasPrefix(".") ? host.hasSuffix(allowed) || host == String(allowed.dropFirst()) : host == allowed
-            }
-        }
+        /// Redirects followed, each checked like the first URL (default 5).
+        var maximumRedirects = 5
+        /// Where recordings may come from.
+        var sources = RecordingSources()
     }
 
     /// A recording that cannot be fetched: refused (never retried) or still failing after the attempts.
@@ -40,23 +36,21 @@ struct RecordingFetcher: Sendable {
         let description: String
     }
 
-    let client: HTTPClient
     let configuration: Configuration
     let logger: Logger
+    /// Resolves host names; the system resolver unless a test says otherwise.
+    var resolve: @Sendable (String) async throws -> [IPAddress] = RecordingSources.resolve
 
     func fetch(_ url: String) async throws -> FetchedRecording {
-        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), scheme == "http" || scheme == "https" else {
-            throw Failure(description: "recording_url: not an http(s) URL (\(url))")
-        }
-        guard configuration.allows(parsed.host ?? "") else {
-            throw Failure(description: "recording_url: \(parsed.host ?? "") is not a host recordings may come from (COMMLOG_RECORDING_HOSTS)")
-        }
+        guard let parsed = URL(string: url) else { throw Failure(description: "recording_url: not an http(s) URL (\(url))") }
         var lastError = ""
         for attempt in 1...max(1, configuration.attempts) {
             do {
-                return try await fetchOnce(url)
+                return try await fetchOnce(parsed, named: url)
             } catch let failure as Failure {
                 throw failure
+            } catch let refusal as RecordingSources.Refusal {
+                throw Failure(description: "recording_url: \(refusal)")
             } catch {
                 lastError = "\(error)"
                 logger.warning("recording download failed", metadata: ["url": "\(url)", "attempt": "\(attempt)", "error": "\(error)"])
@@ -68,16 +62,60 @@ struct RecordingFetcher: Sendable {
 
     private struct Retryable: Error, CustomStringConvertible { let description: String }
 
-    private func fetchOnce(_ url: String) async throws -> FetchedRecording {
-        let request = HTTPClientRequest(url: url)
-        let response = try await client.execute(request, timeout: .nanoseconds(Int64(configuration.timeout.components.seconds) * 1_000_000_000))
+    /// One attempt: the URL and each redirect are checked, then fetched from the address that was checked.
+    private func fetchOnce(_ start: URL, named url: String) async throws -> FetchedRecording {
+        let deadline = NIODeadline.now() + .nanoseconds(Int64(configuration.timeout.components.seconds) * 1_000_000_000)
+        var current = start
+        for _ in 0...configuration.maximumRedirects {
+            let target = try await configuration.sources.target(for: current, resolve: resolve)
+            let outcome = try await withPinnedClient(to: target) { client in
+                let response = try await client.execute(HTTPClientRequest(url: target.url.absoluteString), deadline: deadline)
+                if (300..<400).contains(response.status.code), let location = response.headers.first(name: "location") {
+                    guard let next = URL(string: location, relativeTo: target.url)?.absoluteURL else {
+                        throw Failure(description: "recording_url: \(target.url.absoluteString) redirects to an unreadable location")
+                    }
+                    return Hop.redirect(next)
+                }
+                return Hop.done(try await read(response, from: target.url, named: url))
+            }
+            switch outcome {
+            case .done(let recording): return recording
+            case .redirect(let next): current = next
+            }
+        }
+        throw Failure(description: "recording_url: \(url) redirects more than \(configuration.maximumRedirects) times")
+    }
+
+    private enum Hop: Sendable {
+        case done(FetchedRecording)
+        case redirect(URL)
+    }
+
+    /// A client that connects to `target.address` whatever the name resolves to later (TLS still checks the name),
+    /// follows no redirect by itself, and is shut down after `body`.
+    private func withPinnedClient<Result: Sendable>(to target: RecordingSources.Target, _ body: (HTTPClient) async throws -> Result) async throws -> Result {
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
+        configuration.dnsOverride = [target.host: target.address.description]
+        configuration.decompression = .disabled
+        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
+        do {
+            let result = try await body(client)
+            try? await client.shutdown()
+            return result
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+
+    private func read(_ response: HTTPClientResponse, from source: URL, named url: String) async throws -> FetchedRecording {
         switch response.status.code {
         case 200..<300:
             break
         case 408, 429, 500...:
             throw Retryable(description: "HTTP \(response.status.code)")
         default:
-            throw Failure(description: "recording_url: \(url) answered HTTP \(response.status.code)")
+            throw Failure(description: "recording_url: \(source.absoluteString) answered HTTP \(response.status.code)")
         }
         if let length = response.headers.first(name: "content-length").flatMap(Int.init), length > configuration.maximumBytes {
             throw Failure(description: "recording_url: \(url) is \(length) bytes, more than the \(configuration.maximumBytes) allowed")
