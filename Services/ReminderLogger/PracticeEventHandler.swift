@@ -113,7 +113,8 @@ struct OrganisationBatch {
         }
         guard let organisationLogging = try await organisationLoggingEnabled() else {
             for (index, event) in events where event.type != .organisationUpserted {
-                result.rejections.append(Rejection(index: index, reason: "organisation_id: unknown organisation \"\(organisationID)\" (publish practice.directory.organisation.upserted first)"))
+                result.rejections.append(Rejection(index: index, reason: "organisation_id: unknown organisation \"\(organisationID)\" (publish practice.directory.organisation.upserted first)",
+                                  mayWaitForPrerequisite: true))
             }
             return result
         }

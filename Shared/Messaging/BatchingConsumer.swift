@@ -26,10 +26,15 @@ public struct Rejection: Sendable, Equatable {
     /// Position of the delivery in the batch.
     public var index: Int
     public var reason: String
+    /// Whether what the delivery needs may still arrive (its organisation, upserted through another replica or
+    /// a batch still committing): the consumer tries it again for `BatchConfiguration.prerequisiteWait` before
+    /// dead-lettering it with `reason`.
+    public var mayWaitForPrerequisite: Bool
 
-    public init(index: Int, reason: String) {
+    public init(index: Int, reason: String, mayWaitForPrerequisite: Bool = false) {
         self.index = index
         self.reason = reason
+        self.mayWaitForPrerequisite = mayWaitForPrerequisite
     }
 }
 
@@ -93,7 +98,10 @@ public struct BatchingConsumer<Handler: BatchHandler>: Service {
             // Acks go out in delivery order whatever order batches finish in, one multiple-ack for every run
             // of finished batches: the broker settles a batch with one frame instead of one per message.
             let acks = AckSequencer()
+            let waiting = WaitingDeliveries(firstDelay: configuration.minimumRetryDelay)
             try await withThrowingTaskGroup(of: Void.self) { group in
+                // Deliveries waiting for a prerequisite are tried again apart from the batches, holding no slot.
+                group.addTask { await retryWaiting(waiting, acks: acks) }
                 var running = 0
                 while true {
                     let batch = try await deliveries.nextBatch(maximum: configuration.maximumBatchSize, maximumWait: configuration.maximumWait)
@@ -105,12 +113,19 @@ public struct BatchingConsumer<Handler: BatchHandler>: Service {
                     }
                     let ticket = acks.register()
                     if alone {
-                        acks.complete(ticket, settled: await process(batch))
+                        let outcome = await process(batch)
+                        acks.complete(ticket, settled: outcome.settled, waiting: outcome.waiting.count)
+                        waiting.add(outcome.waiting, since: .now)
                     } else {
-                        group.addTask { acks.complete(ticket, settled: await process(batch)) }
+                        group.addTask {
+                            let outcome = await process(batch)
+                            acks.complete(ticket, settled: outcome.settled, waiting: outcome.waiting.count)
+                            waiting.add(outcome.waiting, since: .now)
+                        }
                         running += 1
                     }
                 }
+                waiting.finish()
                 try await group.waitForAll()
             }
         } onGracefulShutdown: {
@@ -119,9 +134,21 @@ public struct BatchingConsumer<Handler: BatchHandler>: Service {
         logger.info("stopped consuming")
     }
 
-    /// Processes one batch to the end: committed, dead-lettered, or requeued (nacked) on shutdown. Returns the
-    /// deliveries to ack: those committed or dead-lettered, not those already handed back to the broker.
-    func process(_ batch: [AMQPDelivery]) async -> [AMQPDelivery] {
+    /// What became of a batch: the deliveries to ack (committed or dead-lettered, not those handed back to the
+    /// broker), and those waiting for a prerequisite, still unsettled.
+    struct Outcome {
+        var settled: [AMQPDelivery] = []
+        var waiting: [AMQPDelivery] = []
+
+        static func += (left: inout Outcome, right: Outcome) {
+            left.settled += right.settled
+            left.waiting += right.waiting
+        }
+    }
+
+    /// Processes one batch to the end: committed, dead-lettered, requeued (nacked) on shutdown, or left waiting
+    /// for a prerequisite while less than `prerequisiteWait` has passed since `waitingSince` (now when nil).
+    func process(_ batch: [AMQPDelivery], waitingSince: ContinuousClock.Instant? = nil) async -> Outcome {
         var delay = configuration.minimumRetryDelay
         while true {
             let start = ContinuousClock.now
@@ -129,36 +156,76 @@ public struct BatchingConsumer<Handler: BatchHandler>: Service {
                 let rejections = try await handler.handle(batch)
                 Metrics.Timer(label: "commlog_batch_duration_seconds", dimensions: [("queue", queue.name)])
                     .recordNanoseconds((ContinuousClock.now - start).nanoseconds)
-                return await settle(batch, rejections: rejections)
+                return await settle(batch, rejections: rejections, waitingSince: waitingSince ?? start)
             } catch where error is CancellationError || Task.isCancelled {
                 // Stopped mid-batch: nothing was committed, so the messages go back; never a dead letter.
-                for delivery in batch { delivery.nack(requeue: true) }
-                count(batch.count, "requeued")
-                return []
+                requeue(batch)
+                return Outcome()
             } catch where isTransient(error) {
                 if Task.isShuttingDownGracefully {
-                    for delivery in batch { delivery.nack(requeue: true) }
-                    count(batch.count, "requeued")
-                    return []
+                    requeue(batch)
+                    return Outcome()
                 }
                 logger.warning("batch failed transiently, retrying", metadata: ["error": "\(error)", "retry_in": "\(delay)", "size": "\(batch.count)"])
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 2, configuration.maximumRetryDelay)
             } catch {
                 guard batch.count > 1 else {
-                    return await settle(batch, rejections: [Rejection(index: 0, reason: "processing failed: \(error)")])
+                    return await settle(batch, rejections: [Rejection(index: 0, reason: "processing failed: \(error)")], waitingSince: start)
                 }
                 logger.warning("batch failed, processing its messages one by one", metadata: ["error": "\(error)", "size": "\(batch.count)"])
-                var settled: [AMQPDelivery] = []
-                for delivery in batch { settled += await process([delivery]) }
-                return settled
+                var outcome = Outcome()
+                for delivery in batch { outcome += await process([delivery], waitingSince: waitingSince) }
+                return outcome
             }
         }
     }
 
-    /// Dead-letters the rejected deliveries (waiting for the broker's confirm) and returns those to ack:
-    /// all but the ones handed back to the broker.
-    private func settle(_ batch: [AMQPDelivery], rejections: [Rejection]) async -> [AMQPDelivery] {
+    private func requeue(_ deliveries: [AMQPDelivery]) {
+        for delivery in deliveries { delivery.nack(requeue: true) }
+        count(deliveries.count, "requeued")
+    }
+
+    /// Tries the waiting deliveries again, each set after a delay that doubles from `minimumRetryDelay` up to
+    /// `maximumRetryDelay`, until they are settled or `prerequisiteWait` has passed (then they are dead-lettered).
+    /// Acks go out one by one: a multiple-ack would settle them with the batches around them. On shutdown the
+    /// deliveries still waiting are handed back to the broker.
+    private func retryWaiting(_ waiting: WaitingDeliveries, acks: AckSequencer) async {
+        await withDiscardingTaskGroup { group in
+            for await entry in waiting.entries {
+                group.addTask {
+                    var entry = entry
+                    while true {
+                        let delay = entry.delay
+                        try? await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) }
+                        if Task.isCancelled || Task.isShuttingDownGracefully {
+                            requeue(entry.deliveries)
+                            acks.release([], count: entry.deliveries.count)
+                            return
+                        }
+                        let outcome = await process(entry.deliveries, waitingSince: entry.since)
+                        acks.release(outcome.settled, count: entry.deliveries.count - outcome.waiting.count)
+                        guard !outcome.waiting.isEmpty else { return }
+                        entry.deliveries = outcome.waiting
+                        entry.delay = min(entry.delay * 2, configuration.maximumRetryDelay)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Dead-letters the rejected deliveries (waiting for the broker's confirm), except those that may wait for
+    /// a prerequisite while there is still time, and says which to ack: all but the ones handed back to the
+    /// broker or left waiting.
+    private func settle(_ batch: [AMQPDelivery], rejections: [Rejection], waitingSince: ContinuousClock.Instant) async -> Outcome {
+        let mayWait = ContinuousClock.now - waitingSince < configuration.prerequisiteWait && queue.deadLetterExchange != nil
+        let waiting = mayWait ? rejections.filter(\.mayWaitForPrerequisite) : []
+        if !waiting.isEmpty {
+            logger.debug("waiting for a prerequisite", metadata: ["reasons": "\(Set(waiting.map(\.reason)))", "deliveries": "\(waiting.count)"])
+            count(waiting.count, "waiting")
+        }
+        let waitingIndices = Set(waiting.map(\.index))
+        let rejections = rejections.filter { !waitingIndices.contains($0.index) }
         var requeued = Set<Int>()
         if !rejections.isEmpty, queue.deadLetterExchange == nil {
             // The dead-letter queue itself: a message it cannot take is kept, never dead-lettered in a loop.
@@ -188,8 +255,11 @@ public struct BatchingConsumer<Handler: BatchHandler>: Service {
             }
         }
         let rejected = Set(rejections.map(\.index))
-        count(batch.count - rejected.count, "committed")
-        return batch.enumerated().filter { !requeued.contains($0.offset) }.map(\.element)
+        count(batch.count - rejected.count - waitingIndices.count, "committed")
+        return Outcome(
+            settled: batch.enumerated().filter { !requeued.contains($0.offset) && !waitingIndices.contains($0.offset) }.map(\.element),
+            waiting: waiting.map { batch[$0.index] }
+        )
     }
 
     private func count(_ value: Int, _ outcome: String) {
@@ -220,6 +290,9 @@ public struct BatchConfiguration: Sendable {
     /// Delay before the first retry of a transiently failed batch; doubles up to `maximumRetryDelay`.
     public var minimumRetryDelay: Duration = .milliseconds(200)
     public var maximumRetryDelay: Duration = .seconds(10)
+    /// How long a delivery whose prerequisite is missing (`Rejection.mayWaitForPrerequisite`: an organisation
+    /// not upserted yet) is tried again before it is dead-lettered. Default 60 s.
+    public var prerequisiteWait: Duration = .seconds(60)
 
     public init() {}
 }
@@ -237,6 +310,9 @@ final class AckSequencer: Sendable {
         var next = 0
         var issued = 0
         var finished: [Int: [AMQPDelivery]] = [:]
+        /// Deliveries left unsettled by finished batches (waiting for a prerequisite): while there are any, a
+        /// multiple-ack would settle them too, so every ack goes out alone.
+        var held = 0
     }
 
     private let state = Mutex(State())
@@ -249,11 +325,13 @@ final class AckSequencer: Sendable {
         }
     }
 
-    /// Records that batch `ticket` is settled, `settled` being the deliveries to ack, and acks what may now be acked.
-    func complete(_ ticket: Int, settled: [AMQPDelivery]) {
+    /// Records that batch `ticket` is settled, `settled` being the deliveries to ack and `waiting` the number it
+    /// leaves unsettled for now, and acks what may now be acked.
+    func complete(_ ticket: Int, settled: [AMQPDelivery], waiting: Int = 0) {
         // The acks are handed to the connection under the lock: two runs acked from two tasks must reach the
         // broker in order, or a multiple-ack would already have settled the earlier run's tags.
         state.withLock { state in
+            state.held += waiting
             state.finished[ticket] = settled
             var ready: [AMQPDelivery] = []
             while let batch = state.finished.removeValue(forKey: state.next) {
@@ -261,11 +339,46 @@ final class AckSequencer: Sendable {
                 state.next += 1
             }
             guard let last = ready.last else { return }
-            if ready.allSatisfy({ $0.sharesChannel(with: last) }) {
+            if state.held == 0 && ready.allSatisfy({ $0.sharesChannel(with: last) }) {
                 last.ack(multiple: true)
             } else {
                 for delivery in ready { delivery.ack() }
             }
         }
     }
+
+    /// Acks `settled`, deliveries that had been left waiting, and counts `count` of them as no longer held
+    /// (acked now, or handed back to the broker).
+    func release(_ settled: [AMQPDelivery], count: Int) {
+        state.withLock { state in
+            state.held -= count
+            for delivery in settled { delivery.ack() }
+        }
+    }
+}
+
+/// Deliveries left waiting by finished batches, handed to the task that tries them again.
+final class WaitingDeliveries: Sendable {
+    struct Entry: Sendable {
+        var deliveries: [AMQPDelivery]
+        let since: ContinuousClock.Instant
+        var delay: Duration
+    }
+
+    let entries: AsyncStream<Entry>
+    private let continuation: AsyncStream<Entry>.Continuation
+    private let firstDelay: Duration
+
+    init(firstDelay: Duration = .milliseconds(200)) {
+        (entries, continuation) = AsyncStream.makeStream(of: Entry.self)
+        self.firstDelay = firstDelay
+    }
+
+    func add(_ deliveries: [AMQPDelivery], since: ContinuousClock.Instant) {
+        guard !deliveries.isEmpty else { return }
+        continuation.yield(Entry(deliveries: deliveries, since: since, delay: firstDelay))
+    }
+
+    /// No more entries: the retrying task ends once those it has are settled.
+    func finish() { continuation.finish() }
 }

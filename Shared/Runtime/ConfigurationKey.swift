@@ -55,6 +55,8 @@ extension ConfigurationKey {
         "Batches each consumer processes at the same time, each in its own transaction (reminder-logger's batches with directory changes still run alone, in order; call events and mail keep delivery order with 1)")
     public static let deliveryLimit = ConfigurationKey("COMMLOG_DELIVERY_LIMIT", default: "5", programs: "consumers",
         "Deliveries of one message before the broker dead-letters it (`x-delivery-limit`; fixed when a queue is first declared)")
+    public static let unknownOrganisationWait = ConfigurationKey("COMMLOG_UNKNOWN_ORGANISATION_WAIT_S", default: "60", programs: "reminder-logger, call-bridge",
+        "How long an event of an organisation the directory does not know yet is tried again (its upsert may be committing through another batch or replica) before it is dead-lettered")
     public static let instanceID = ConfigurationKey("COMMLOG_INSTANCE_ID", default: "host name and process id",
         "Name of this replica in leases and logs")
     public static let jwtSecret = ConfigurationKey("COMMLOG_JWT_SECRET", default: nil, programs: "query-api, commlog token", secret: true,
@@ -118,7 +120,7 @@ extension ConfigurationKey {
     /// All keys, in the order the README lists them.
     public static let all: [ConfigurationKey] = [
         amqpURL, amqpHeartbeat, databaseURL, databaseOwnerURL, databasePoolSize, migrateOnStart,
-        httpHost, httpPort, logLevel, batchSize, batchWait, prefetch, consumerConcurrency, deliveryLimit, instanceID,
+        httpHost, httpPort, logLevel, batchSize, batchWait, prefetch, consumerConcurrency, deliveryLimit, unknownOrganisationWait, instanceID,
         jwtSecret, jwtPublicKeysFile, liveHeartbeat, secretKey, secretKeyFile, secretKeyPrevious, queryAPIURL, callBridgeURL, binFolder,
         phoneRegion, phoneMatchDigits, callAutoClose, recordingMaxBytes, recordingTimeout, recordingAttempts, recordingHosts,
         smdrEnabled, smdrLease, smdrReconnect,

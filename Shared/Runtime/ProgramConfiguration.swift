@@ -67,6 +67,7 @@ public struct ProgramConfiguration: Sendable {
         consumer.maximumBatchSize = try reader.positiveInt(.batchSize)
         consumer.maximumWait = .milliseconds(try reader.positiveInt(.batchWait))
         consumer.prefetch = try reader.positiveInt(.prefetch)
+        consumer.prerequisiteWait = .seconds(try reader.positiveInt(.unknownOrganisationWait))
         consumer.concurrency = try reader.positiveInt(.consumerConcurrency, default: 1)
         consumerConcurrencyIsSet = reader.string(forKey: .init(ConfigurationKey.consumerConcurrency)) != nil
         deliveryLimit = try reader.positiveInt(.deliveryLimit)

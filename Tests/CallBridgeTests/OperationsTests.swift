@@ -45,10 +45,10 @@ struct OperationsTests {
         }
     }
 
-    @Test("events of an organisation the directory does not know are dead-lettered")
+    @Test("events of an organisation the directory does not know are dead-lettered once COMMLOG_UNKNOWN_ORGANISATION_WAIT_S has passed")
     func unknownOrganisation() async throws {
         try await TestEnvironment.withDatabase { database in
-            let bridge = try await CallBridgeHarness()
+            let bridge = try await CallBridgeHarness(environment: ["COMMLOG_UNKNOWN_ORGANISATION_WAIT_S": "1"])
             let hash = SHA256.hash(data: Data(bridge.secret.utf8)).map { String(format: "%02x", $0) }.joined()
             try await database.withTenant(bridge.organisationID) { connection in
                 _ = try await connection.query(

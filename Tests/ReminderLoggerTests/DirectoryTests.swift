@@ -22,6 +22,17 @@ struct DirectoryTests {
         }
     }
 
+    @Test("events that overtake their organisation's upsert (another replica still commits it) wait for it and are logged")
+    func organisationArrivesLate() async throws {
+        try await PracticeHarness.run(createOrganisation: false, prerequisiteWait: .seconds(30)) { harness in
+            let early = try await harness.publish(.smsSent, SMSSent(clientID: "c-1", to: "+61412345678", text: "before the organisation"))
+            try await Task.sleep(for: .milliseconds(700))
+            try await harness.publish(.organisationUpserted, OrganisationUpserted(name: "Late practice"))
+            let entries = try await harness.entries(count: 1)
+            #expect(entries.map(\.sourceRef) == [early])
+        }
+    }
+
     @Test("upserts set the directory, an older event does not overwrite a newer one, and deletes forget addresses")
     func upsertsAndDeletes() async throws {
         try await PracticeHarness.run { harness in

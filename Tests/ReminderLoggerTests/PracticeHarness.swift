@@ -41,7 +41,8 @@ struct PracticeHarness {
     }
 
     /// Runs `body` with a consumer running; creates the organisation first unless `createOrganisation` is false.
-    static func run(createOrganisation: Bool = true, loggingEnabled: Bool = true, _ body: @Sendable (PracticeHarness) async throws -> Void) async throws {
+    /// Events of an unknown organisation wait `prerequisiteWait` (2 s here, a minute deployed) before they are dead-lettered.
+    static func run(createOrganisation: Bool = true, loggingEnabled: Bool = true, prerequisiteWait: Duration = .seconds(2), _ body: @Sendable (PracticeHarness) async throws -> Void) async throws {
         try await TestEnvironment.withDatabase { database in
             try await TestEnvironment.withConnection(name: "test-practice") { connection in
                 let queue = TestEnvironment.unique("test.practice")
@@ -50,6 +51,7 @@ struct PracticeHarness {
                 let handler = PracticeEventHandler(database: database, announcer: announcer, logger: TestEnvironment.logger)
                 var configuration = BatchConfiguration()
                 configuration.maximumWait = .milliseconds(5)
+                configuration.prerequisiteWait = prerequisiteWait
                 // As the program runs (COMMLOG_CONSUMER_CONCURRENCY), so the ordering rules are tested as deployed.
                 let program = try ProgramConfiguration(program: "test", defaultHTTPPort: 0)
                 configuration.concurrency = program.consumerConcurrencyIsSet ? program.consumer.concurrency : PracticeEventHandler.defaultConcurrency

@@ -75,7 +75,8 @@ struct CallEventHandler: BatchHandler {
                 }
                 guard known[key.organisationID] == true else {
                     refused += events.map {
-                        Rejection(index: $0.index, reason: "organisation_id: unknown organisation \"\(key.organisationID)\" (publish practice.directory.organisation.upserted first)")
+                        Rejection(index: $0.index, reason: "organisation_id: unknown organisation \"\(key.organisationID)\" (publish practice.directory.organisation.upserted first)",
+                                  mayWaitForPrerequisite: true)
                     }
                     continue
                 }
