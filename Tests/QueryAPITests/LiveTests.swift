@@ -120,4 +120,52 @@ struct LiveTests {
             await api.stop()
         }
     }
+
+    @Test("forged notices go nowhere: an injected event name, an entry that does not exist, another organisation's entry")
+    func forgedNotices() async throws {
+        try await TestEnvironment.withDatabase { database in
+            let api = try await QueryAPIHarness()
+            let other = try await QueryAPIHarness()
+            let manager = try Stream(api, token: try await api.token("m-1", [.manager]))
+            #expect(try await eventually { manager.text.contains(": connected") })
+            let otherNote = try await other.send("POST", "/v1/communications", token: try await other.token("s-1", [.staff]), json: ["type": "note", "client_id": "c-1"])
+            let otherID = try #require(otherNote.json["id"] as? String)
+
+            let organisation = api.organisationID
+            @Sendable func notice(type: String, routingKey: String, communication: String) -> OutgoingMessage {
+                let body = try! JSONSerialization.data(withJSONObject: [
+                    "id": UUID().uuidString, "type": type, "version": 1, "occurred_at": "2026-11-25T09:31:05Z", "organisation_id": organisation,
+                    "data": ["communication_id": communication, "type": "phone", "status": "open", "client_id": "c-1", "staff_ids": ["m-1"]],
+                ] as [String: Any])
+                return OutgoingMessage(exchange: Topology.eventsExchange, routingKey: routingKey, body: Array(body), mandatory: false)
+            }
+            try await TestEnvironment.withConnection { connection in
+                try await connection.publish([
+                    notice(type: "communication.logged\nevent: call.opened", routingKey: "communication.logged", communication: UUID().uuidString),
+                    notice(type: "call.opened", routingKey: "call.opened", communication: UUID().uuidString),
+                    notice(type: "communication.logged", routingKey: "communication.logged", communication: otherID),
+                ])
+            }
+            // A real entry afterwards arrives: the forged ones before it were dropped, not delayed.
+            let note = try await api.send("POST", "/v1/communications", token: try await api.token("s-2", [.staff]), json: ["type": "note", "client_id": "c-2"])
+            let noteID = try #require(note.json["id"] as? String)
+            #expect(try await eventually { manager.names(for: noteID) == ["communication.logged"] })
+            #expect(manager.events.map(\.name) == ["communication.logged"], "\(manager.text)")
+            #expect(!manager.text.contains("call.opened"))
+            await manager.close()
+            await api.stop()
+            await other.stop()
+        }
+    }
+
+    @Test("a stream ends when its token expires")
+    func streamEndsAtExpiry() async throws {
+        let api = try await QueryAPIHarness(environment: ["COMMLOG_LIVE_HEARTBEAT_S": "60"])
+        let stream = try Stream(api, token: try await api.token("s-1", [.staff], expires: Date().addingTimeInterval(3)))
+        #expect(try await eventually { stream.text.contains(": connected") })
+        let ended = await eventually(timeout: .seconds(15), every: .milliseconds(200)) { stream.process.hasExited }
+        #expect(ended, "the stream was still open 15 s after its token expired")
+        await stream.close()
+        await api.stop()
+    }
 }

@@ -59,6 +59,19 @@ public final class ChildProcess: Sendable {
         if exitStatus.withLock({ $0 }) == nil { kill(pid, signal) }
     }
 
+    /// Whether the process has ended, without waiting (it is reaped if it has; `wait()` then returns its status at once).
+    /// Not for use while a `wait()` is in progress.
+    public var hasExited: Bool {
+        exitStatus.withLock { status in
+            if status != nil { return true }
+            var raw: Int32 = 0
+            guard waitpid(pid, &raw, WNOHANG) == pid else { return false }
+            let signalled = raw & 0x7f
+            status = signalled == 0 ? (raw >> 8) & 0xff : 128 + signalled
+            return true
+        }
+    }
+
     /// Waits for the process to end, on a thread of its own, and returns its exit status (128 + signal when killed).
     @discardableResult
     public func wait() async -> Int32 {

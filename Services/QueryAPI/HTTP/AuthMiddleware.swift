@@ -22,7 +22,7 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch {
             throw Problem.unauthorized("the token is not valid: \(Self.reason(error))")
         }
-        let caller = Caller(staffID: claims.staffID, organisationID: claims.org, roles: Set(claims.roles))
+        let caller = Caller(staffID: claims.staffID, organisationID: claims.org, roles: Set(claims.roles), expiresAt: claims.expiresAt)
         return try await Caller.$current.withValue(caller) {
             try await next(request, context)
         }

@@ -115,12 +115,24 @@ final class LiveHub: Service, Sendable {
         finishAll()
     }
 
-    /// Writes a comment to every stream now and then, so that proxies and clients know it is alive.
+    /// Writes a comment to every stream now and then, so that proxies and clients know it is alive, and closes
+    /// each stream within a second of its token's expiry (the client reconnects, and must bring a valid token).
     private func beat() async {
+        let tick = min(heartbeat, .seconds(1))
+        var lastBeat = ContinuousClock.now
         while !Task.isCancelled {
-            do { try await Task.sleep(for: heartbeat) } catch { return }
-            let continuations = state.withLock { $0.subscribers.values.map(\.continuation) }
-            for continuation in continuations { continuation.yield(ByteBuffer(string: ": keep-alive\n\n")) }
+            do { try await Task.sleep(for: tick) } catch { return }
+            let now = Date()
+            let (expired, alive) = state.withLock { state in
+                let subscribers = Array(state.subscribers.values)
+                return (subscribers.filter { $0.caller.expiresAt <= now }.map(\.continuation),
+                        subscribers.filter { $0.caller.expiresAt > now }.map(\.continuation))
+            }
+            for continuation in expired { continuation.finish() }
+            if !expired.isEmpty { Counter(label: "commlog_live_streams_expired_total").increment(by: expired.count) }
+            guard ContinuousClock.now - lastBeat >= heartbeat else { continue }
+            lastBeat = .now
+            for continuation in alive { continuation.yield(ByteBuffer(string: ": keep-alive\n\n")) }
         }
     }
 
@@ -134,24 +146,27 @@ final class LiveHub: Service, Sendable {
             Counter(label: "commlog_live_events_total", dimensions: [("outcome", "unreadable")]).increment()
             return
         }
-        let hasSubscribers = state.withLock { $0.subscribers.values.contains { $0.caller.organisationID == notice.organisationID } }
-        var involved = Set(notice.staffIDs)
-        var related = Set<String>()
-        if hasSubscribers {
-            do {
-                (involved, related) = try await audience(of: notice)
-            } catch {
-                // Without the directory nobody but the staff the event names is told; live views are a convenience.
-                logger.warning("could not read the audience of a live event", metadata: ["error": "\(error)", "communication": "\(notice.communicationID)"])
-            }
+        // Anyone with broker access can publish a notice: what goes out is read from the organisation's own
+        // entry, and a notice naming no entry of that organisation goes nowhere.
+        let entry: Entry?
+        do {
+            entry = try await self.entry(of: notice)
+        } catch {
+            logger.warning("could not read the entry of a live event", metadata: ["error": "\(error)", "communication": "\(notice.communicationID)"])
+            Counter(label: "commlog_live_events_total", dimensions: [("outcome", "unreadable")]).increment()
+            return
+        }
+        guard let entry else {
+            Counter(label: "commlog_live_events_total", dimensions: [("outcome", "unknown_entry")]).increment()
+            return
         }
         let delivered = state.withLock { state -> Int in
             var delivered = 0
-            for name in notice.liveNames {
+            for name in notice.liveNames(entryType: entry.type, status: entry.status) {
                 state.sequence += 1
                 let event = Event(
                     id: "\(Int64(Date().timeIntervalSince1970 * 1000))-\(state.sequence)", name: name, organisationID: notice.organisationID,
-                    data: notice.data, isCall: name.hasPrefix("call."), involved: involved, related: related
+                    data: entry.data, isCall: name.hasPrefix("call."), involved: entry.involved, related: entry.related
                 )
                 state.recent.append(event)
                 for subscriber in state.subscribers.values
@@ -166,42 +181,66 @@ final class LiveHub: Service, Sendable {
         Counter(label: "commlog_live_events_total", dimensions: [("outcome", delivered > 0 ? "delivered" : "unwatched")]).increment()
     }
 
-    /// The staff the entry involves (author, staff participants: handler, related…) and the staff related to
-    /// its client or its patient's client, read under the organisation's row-level security.
-    private func audience(of notice: Notice) async throws -> (involved: Set<String>, related: Set<String>) {
+    /// The entry a notice names, as the organisation's log has it now.
+    struct Entry: Sendable {
+        let type: String
+        let status: String
+        /// The event's data: the entry's id, type, status, client and the staff it involves.
+        let data: String
+        /// The staff the entry involves: author and staff participants (handler, related…).
+        let involved: Set<String>
+        /// The staff related to its client or its patient's client.
+        let related: Set<String>
+    }
+
+    /// Reads the entry under the organisation's row-level security; nil when the organisation has no such entry.
+    private func entry(of notice: Notice) async throws -> Entry? {
         try await database.withTenant(notice.organisationID) { connection in
             let rows = try await connection.query("""
-                SELECT array_remove(array_append(array(SELECT p.ref_id FROM participants p WHERE p.organisation_id = c.organisation_id
+                SELECT c.type::text, c.status::text, c.client_id,
+                       array_remove(array_append(array(SELECT p.ref_id FROM participants p WHERE p.organisation_id = c.organisation_id
                            AND p.communication_id = c.id AND p.kind = 'staff' AND p.ref_id IS NOT NULL), c.author_staff_id), NULL),
                        array(SELECT r.staff_id FROM related_staff r WHERE r.organisation_id = c.organisation_id
                            AND (r.client_id = c.client_id OR r.client_id = (SELECT pt.client_id FROM patients pt
                                 WHERE pt.organisation_id = c.organisation_id AND pt.id = c.patient_id)))
                 FROM communications c WHERE c.organisation_id = \(notice.organisationID) AND c.id = \(notice.communicationID)
                 """, logger: logger)
-            for try await (involved, related) in rows.decode(([String], [String]).self) {
-                return (Set(involved).union(notice.staffIDs), Set(related))
+            for try await (type, status, clientID, involved, related) in rows.decode((String, String, String?, [String], [String]).self) {
+                let staff = Array(Set(involved)).sorted()
+                var data = JSONWriter(capacity: 256)
+                data.raw("{\"client_id\":")
+                data.string(clientID)
+                data.raw(",\"communication_id\":")
+                data.uuid(notice.communicationID)
+                data.raw(",\"staff_ids\":")
+                data.array(staff) { json, id in json.string(id) }
+                data.raw(",\"status\":")
+                data.string(status)
+                data.raw(",\"type\":")
+                data.string(type)
+                data.raw("}")
+                return Entry(type: type, status: status, data: String(decoding: data.bytes, as: UTF8.self), involved: Set(involved), related: Set(related))
             }
-            return (Set(notice.staffIDs), [])
+            return nil
         }
     }
 }
 
-/// A broker notification as the hub reads it: the envelope's type and organisation and the data's ids.
+/// A broker notification as the hub reads it: which entry of which organisation changed, and how. Only the
+/// notifications the live stream knows are read; the rest of the notice is not trusted (see `LiveHub.entry`).
 struct Notice: Sendable {
+    /// `communication.logged` or `communication.updated` (or `call.opened` / `call.updated`, published as such).
     let name: String
     let organisationID: String
     let communicationID: UUID
-    let staffIDs: [String]
-    /// The `data` object as JSON, passed on as the event's data.
-    let data: String
-    /// The entry's type and status after the change.
-    let entryType: String?
-    let status: String?
+
+    static let names: Set<String> = ["communication.logged", "communication.updated", "call.opened", "call.updated"]
 
     /// The live events this notification gives: itself, and for a call (call-bridge announces calls as
     /// `communication.logged` when they open and `communication.updated` when they change) the `call.opened` /
     /// `call.updated` that pop the call up for the staff it involves.
-    var liveNames: [String] {
+    func liveNames(entryType: String, status: String) -> [String] {
+        if name.hasPrefix("call.") { return entryType == "phone" ? [name] : [] }
         guard entryType == "phone" else { return [name] }
         switch name {
         case "communication.logged" where status == "open": return ["call.opened", name]
@@ -212,17 +251,14 @@ struct Notice: Sendable {
 
     init?(_ delivery: AMQPDelivery) {
         guard let envelope = try? JSONSerialization.jsonObject(with: Data(delivery.body)) as? [String: Any],
-              let organisation = envelope["organisation_id"] as? String,
+              let organisation = envelope["organisation_id"] as? String, !organisation.isEmpty, !organisation.contains("\u{0}"),
               let data = envelope["data"] as? [String: Any],
-              let rawID = data["communication_id"] as? String, let id = UUID(uuidString: rawID),
-              let json = try? JSONSerialization.data(withJSONObject: data, options: [.sortedKeys, .withoutEscapingSlashes])
+              let rawID = data["communication_id"] as? String, let id = UUID(uuidString: rawID)
         else { return nil }
-        name = (envelope["type"] as? String) ?? delivery.routingKey
+        let name = (envelope["type"] as? String) ?? delivery.routingKey
+        guard Self.names.contains(name), name == delivery.routingKey else { return nil }
+        self.name = name
         organisationID = organisation
         communicationID = id
-        staffIDs = (data["staff_ids"] as? [String]) ?? []
-        entryType = data["type"] as? String
-        status = data["status"] as? String
-        self.data = String(decoding: json, as: UTF8.self)
     }
 }
