@@ -97,7 +97,9 @@ struct DirectoryWriter {
         }
     }
 
-    /// Soft-deletes the entity (entries keep referring to it) and forgets its addresses.
+    /// Soft-deletes the entity (entries keep referring to it) and forgets its addresses and whom it relates to
+    /// (a deleted staff member no longer sees their clients' entries); a delete older than the record's last
+    /// change is ignored.
     private func delete(_ entity: DirectoryEntity, id: String, at time: Date) async throws {
         let table = switch entity {
         case .organisation: "organisations"
@@ -108,10 +110,12 @@ struct DirectoryWriter {
         case .connection: "connections"
         }
         let key = entity == .organisation ? "id" : "organisation_id = commlog_current_organisation() AND id"
-        try await connection.query(PostgresQuery(unsafeSQL: """
+        let applied = try await returnsRow(PostgresQuery(unsafeSQL: """
             UPDATE \(table) SET deleted_at = now(), source_at = $2, updated_at = now()
             WHERE \(key) = $1 AND (source_at IS NULL OR source_at <= $2)
-            """, binds: bindings(id, time)), logger: logger)
+            RETURNING id
+            """, binds: bindings(id, time)))
+        guard applied else { return }
         switch entity {
         case .staff, .client, .connection:
             try await connection.query(
@@ -120,6 +124,9 @@ struct DirectoryWriter {
             )
             if entity == .client {
                 try await connection.query("DELETE FROM related_staff WHERE organisation_id = commlog_current_organisation() AND client_id = \(id)", logger: logger)
+            }
+            if entity == .staff {
+                try await connection.query("DELETE FROM related_staff WHERE organisation_id = commlog_current_organisation() AND staff_id = \(id)", logger: logger)
             }
         default:
             break

@@ -33,6 +33,23 @@ struct DirectoryTests {
         }
     }
 
+    @Test("a deleted staff member is no longer related to their clients; a delete older than the last upsert changes nothing")
+    func deletedStaff() async throws {
+        try await PracticeHarness.run { harness in
+            let now = Date()
+            try await harness.publish(.staffUpserted, StaffUpserted(staffID: "s-1", name: "Dr Lee", email: "lee@clinic.example"), at: now)
+            try await harness.publish(.staffUpserted, StaffUpserted(staffID: "s-2", name: "Dr Kim", email: "kim@clinic.example"), at: now)
+            try await harness.publish(.clientUpserted, ClientUpserted(clientID: "c-1", name: "Ann", relatedStaffIDs: ["s-1", "s-2"]), at: now)
+            try await harness.publish(.staffDeleted, DirectoryDeleted(entity: .staff, id: "s-1"), at: now.addingTimeInterval(1))
+            try await harness.publish(.staffDeleted, DirectoryDeleted(entity: .staff, id: "s-2"), at: now.addingTimeInterval(-60))
+            let marker = try await harness.publish(.smsSent, SMSSent(clientID: "c-1", to: "+61400000000", text: "marker"))
+            _ = try await harness.entries { $0.contains { $0.sourceRef == marker } }
+            #expect(try await harness.strings("SELECT staff_id FROM related_staff WHERE client_id = 'c-1'") == ["s-2"])
+            #expect(try await harness.strings("SELECT value FROM contact_points WHERE owner_id = 's-2'") == ["kim@clinic.example"])
+            #expect(try await harness.strings("SELECT id FROM staff WHERE deleted_at IS NOT NULL") == ["s-1"])
+        }
+    }
+
     @Test("upserts set the directory, an older event does not overwrite a newer one, and deletes forget addresses")
     func upsertsAndDeletes() async throws {
         try await PracticeHarness.run { harness in
