@@ -30,7 +30,14 @@ struct Token: AsyncParsableCommand {
             throw ValidationError("COMMLOG_JWT_SECRET is not set (make run writes it to .data/commlog.env)")
         }
         let keys = try await StaffTokenKeys.hmac(secret: secret)
-        let claims = StaffClaims(staffID: staff, organisationID: org, roles: role, expires: Date().addingTimeInterval(Self.seconds(ttl)!))
+        // What query-api checks, written in: the first configured issuer and the audience.
+        let issuer = configuration.string(.jwtIssuers).flatMap { try? StaffTokenPolicy.issuers($0) }.flatMap { issuers in
+            configuration.string(.jwtIssuers)?.split(separator: ",").lazy.map { $0.split(separator: "=")[0].trimmingCharacters(in: .whitespaces) }
+                .first { issuers[$0] != nil }
+        }
+        let now = Date()
+        let claims = StaffClaims(staffID: staff, organisationID: org, roles: role, expires: now.addingTimeInterval(Self.seconds(ttl)!),
+                                 issuer: issuer, audience: configuration.string(.jwtAudience), issuedAt: now)
         print(try await keys.sign(claims))
     }
 

@@ -41,8 +41,16 @@ func tokenKeys(_ configuration: ProgramConfiguration) async throws -> StaffToken
     guard secret != nil || pem != nil else {
         throw ConfigurationError(key: .jwtSecret, "is required by query-api (or COMMLOG_JWT_PUBLIC_KEYS_FILE for RS256/ES256 tokens)")
     }
+    var policy = StaffTokenPolicy(audience: configuration.string(.jwtAudience), maximumLifetime: TimeInterval(try configuration.positiveInt(.jwtMaxLifetime)))
+    if let issuers = configuration.string(.jwtIssuers) {
+        do {
+            policy.issuers = try StaffTokenPolicy.issuers(issuers)
+        } catch {
+            throw ConfigurationError(key: .jwtIssuers, "\(error)")
+        }
+    }
     do {
-        return try await StaffTokenKeys.make(secret: secret, publicKeysPEM: pem)
+        return try await StaffTokenKeys.make(secret: secret, publicKeysPEM: pem, policy: policy)
     } catch {
         throw ConfigurationError(key: .jwtPublicKeysFile, "\(error)")
     }

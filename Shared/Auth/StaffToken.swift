@@ -11,12 +11,23 @@ public struct StaffClaims: JWTPayload, Equatable {
     public var org: String
     public var roles: [StaffRole]
     public var exp: ExpirationClaim
+    /// Who issued the token, checked against `StaffTokenPolicy.issuers`.
+    public var iss: IssuerClaim?
+    /// Whom it is for, checked against `StaffTokenPolicy.audience`.
+    public var aud: AudienceClaim?
+    public var nbf: NotBeforeClaim?
+    public var iat: IssuedAtClaim?
 
-    public init(staffID: String, organisationID: String, roles: [StaffRole], expires: Date) {
+    public init(staffID: String, organisationID: String, roles: [StaffRole], expires: Date,
+                issuer: String? = nil, audience: String? = nil, notBefore: Date? = nil, issuedAt: Date? = nil) {
         self.sub = SubjectClaim(value: staffID)
         self.org = organisationID
         self.roles = roles
         self.exp = ExpirationClaim(value: expires)
+        self.iss = issuer.map { IssuerClaim(value: $0) }
+        self.aud = audience.map { AudienceClaim(value: [$0]) }
+        self.nbf = notBefore.map { NotBeforeClaim(value: $0) }
+        self.iat = issuedAt.map { IssuedAtClaim(value: $0) }
     }
 
     /// The staff id (`sub`).
@@ -24,9 +35,9 @@ public struct StaffClaims: JWTPayload, Equatable {
     /// When the token stops being valid (`exp`).
     public var expiresAt: Date { exp.value }
 
+    /// The signature's check: not expired. The rest is `StaffTokenPolicy.check`.
     public func verify(using algorithm: some JWTAlgorithm) async throws {
         try exp.verifyNotExpired()
-        guard !sub.value.isEmpty, !org.isEmpty else { throw JWTError.claimVerificationFailure(failedClaim: sub, reason: "sub and org must not be empty") }
     }
 }
 
@@ -45,6 +56,8 @@ public struct StaffTokenKeys: Sendable {
     let signer: JWTKeyCollection?
     /// Tokens already verified, with their claims.
     let verified = VerifiedTokens()
+    /// What tokens must say besides their signature.
+    public var policy = StaffTokenPolicy()
 
     /// Fails with a readable error for a secret shorter than 32 bytes.
     public static func hmac(secret: String) async throws(TokenConfigurationError) -> StaffTokenKeys {
@@ -53,7 +66,7 @@ public struct StaffTokenKeys: Sendable {
 
     /// Keys from an HS256 secret and/or PEM public keys (RSA for RS256, P-256 for ES256; several may follow
     /// each other in one text). At least one of the two is needed.
-    public static func make(secret: String?, publicKeysPEM: String?) async throws(TokenConfigurationError) -> StaffTokenKeys {
+    public static func make(secret: String?, publicKeysPEM: String?, policy: StaffTokenPolicy = StaffTokenPolicy()) async throws(TokenConfigurationError) -> StaffTokenKeys {
         var verifiers: [(String, JWTKeyCollection)] = []
         var signer: JWTKeyCollection?
         if let secret {
@@ -82,7 +95,9 @@ public struct StaffTokenKeys: Sendable {
             }
         }
         guard !verifiers.isEmpty else { throw TokenConfigurationError(message: "configure an HS256 secret or public keys") }
-        return StaffTokenKeys(verifiers: verifiers, signer: signer)
+        var keys = StaffTokenKeys(verifiers: verifiers, signer: signer)
+        keys.policy = policy
+        return keys
     }
 
     /// Signs with the HS256 secret (local tokens, tests).
@@ -91,11 +106,13 @@ public struct StaffTokenKeys: Sendable {
         return try await signer.sign(claims)
     }
 
-    /// The claims of a valid, unexpired token; throws for anything else.
+    /// The claims of a valid, unexpired token that the policy accepts; throws for anything else (a
+    /// `StaffTokenRefusal` when the signature is valid but the claims are not).
     public func verify(_ token: String) async throws -> StaffClaims {
         // A client sends the same token with every request until it expires: its signature is checked once.
         if let claims = verified.claims(of: token), claims.expiresAt > Date() { return claims }
         let claims = try await verifySignature(token)
+        try policy.check(claims)
         verified.remember(token, claims)
         return claims
     }

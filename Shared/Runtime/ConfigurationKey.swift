@@ -63,6 +63,12 @@ extension ConfigurationKey {
         "HS256 secret for staff tokens (at least 32 bytes)")
     public static let jwtPublicKeysFile = ConfigurationKey("COMMLOG_JWT_PUBLIC_KEYS_FILE", default: nil, programs: "query-api",
         "PEM file of public keys whose RS256 (RSA, 2048 bits or more) or ES256 (P-256) tokens are accepted, besides or instead of HS256")
+    public static let jwtIssuers = ConfigurationKey("COMMLOG_JWT_ISSUERS", default: nil, programs: "query-api, commlog token",
+        "Comma-separated issuers (`iss`) whose tokens are accepted; `issuer=org-1|org-2` lets that issuer sign only for those organisations. Unset: `iss` is not checked (commlog token writes the first)")
+    public static let jwtAudience = ConfigurationKey("COMMLOG_JWT_AUDIENCE", default: nil, programs: "query-api, commlog token",
+        "Audience (`aud`) every token must name; unset: not checked (commlog token writes it)")
+    public static let jwtMaxLifetime = ConfigurationKey("COMMLOG_JWT_MAX_LIFETIME_S", default: "86400", programs: "query-api",
+        "Longest a token may be valid for: its `exp` no further than this from now (and from its `iat`)")
     public static let liveHeartbeat = ConfigurationKey("COMMLOG_LIVE_HEARTBEAT_S", default: "15", programs: "query-api",
         "Seconds between keep-alive comments on `GET /v1/live` streams")
     public static let secretKey = ConfigurationKey("COMMLOG_SECRET_KEY", default: nil, programs: "email-ingestor, commlog mailbox", secret: true,
@@ -121,7 +127,7 @@ extension ConfigurationKey {
     public static let all: [ConfigurationKey] = [
         amqpURL, amqpHeartbeat, databaseURL, databaseOwnerURL, databasePoolSize, migrateOnStart,
         httpHost, httpPort, logLevel, batchSize, batchWait, prefetch, consumerConcurrency, deliveryLimit, unknownOrganisationWait, instanceID,
-        jwtSecret, jwtPublicKeysFile, liveHeartbeat, secretKey, secretKeyFile, secretKeyPrevious, queryAPIURL, callBridgeURL, binFolder,
+        jwtSecret, jwtPublicKeysFile, jwtIssuers, jwtAudience, jwtMaxLifetime, liveHeartbeat, secretKey, secretKeyFile, secretKeyPrevious, queryAPIURL, callBridgeURL, binFolder,
         phoneRegion, phoneMatchDigits, callAutoClose, recordingMaxBytes, recordingTimeout, recordingAttempts, recordingHosts,
         smdrEnabled, smdrLease, smdrReconnect,
         mailPollInterval, mailIdle, mailFetchBatch, mailLeaseTTL, mailMaxBackoff, mailPrefetch, mailBatchSize, mailPoller, imapCAFile,

@@ -30,6 +30,7 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
 
     /// Why a token was refused, without echoing the token.
     static func reason(_ error: any Error) -> String {
+        if let refusal = error as? StaffTokenRefusal { return refusal.message }
         let text = "\(error)".lowercased()
         if text.contains("exp") { return "it has expired" }
         if text.contains("signature") { return "its signature does not match" }
