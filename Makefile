@@ -35,6 +35,8 @@ test:
 	$(STACK) up --with-dovecot --fast
 	python3 -c 'import jsonschema' 2>/dev/null || pip install --quiet jsonschema
 	python3 docs/validate-asyncapi.py
+	python3 -c 'import yaml' 2>/dev/null || pip install --quiet pyyaml
+	python3 deploy/validate-compose.py
 	swift build --build-tests
 	bin="$$(swift build --show-bin-path)"; \
 	set -a; . .data/stack.env; set +a; \
