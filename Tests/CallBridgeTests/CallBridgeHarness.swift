@@ -52,6 +52,7 @@ final class CallBridgeHarness: Sendable {
         let status: Int
         let body: Data
         let contentType: String?
+        var authenticate: String? = nil
         var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body) as? [String: Any]) ?? [:] }
     }
 
@@ -69,7 +70,8 @@ final class CallBridgeHarness: Sendable {
         if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
         let (data, response) = try await URLSession.shared.data(for: request)
         let http = response as! HTTPURLResponse
-        return Reply(status: http.statusCode, body: data, contentType: http.value(forHTTPHeaderField: "Content-Type"))
+        return Reply(status: http.statusCode, body: data, contentType: http.value(forHTTPHeaderField: "Content-Type"),
+                     authenticate: http.value(forHTTPHeaderField: "WWW-Authenticate"))
     }
 
     /// Posts webhook events (a JSON object or array) with the integration's secret.

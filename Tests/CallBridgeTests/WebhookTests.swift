@@ -201,6 +201,61 @@ struct WebhookTests {
             #expect((unknown.json["detail"] as? String)?.hasPrefix("no such resource") == true)
             let none = try await bridge.request("POST", "/v1/organisations/\(bridge.organisationID)/call-events", body: callEvent("w-1", seq: 1, kind: "ringing", at: 0))
             #expect(none.status == 401)
+            #expect(none.authenticate == "Bearer")
+        }
+    }
+
+    @Test("numbers the columns cannot hold, NUL characters and over-long strings are a 400 with the field, never a dead letter")
+    func hostileBodies() async throws {
+        try await withBridge { bridge, _ in
+            let bodies: [(String, String)] = [
+                (callEvent("big-1", seq: 2_147_483_648, kind: "ringing", at: 0), "seq"),
+                (callEvent("big-2", seq: 1, kind: "ended", duration: 2_147_483_648, at: 0), "duration_s"),
+                (callEvent("big-3", seq: 9_999_999_999_999_999, kind: "ringing", at: 0), "seq"),
+                (callEvent("nul\\u0000-1", seq: 1, kind: "ringing", at: 0), "NUL"),
+                (callEvent("nul-2", seq: 1, kind: "ringing", from: "+6141\\u0000", at: 0), "NUL"),
+                (callEvent("long-1", seq: 1, kind: "ringing", from: String(repeating: "1", count: 101), at: 0), "from"),
+                (callEvent(String(repeating: "c", count: 201), seq: 1, kind: "ringing", at: 0), "call_id"),
+                (callEvent("long-2", seq: 4, kind: "recording", recording: "https://example.org/" + String(repeating: "r", count: 2_100), at: 0), "recording_url"),
+            ]
+            for (body, field) in bodies {
+                let reply = try await bridge.post(body)
+                #expect(reply.status == 400, "\(field): \(reply.status)")
+                #expect((reply.json["detail"] as? String)?.contains(field) == true, "\(reply.json)")
+            }
+            // A backslash that is itself escaped is text, not an escape.
+            #expect(try await bridge.post(callEvent("text\\\\u0000", seq: 1, kind: "ringing", at: 0)).status == 202)
+        }
+    }
+
+    /// Posts a form with curl, as Twilio would (URLSession answers a Basic challenge itself and would hang
+    /// waiting for credentials); returns the status and the `WWW-Authenticate` header.
+    static func curl(port: Int, path: String, form: String, basic: String? = nil) async throws -> (status: Int, authenticate: String?) {
+        let output = NSTemporaryDirectory() + "curl-\(UUID().uuidString).txt"
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        var arguments = ["-s", "-o", "/dev/null", "-D", "-", "--max-time", "10", "-X", "POST",
+                         "-H", "Content-Type: application/x-www-form-urlencoded", "--data-binary", form]
+        if let basic { arguments += ["-u", basic] }
+        arguments.append("http://127.0.0.1:\(port)\(path)")
+        _ = try await ChildProcess(executable: "/usr/bin/curl", arguments: arguments, environment: [:], outputPath: output).wait()
+        let lines = (try String(contentsOfFile: output, encoding: .utf8)).components(separatedBy: "\r\n")
+        let status = lines.first.flatMap { $0.split(separator: " ").dropFirst().first }.flatMap { Int($0) } ?? 0
+        let authenticate = lines.first { $0.lowercased().hasPrefix("www-authenticate:") }.map { String($0.dropFirst("www-authenticate:".count)).trimmingCharacters(in: .whitespaces) }
+        return (status, authenticate)
+    }
+
+    @Test("Twilio: a callback without credentials is challenged with Basic and the repeat with them is accepted; NUL is refused")
+    func twilioChallenge() async throws {
+        try await withBridge { bridge, _ in
+            let form = "CallSid=CA-challenge&CallStatus=ringing&From=%2B61412345678&To=%2B61390001000&Direction=inbound"
+            let path = "/v1/organisations/\(bridge.organisationID)/twilio/status"
+            let first = try await Self.curl(port: bridge.port, path: path, form: form)
+            #expect(first.status == 401)
+            #expect(first.authenticate?.hasPrefix("Basic") == true, "\(first.authenticate ?? "no challenge")")
+            let second = try await Self.curl(port: bridge.port, path: path, form: form, basic: "twilio:\(bridge.secret)")
+            #expect(second.status == 202)
+            let nul = try await Self.curl(port: bridge.port, path: path, form: form + "&Extension=20%001", basic: "twilio:\(bridge.secret)")
+            #expect(nul.status == 400)
         }
     }
 

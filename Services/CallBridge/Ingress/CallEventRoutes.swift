@@ -30,8 +30,13 @@ struct CallEventRoutes: Sendable {
                 await answer(request, context, ingress: "twilio") { body in
                     var fields = TwilioCallback.form(String(decoding: body, as: UTF8.self))
                     if fields["Extension"] == nil, let phoneExtension = request.uri.queryParameters.get("extension") { fields["Extension"] = phoneExtension }
+                    if let field = fields.first(where: { $0.key.contains("\u{0}") || $0.value.contains("\u{0}") })?.key {
+                        throw Problem(.badRequest, "\(field): must not contain NUL characters")
+                    }
                     do {
-                        return try TwilioCallback.events(fields)
+                        let events = try TwilioCallback.events(fields)
+                        for event in events { try event.validate() }
+                        return events
                     } catch {
                         throw Problem(.badRequest, "\(error)")
                     }
@@ -74,7 +79,11 @@ struct CallEventRoutes: Sendable {
             let body = "{\"accepted\":\(events.count)}"
             response = Response(status: .accepted, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
         } catch let problem as Problem {
-            response = problem.response
+            var answer = problem.response
+            // Twilio sends a callback without credentials first, and the URL's user and password only after a
+            // 401 that asks for Basic: a Bearer challenge would leave every real Twilio callback unauthenticated.
+            if ingress == "twilio", answer.status == .unauthorized { answer.headers[.wwwAuthenticate] = "Basic realm=\"commlog call-bridge\"" }
+            response = answer
         } catch {
             logger.error("call event request failed", metadata: ["error": "\(error)"])
             response = Problem(.serviceUnavailable, "the request could not be handled now; send it again").response

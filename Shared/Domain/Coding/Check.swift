@@ -29,6 +29,45 @@ enum Check {
         for (index, value) in values.enumerated() { try identifier(value, "\(field)[\(index)]") }
     }
 
+    /// The largest number an `integer` column holds (seq, durations, counts).
+    static let maximumInteger = Int(Int32.max)
+
+    /// Zero up to `maximumInteger`, when present.
+    static func storable(_ value: Int?, _ field: String) throws(EventDecodingError) {
+        try nonNegative(value, field)
+        if let value, value > maximumInteger { throw .invalid(field, "must be at most \(maximumInteger) (got \(value))") }
+    }
+
+    /// At most `maximum` characters, when present (phone numbers, URLs: text that is stored and shown, not content).
+    static func length(_ value: String?, _ field: String, atMost maximum: Int) throws(EventDecodingError) {
+        if let value, value.utf8.count > maximum, value.count > maximum {
+            throw .invalid(field, "must be at most \(maximum) characters (got \(value.count))")
+        }
+    }
+
+    /// Whether a JSON text holds a NUL character (`\u0000`): PostgreSQL's text cannot store one, so such a
+    /// body is refused as a whole. A backslash that is itself escaped (`\\u0000`) is text, not an escape.
+    static func containsEscapedNUL(_ json: some Collection<UInt8>) -> Bool {
+        var backslashes = 0
+        var index = json.startIndex
+        while index != json.endIndex {
+            let byte = json[index]
+            if byte == UInt8(ascii: "\\") {
+                backslashes += 1
+            } else {
+                if byte == UInt8(ascii: "u"), backslashes % 2 == 1 {
+                    let digits = json[json.index(after: index)...].prefix(4)
+                    if digits.count == 4, digits.allSatisfy({ $0 == UInt8(ascii: "0") }) { return true }
+                } else if byte == 0 {
+                    return true
+                }
+                backslashes = 0
+            }
+            index = json.index(after: index)
+        }
+        return false
+    }
+
     /// Zero or more, when present.
     static func nonNegative(_ value: Int?, _ field: String) throws(EventDecodingError) {
         if let value, value < 0 { throw .invalid(field, "must be zero or more (got \(value))") }

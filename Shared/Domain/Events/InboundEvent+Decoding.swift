@@ -9,6 +9,8 @@ extension InboundEvent {
         if routingKey == EventType.mailMessageFetched.routingKey {
             throw .notJSONEnvelope(.mailMessageFetched)
         }
+        // PostgreSQL's text cannot hold NUL: refused here with its reason rather than failing the batch later.
+        guard !Check.containsEscapedNUL(body) else { throw .invalid(nil, "the event must not contain NUL characters (\\u0000)") }
         let decoder = ContractCoding.makeDecoder()
         if let routingKey { decoder.userInfo[.routingKey] = routingKey }
         do {

@@ -6,6 +6,7 @@ extension PhoneCallEvent {
     /// Field paths in errors start at the body: `seq` for a single event, `[1].seq` in an array.
     public static func decodeWebhookBody(_ body: Data) throws(EventDecodingError) -> [PhoneCallEvent] {
         let events: [PhoneCallEvent]
+        guard !Check.containsEscapedNUL(body) else { throw .invalid(nil, "the body must not contain NUL characters (\\u0000)") }
         let isArray = body.first(where: { !isJSONWhitespace($0) }) == UInt8(ascii: "[")
         do {
             let decoder = ContractCoding.makeDecoder()

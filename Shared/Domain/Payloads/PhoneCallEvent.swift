@@ -56,13 +56,18 @@ public struct PhoneCallEvent: EventPayload, Hashable {
         self.occurredAt = RFC3339.normalized(occurredAt)
     }
 
-    /// Source and call id are non-empty, seq and duration zero or more, outcome only when ended,
-    /// and a recording event has its URL.
+    /// Source and call id are non-empty identifiers, seq and duration from zero to 2³¹ - 1 (what the columns
+    /// hold), numbers and the extension at most 100 characters, the URL at most 2,048, outcome only when
+    /// ended, and a recording event has its URL.
     public func validate() throws(EventDecodingError) {
         try Check.identifier(source, "source")
         try Check.identifier(callID, "call_id")
-        try Check.nonNegative(seq, "seq")
-        try Check.nonNegative(durationSeconds, "duration_s")
+        try Check.storable(seq, "seq")
+        try Check.storable(durationSeconds, "duration_s")
+        try Check.length(from, "from", atMost: 100)
+        try Check.length(to, "to", atMost: 100)
+        try Check.length(phoneExtension, "extension", atMost: 100)
+        try Check.length(recordingURL, "recording_url", atMost: 2_048)
         if let outcome, kind != .ended {
             throw .invalid("outcome", "only an ended call has an outcome (got \"\(outcome.rawValue)\" with kind \"\(kind.rawValue)\")")
         }
