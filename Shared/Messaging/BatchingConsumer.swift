@@ -56,6 +56,8 @@ public struct BatchingConsumer<Handler: BatchHandler>: Service {
     let handler: Handler
     let configuration: Configuration
     let isTransient: @Sendable (any Error) -> Bool
+    let isResourceExhaustion: @Sendable (any Error) -> Bool
+    let describe: @Sendable (any Error) -> String
     let onDeclared: @Sendable () -> Void
     let logger: Logger
 
@@ -63,6 +65,9 @@ public struct BatchingConsumer<Handler: BatchHandler>: Service {
     ///   - consumerConnection: the connection deliveries come from.
     ///   - publisher: the connection dead letters are published on (may be the same).
     ///   - isTransient: whether an error is worth retrying unchanged (connection failures, deadlocks).
+    ///   - isResourceExhaustion: among those, the ones that may be caused by the batch itself (the database out
+    ///     of memory or disk): retried `maximumExhaustionRetries` times, then the batch is split.
+    ///   - describe: the reason an error gives in a dead letter (readable, without secrets).
     ///   - onDeclared: called once the queue is declared (readiness: publishers are no longer refused).
     public init(
         queue: Topology.Queue,
@@ -71,6 +76,8 @@ public struct BatchingConsumer<Handler: BatchHandler>: Service {
         handler: Handler,
         configuration: Configuration = .init(),
         isTransient: @escaping @Sendable (any Error) -> Bool,
+        isResourceExhaustion: @escaping @Sendable (any Error) -> Bool = { _ in false },
+        describe: @escaping @Sendable (any Error) -> String = { "\($0)" },
         onDeclared: @escaping @Sendable () -> Void = {},
         logger: Logger
     ) {
@@ -80,6 +87,8 @@ public struct BatchingConsumer<Handler: BatchHandler>: Service {
         self.handler = handler
         self.configuration = configuration
         self.isTransient = isTransient
+        self.isResourceExhaustion = isResourceExhaustion
+        self.describe = describe
         self.onDeclared = onDeclared
         var logger = logger
         logger[metadataKey: "queue"] = "\(queue.name)"
@@ -150,6 +159,7 @@ public struct BatchingConsumer<Handler: BatchHandler>: Service {
     /// for a prerequisite while less than `prerequisiteWait` has passed since `waitingSince` (now when nil).
     func process(_ batch: [AMQPDelivery], waitingSince: ContinuousClock.Instant? = nil) async -> Outcome {
         var delay = configuration.minimumRetryDelay
+        var exhaustionRetries = 0
         while true {
             let start = ContinuousClock.now
             do {
@@ -161,19 +171,21 @@ public struct BatchingConsumer<Handler: BatchHandler>: Service {
                 // Stopped mid-batch: nothing was committed, so the messages go back; never a dead letter.
                 requeue(batch)
                 return Outcome()
-            } catch where isTransient(error) {
+            } catch where isTransient(error) && !(isResourceExhaustion(error) && exhaustionRetries >= configuration.maximumExhaustionRetries) {
                 if Task.isShuttingDownGracefully {
                     requeue(batch)
                     return Outcome()
                 }
-                logger.warning("batch failed transiently, retrying", metadata: ["error": "\(error)", "retry_in": "\(delay)", "size": "\(batch.count)"])
+                if isResourceExhaustion(error) { exhaustionRetries += 1 }
+                logger.warning("batch failed transiently, retrying", metadata: ["error": "\(describe(error))", "retry_in": "\(delay)", "size": "\(batch.count)"])
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 2, configuration.maximumRetryDelay)
             } catch {
+                // Not transient, or resources still exhausted after the retries: perhaps by this batch, so smaller.
                 guard batch.count > 1 else {
-                    return await settle(batch, rejections: [Rejection(index: 0, reason: "processing failed: \(error)")], waitingSince: start)
+                    return await settle(batch, rejections: [Rejection(index: 0, reason: "processing failed: \(describe(error))")], waitingSince: start)
                 }
-                logger.warning("batch failed, processing its messages one by one", metadata: ["error": "\(error)", "size": "\(batch.count)"])
+                logger.warning("batch failed, processing its messages one by one", metadata: ["error": "\(describe(error))", "size": "\(batch.count)"])
                 var outcome = Outcome()
                 for delivery in batch { outcome += await process([delivery], waitingSince: waitingSince) }
                 return outcome
@@ -290,6 +302,9 @@ public struct BatchConfiguration: Sendable {
     /// Delay before the first retry of a transiently failed batch; doubles up to `maximumRetryDelay`.
     public var minimumRetryDelay: Duration = .milliseconds(200)
     public var maximumRetryDelay: Duration = .seconds(10)
+    /// Retries of a batch that failed because the database ran out of a resource (memory, disk) before it is
+    /// split, in case the batch itself is the cause; a message that still fails alone is dead-lettered. Default 5.
+    public var maximumExhaustionRetries = 5
     /// How long a delivery whose prerequisite is missing (`Rejection.mayWaitForPrerequisite`: an organisation
     /// not upserted yet) is tried again before it is dead-lettered. Default 60 s.
     public var prerequisiteWait: Duration = .seconds(60)

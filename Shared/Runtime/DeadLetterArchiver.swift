@@ -28,8 +28,8 @@ public struct DeadLetterArchiver: BatchHandler {
                 try await connection.query("""
                     INSERT INTO dead_letters
                         (fingerprint, queue, routing_key, message_id, organisation_id, reason, content_type, headers, body)
-                    VALUES (\(letter.fingerprint), \(letter.queue), \(letter.routingKey), \(letter.properties.messageID),
-                            \(letter.claimedOrganisation), \(letter.reason), \(letter.properties.contentType),
+                    VALUES (\(letter.fingerprint), \(letter.queue.storable), \(letter.routingKey.storable), \(letter.properties.messageID?.storable),
+                            \(letter.claimedOrganisation?.storable), \(letter.reason.storable), \(letter.properties.contentType?.storable),
                             \(letter.headersJSON)::jsonb, \(Data(letter.body)))
                     ON CONFLICT (fingerprint) DO UPDATE SET
                         occurrences = dead_letters.occurrences + 1,
@@ -61,11 +61,20 @@ extension DeadLetter {
         return object["organisation_id"] as? String
     }
 
-    /// The headers as a JSON object (bytes as text, nested tables as objects).
+    /// The headers as a JSON object (bytes as text, nested tables as objects), NUL characters replaced
+    /// (`jsonb` refuses `\u0000`).
     var headersJSON: String {
         let object = properties.headers.mapValues(\.jsonObject)
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
+        return String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\\u0000", with: "\\ufffd")
+    }
+}
+
+extension String {
+    /// The text as PostgreSQL can store it: a NUL (which `text` cannot hold) becomes U+FFFD. A dead letter is
+    /// kept whatever it holds; one the archive refused would go back to its queue for ever.
+    var storable: String {
+        contains("\u{0}") ? replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : self
     }
 }
 

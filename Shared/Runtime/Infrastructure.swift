@@ -59,6 +59,8 @@ public struct Infrastructure: Sendable {
             handler: handler,
             configuration: batching,
             isTransient: PostgresFailure.isTransient,
+            isResourceExhaustion: PostgresFailure.isResourceExhaustion,
+            describe: PostgresFailure.describe,
             onDeclared: { [undeclaredQueues] in undeclaredQueues.remove(queue.name) },
             logger: logger
         )

@@ -49,4 +49,31 @@ public enum PostgresFailure {
             return false
         }
     }
+
+    /// Class 53 (insufficient resources: out of memory, disk full, too many connections): transient, but
+    /// possibly caused by the batch itself, so retried a bounded number of times before the batch is split.
+    public static func isResourceExhaustion(_ error: any Error) -> Bool {
+        if let error = error as? PostgresTransactionError {
+            return [error.beginError, error.closureError, error.commitError].contains { $0.map(isResourceExhaustion) ?? false }
+        }
+        guard let error = error as? PSQLError, error.code == .server, let state = error.serverInfo?[.sqlState] else { return false }
+        return state.hasPrefix("53")
+    }
+
+    /// What went wrong, readable and without the statement's values: PostgreSQL's SQLSTATE, message and the
+    /// constraint, column or table it names (postgres-nio's own description hides all of it, so dead letters
+    /// read "PSQLError – Generic description…"). The server's `detail` is left out: it may quote values.
+    public static func describe(_ error: any Error) -> String {
+        if let error = error as? PostgresTransactionError {
+            let inner = [error.beginError, error.closureError, error.commitError].compactMap { $0 }
+            return inner.isEmpty ? "\(error)" : inner.map(describe).joined(separator: "; ")
+        }
+        guard let error = error as? PSQLError else { return "\(error)" }
+        guard error.code == .server, let info = error.serverInfo else { return "PostgreSQL: \(error.code)" }
+        var text = "PostgreSQL \(info[.sqlState] ?? "?"): \(info[.message] ?? "error")"
+        for (field, name) in [(PSQLError.ServerInfo.Field.constraintName, "constraint"), (.columnName, "column"), (.tableName, "table")] {
+            if let value = info[field] { text += " (\(name) \(value))" }
+        }
+        return text
+    }
 }

@@ -7,7 +7,8 @@ import TestSupport
 final class RecordingHandler: BatchHandler {
     struct Failure: Error, CustomStringConvertible {
         let transient: Bool
-        var description: String { transient ? "database went away" : "poison message" }
+        var exhaustion = false
+        var description: String { exhaustion ? "disk full" : transient ? "database went away" : "poison message" }
     }
 
     private let state = Mutex<(committed: [String], batches: [Int], transientFailuresLeft: Int)>(([], [], 0))
@@ -15,10 +16,13 @@ final class RecordingHandler: BatchHandler {
     let poison: Set<String>
     /// Bodies rejected as never processable.
     let malformed: Set<String>
+    /// Bodies that make the whole batch fail as the database running out of disk would, every time.
+    let exhausting: Set<String>
 
-    init(poison: Set<String> = [], malformed: Set<String> = [], transientFailures: Int = 0) {
+    init(poison: Set<String> = [], malformed: Set<String> = [], exhausting: Set<String> = [], transientFailures: Int = 0) {
         self.poison = poison
         self.malformed = malformed
+        self.exhausting = exhausting
         state.withLock { $0.transientFailuresLeft = transientFailures }
     }
 
@@ -34,6 +38,7 @@ final class RecordingHandler: BatchHandler {
         }
         if failTransiently { throw Failure(transient: true) }
         if texts.contains(where: poison.contains) { throw Failure(transient: false) }
+        if texts.contains(where: exhausting.contains) { throw Failure(transient: true, exhaustion: true) }
         var rejections: [Rejection] = []
         var committed: [String] = []
         for (index, text) in texts.enumerated() {
@@ -51,6 +56,7 @@ final class RecordingHandler: BatchHandler {
     }
 
     static let isTransient: @Sendable (any Error) -> Bool = { ($0 as? Failure)?.transient ?? false }
+    static let isExhaustion: @Sendable (any Error) -> Bool = { ($0 as? Failure)?.exhaustion ?? false }
 }
 
 @Suite("Batching consumer")
@@ -77,7 +83,8 @@ struct BatchingConsumerTests {
             })
             let consumer = BatchingConsumer(
                 queue: queue, consumerConnection: connection, publisher: connection, handler: handler,
-                configuration: configuration, isTransient: RecordingHandler.isTransient, logger: TestEnvironment.logger
+                configuration: configuration, isTransient: RecordingHandler.isTransient, isResourceExhaustion: RecordingHandler.isExhaustion,
+                describe: { "described: \($0)" }, logger: TestEnvironment.logger
             )
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await consumer.run() }
@@ -125,6 +132,32 @@ struct BatchingConsumerTests {
         let handler = RecordingHandler(transientFailures: 3)
         try await run(texts, handler: handler) { handler.committed.count >= 20 }
         #expect(handler.committed.sorted() == texts.sorted())
+    }
+
+    @Test("a batch the database cannot take for lack of resources is retried a bounded number of times, then split; the culprit is dead-lettered")
+    func exhaustionSplits() async throws {
+        let culprit = TestEnvironment.unique("huge")
+        let texts = ["a-\(culprit)", culprit, "b-\(culprit)"]
+        let handler = RecordingHandler(exhausting: [culprit])
+        try await run(texts, handler: handler, configure: { $0.maximumExhaustionRetries = 2 }) { handler.committed.count >= 2 }
+        #expect(handler.committed.sorted() == ["a-\(culprit)", "b-\(culprit)"])
+        let letter = try await DeadLetterProbe.waitFor(messageID: culprit)
+        #expect(letter.reason == "processing failed: described: disk full")
+    }
+
+    @Test("a dead letter holding NUL characters (organisation, reason, headers) is archived, not requeued for ever")
+    func nulDeadLetter() async throws {
+        let id = TestEnvironment.unique("nul-letter")
+        try await TestEnvironment.withConnection { connection in
+            try await connection.publish(OutgoingMessage(
+                exchange: Topology.deadLetterExchange, routingKey: "practice.sms.sent",
+                body: Array(#"{"organisation_id":"org\u0000x","data":{}}"#.utf8), messageID: id,
+                headers: [DeadLetter.reasonHeader: .string("bad\u{0}reason"), DeadLetter.queueHeader: .string("test.queue"), "x-note": .string("a\u{0}b")]
+            ))
+        }
+        let letter = try await DeadLetterProbe.waitFor(messageID: id)
+        #expect(letter.reason == "bad\u{FFFD}reason")
+        #expect(letter.organisationID == "org\u{FFFD}x")
     }
 
     @Test("a message the handler rejects is dead-lettered with its reason, the rest committed")
