@@ -15,8 +15,8 @@ public final class AMQPConnection: Service, Sendable {
     enum Job: Sendable {
         case publish(PublishRequest)
         case settle(Settlement, tag: UInt64, channel: UInt16, generation: UInt64)
-        case declare(Topology, CheckedContinuation<Void, any Error>)
-        case deleteQueue(String, CheckedContinuation<Void, any Error>)
+        case declare(Topology, ControlRequest)
+        case deleteQueue(String, ControlRequest)
         case consume(ConsumerRegistration)
         case cancelConsumer(id: Int)
         case shutdown(CheckedContinuation<Void, Never>)
@@ -57,12 +57,26 @@ public final class AMQPConnection: Service, Sendable {
     /// Declares exchanges, queues and bindings now and again after every reconnect.
     /// Waits for a connection if there is none yet.
     public func declare(_ topology: Topology) async throws {
-        try await withCheckedThrowingContinuation { continuation in submit(.declare(topology, continuation)) }
+        try await control { .declare(topology, $0) }
     }
 
     /// Deletes a queue and its messages, and stops declaring it after reconnects (benchmarks and tests clean up with it).
     public func deleteQueue(_ name: String) async throws {
-        try await withCheckedThrowingContinuation { continuation in submit(.deleteQueue(name, continuation)) }
+        try await control { .deleteQueue(name, $0) }
+    }
+
+    /// Hands a control operation to the connection thread and waits for it; cancelling the task ends the wait
+    /// with `CancellationError` (the operation is then skipped if it has not run yet). While the broker is
+    /// unreachable such a wait lasts until it is back, so a program stopping meanwhile must be able to cancel it.
+    private func control(_ job: (ControlRequest) -> Job) async throws {
+        let request = ControlRequest()
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                if request.start(continuation) { submit(job(request)) }
+            }
+        } onCancel: {
+            request.complete(throwing: CancellationError())
+        }
     }
 
     /// Publishes one message and returns when the broker has confirmed it.
@@ -123,6 +137,34 @@ struct WeakReference<T: AnyObject>: @unchecked Sendable {
 }
 
 /// A batch of messages to publish, owned by the connection thread once submitted.
+/// A declare or delete waiting for the connection thread, resumed once: by the thread, or by cancellation.
+final class ControlRequest: Sendable {
+    private let state = Mutex<(continuation: CheckedContinuation<Void, any Error>?, cancelled: Bool)>((nil, false))
+
+    /// Keeps the continuation; false (and resumed with `CancellationError`) when already cancelled.
+    func start(_ continuation: CheckedContinuation<Void, any Error>) -> Bool {
+        let cancelled = state.withLock { state -> Bool in
+            if state.cancelled { return true }
+            state.continuation = continuation
+            return false
+        }
+        if cancelled { continuation.resume(throwing: CancellationError()) }
+        return !cancelled
+    }
+
+    /// Whether nobody waits for it any more (cancelled): the thread skips it.
+    var isAbandoned: Bool { state.withLock { $0.cancelled } }
+
+    func complete(throwing error: (any Error)? = nil) {
+        let continuation = state.withLock { state -> CheckedContinuation<Void, any Error>? in
+            if error is CancellationError { state.cancelled = true }
+            defer { state.continuation = nil }
+            return state.continuation
+        }
+        if let error { continuation?.resume(throwing: error) } else { continuation?.resume() }
+    }
+}
+
 final class PublishRequest: @unchecked Sendable {
     let messages: [OutgoingMessage]
     let deadline: ContinuousClock.Instant

@@ -96,7 +96,13 @@ public struct BatchingConsumer<Handler: BatchHandler>: Service {
     }
 
     public func run() async throws {
-        try await consumerConnection.declare(.commlog(queues: [queue]))
+        // While the broker is unreachable the declaration waits; a stop meanwhile ends it (nothing was consumed).
+        do {
+            try await cancelWhenGracefulShutdown { [consumerConnection, queue] in try await consumerConnection.declare(.commlog(queues: [queue])) }
+        } catch is CancellationError where Task.isShuttingDownGracefully || Task.isCancelled {
+            logger.info("stopped before the queue was declared")
+            return
+        }
         onDeclared()
         let deliveries = consumerConnection.consume(queue: queue.name, prefetch: configuration.prefetch)
         logger.info("consuming")

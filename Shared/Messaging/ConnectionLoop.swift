@@ -26,7 +26,7 @@ final class ConnectionLoop: @unchecked Sendable {
 
     private var topologies: [Topology] = []
     /// Declares and deletes waiting for the control channel, in the order they were asked for.
-    private var pendingControl: [(operation: ControlOperation, continuation: CheckedContinuation<Void, any Error>)] = []
+    private var pendingControl: [(operation: ControlOperation, request: ControlRequest)] = []
 
     private enum ControlOperation {
         case declare(Topology)
@@ -187,7 +187,8 @@ final class ConnectionLoop: @unchecked Sendable {
     private func scheduleReconnect(after error: any Error) {
         failedAttempts += 1
         nextAttempt = ContinuousClock.now.advanced(by: reconnectDelay)
-        let level: Logger.Level = failedAttempts == 1 || failedAttempts % 10 == 0 ? .warning : .debug
+        // Said at once and for the first few attempts, then every tenth (about every 100 s at the longest delay).
+        let level: Logger.Level = failedAttempts <= 3 || failedAttempts % 10 == 0 ? .warning : .debug
         logger.log(level: level, "AMQP connection unavailable, retrying", metadata: [
             "error": "\(error)", "retry_in": "\(reconnectDelay)", "attempt": "\(failedAttempts)",
         ])
@@ -216,7 +217,7 @@ final class ConnectionLoop: @unchecked Sendable {
         for request in activeRequests.values { request.complete(throwing: error) }
         activeRequests = [:]
         unsent = []
-        for pending in pendingControl { pending.continuation.resume(throwing: error) }
+        for pending in pendingControl { pending.request.complete(throwing: error) }
         pendingControl = []
         for registration in consumers.values { registration.buffer.finish() }
         consumers = [:]
@@ -227,6 +228,7 @@ final class ConnectionLoop: @unchecked Sendable {
     private func runPendingControl() throws {
         while !pendingControl.isEmpty {
             let pending = pendingControl.removeFirst()
+            guard !pending.request.isAbandoned else { continue }
             do {
                 switch pending.operation {
                 case .declare(let topology):
@@ -236,9 +238,9 @@ final class ConnectionLoop: @unchecked Sendable {
                     try deleteQueue(name)
                     for index in topologies.indices { topologies[index].queues.removeAll { $0.name == name } }
                 }
-                pending.continuation.resume()
+                pending.request.complete()
             } catch let error as AMQPError where error.code == .channelClosed {
-                pending.continuation.resume(throwing: error)
+                pending.request.complete(throwing: error)
             } catch {
                 pendingControl.insert(pending, at: 0)
                 throw error

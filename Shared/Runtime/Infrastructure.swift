@@ -95,11 +95,16 @@ public struct Infrastructure: Sendable {
             logger: logger
         )
         let archiver = consumer(DeadLetterArchiver.queue, handler: DeadLetterArchiver(database: database))
-        return ServiceGroup(configuration: .init(
+        var configuration = ServiceGroupConfiguration(
             services: [database.client, publishing, consuming, archiver] + services + [http],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
-        ))
+        )
+        // A stop finishes the batch in flight; whatever still hangs after that is cancelled, and the process
+        // ends well inside a container platform's 30 s grace period.
+        configuration.maximumGracefulShutdownDuration = .seconds(20)
+        configuration.maximumCancellationDuration = .seconds(5)
+        return ServiceGroup(configuration: configuration)
     }
 }
 

@@ -40,4 +40,16 @@ public struct Lease: Sendable {
             database.logger.warning("could not release lease", metadata: ["lease": "\(name)", "error": "\(error)"])
         }
     }
+
+    /// Gives up every lease `holder` holds whose name starts with `prefix` (`mailbox:`, `smdr:`): what a replica
+    /// does as it stops, from a task that is not cancelled (a query in a cancelled task fails at once), so that
+    /// another replica takes the work over without waiting for the leases to expire.
+    public static func releaseAll(prefix: String, holder: String, database: Database) async {
+        do {
+            try await database.client.query(
+                "DELETE FROM leases WHERE holder = \(holder) AND starts_with(name, \(prefix))", logger: database.logger)
+        } catch {
+            database.logger.warning("could not release leases", metadata: ["leases": "\(prefix)*", "error": "\(error)"])
+        }
+    }
 }

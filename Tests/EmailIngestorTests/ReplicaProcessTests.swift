@@ -51,5 +51,23 @@ extension EmailIngestorProcesses {
                 #expect(checked >= 2)
             }
         }
+
+        @Test("a replica stopped with SIGTERM gives its mailbox up at once: no lease left, no CancellationError in its log")
+        func stopReleases() async throws {
+            try await IngestorHarness.run(replicas: 0) { harness in
+                let (inbox, sent) = try await harness.folders()
+                try await harness.imap.append(TestMessages.simple(subject: "Held"), to: inbox)
+                let replica = try ProgramProcess("email-ingestor", environment: [
+                    "COMMLOG_INSTANCE_ID": TestEnvironment.unique("stopping"), "COMMLOG_HTTP_PORT": "\(freePort())",
+                    "COMMLOG_SECRET_KEY": IngestorHarness.testKeyBase64, "COMMLOG_MAIL_LEASE_TTL_S": "300", "COMMLOG_MAIL_POLL_INTERVAL_S": "1",
+                ])
+                let mailbox = try await harness.addMailbox(inbound: inbox, outbound: sent)
+                try await harness.entries { $0.count == 1 }
+                #expect(try await harness.leaseHolder(of: mailbox) != nil)
+                #expect(await replica.kill(SIGTERM) == 0)
+                #expect(try await harness.leaseHolder(of: mailbox) == nil, "the lease should be released, not left to expire in 300 s")
+                #expect(!replica.output.contains("could not release"), "\(replica.output.suffix(1_000))")
+            }
+        }
     }
 }

@@ -8,26 +8,35 @@ import Glibc
 /// One of the built programs, run as a real process with the test's environment (the stack's addresses).
 public final class ProgramProcess: Sendable {
     private let child: ChildProcess
+    /// Where the program's output goes.
+    public let logPath: String
 
     /// Starts `$COMMLOG_BIN/<name>` with `environment` added to the test's own; output goes to `.data/logs`.
     public init(_ name: String, environment: [String: String] = [:]) throws {
         let bin = try TestEnvironment.variable("COMMLOG_BIN")
         let logs = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".data/logs")
         try? FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        let logPath = logs.appendingPathComponent("test-\(name)-\(UUID().uuidString.prefix(8)).log").path
+        self.logPath = logPath
         child = try ChildProcess(
             executable: URL(fileURLWithPath: bin).appendingPathComponent(name).path,
             // Small pools: the suites run many programs at once against one PostgreSQL.
             environment: ProcessInfo.processInfo.environment.merging(["COMMLOG_DATABASE_POOL_SIZE": "6"]) { _, new in new }
                 .merging(environment) { _, new in new },
-            outputPath: logs.appendingPathComponent("test-\(name)-\(UUID().uuidString.prefix(8)).log").path
+            outputPath: logPath
         )
     }
 
-    /// Ends the process with `signal` (SIGKILL by default: no chance to finish anything) and waits for it.
-    public func kill(_ signal: Int32 = SIGKILL) async {
+    /// Ends the process with `signal` (SIGKILL by default: no chance to finish anything), waits for it and
+    /// returns its exit status.
+    @discardableResult
+    public func kill(_ signal: Int32 = SIGKILL) async -> Int32 {
         child.signal(signal)
-        await child.wait()
+        return await child.wait()
     }
+
+    /// What the program has written so far.
+    public var output: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     deinit { child.signal(SIGKILL) }
 }

@@ -62,14 +62,7 @@ final class SMDRSupervisor: Service, Sendable {
     }
 
     private func releaseAll() async {
-        do {
-            try await database.withTransaction { connection in
-                _ = try await connection.query(
-                    "DELETE FROM leases WHERE holder = \(configuration.holder) AND name LIKE 'smdr:%'", logger: logger)
-            }
-        } catch {
-            logger.warning("could not release the SMDR leases", metadata: ["error": "\(error)"])
-        }
+        await Lease.releaseAll(prefix: "smdr:", holder: configuration.holder, database: database)
     }
 
     private func isRunning(_ id: UUID) -> Bool { running.withLock { $0.contains(id) } }

@@ -17,10 +17,13 @@ struct MailboxPoller: Service {
     let status = MailboxStatusBoard()
 
     func run() async throws {
-        // Graceful shutdown cancels the sessions: an IDLE ends at once, leases are released.
+        // Graceful shutdown cancels the sessions: an IDLE ends at once.
         try await cancelWhenGracefulShutdown {
             await supervise()
         }
+        // Outside the cancelled task (a query there fails at once): give the mailboxes up, so that another
+        // replica takes them on its next round rather than after the leases expire.
+        await store.releaseAll(holder: configuration.instanceID)
     }
 
     private func supervise() async {

@@ -26,7 +26,8 @@ struct MailboxSession {
         let connection = IMAPConnection(name: "imap-\(mailbox.label.prefix(8))")
         await loop(connection)
         await connection.close()
-        await store.release(mailbox.leaseName, holder: holder)
+        // A cancelled session (the replica stopping) cannot query; the poller releases its leases afterwards.
+        if !Task.isCancelled { await store.release(mailbox.leaseName, holder: holder) }
     }
 
     private func loop(_ connection: IMAPConnection) async {

@@ -142,6 +142,11 @@ struct MailboxStore: Sendable {
     func release(_ name: String, holder: String) async {
         await lease(name, holder: holder, ttl: .zero).release()
     }
+
+    /// Gives up every mailbox lease `holder` holds (as the replica stops).
+    func releaseAll(holder: String) async {
+        await Lease.releaseAll(prefix: "mailbox:", holder: holder, database: database)
+    }
 }
 
 /// The mailbox was deleted while a session had it.

@@ -95,7 +95,13 @@ final class LiveHub: Service, Sendable {
     }
 
     func run() async throws {
-        try await connection.declare(Topology(exchanges: [.init(name: Topology.eventsExchange)], queues: [queue]))
+        do {
+            try await cancelWhenGracefulShutdown { [connection, queue] in
+                try await connection.declare(Topology(exchanges: [.init(name: Topology.eventsExchange)], queues: [queue]))
+            }
+        } catch is CancellationError where Task.isShuttingDownGracefully || Task.isCancelled {
+            return
+        }
         let deliveries = connection.consume(queue: queue.name, prefetch: 1_000)
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
