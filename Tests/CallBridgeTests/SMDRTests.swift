@@ -48,6 +48,32 @@ import TestSupport
         #expect(SMDRRecord(line: String(repeating: "x", count: 95), layout: standard) == nil)
     }
 
+    @Test("signed or over-long numbers are no record: a duration of -1:00:00 or +0:00:10, a time to answer of -5")
+    func signedNumbers() {
+        let layout = SMDRLayout()
+        #expect(SMDRRecord(line: SMDRLine(duration: "-1:00:00").text(), layout: layout) == nil)
+        #expect(SMDRRecord(line: SMDRLine(duration: "+0:00:10").text(), layout: layout) == nil)
+        #expect(SMDRRecord(line: SMDRLine(duration: "00:-1:10").text(), layout: layout) == nil)
+        #expect(SMDRRecord(line: SMDRLine(answer: "-5").text(), layout: layout)?.timeToAnswer == nil)
+        #expect(SMDRRecord(line: SMDRLine(duration: "00:00:10").text(), layout: layout)?.durationSeconds == 10)
+    }
+
+    @Test("lines split however the stream is chunked; an over-long line is dropped whole, up to its newline")
+    func lineSplitting() {
+        var splitter = SMDRLineSplitter(maximumLine: 10)
+        #expect(splitter.append(Array("one\ntw".utf8)) == ["one"])
+        #expect(splitter.append(Array("o\n\nthree".utf8)) == ["two", ""])
+        #expect(splitter.append(Array("-and-more-than-ten".utf8)).isEmpty)
+        #expect(splitter.append(Array("-still\nfour\n".utf8)) == ["four"])
+        #expect(splitter.droppedLines == 1)
+        #expect(splitter.append(Array("five".utf8)).isEmpty)
+        #expect(splitter.finish() == "five")
+        // Many lines in one chunk: each byte looked at once (a 2 MB chunk of short lines is quick).
+        var many = SMDRLineSplitter()
+        let chunk = Array(String(repeating: "0123456789\n", count: 200_000).utf8)
+        #expect(many.append(chunk).count == 200_000)
+    }
+
     @Test("the year is chosen so that no call lies in the future")
     func year() throws {
         let zone = try #require(TimeZone(identifier: "Australia/Melbourne"))
@@ -190,6 +216,31 @@ struct SMDRLinkTests {
                     }
                     #expect(skipped == 1)
                 }
+            }
+        }
+    }
+
+    @Test("a record that can never be published and an over-long line are skipped; the records after them are logged")
+    func hostileRecords() async throws {
+        try await TestEnvironment.withDatabase { database in
+            let bridge = try await CallBridgeHarness(environment: ["COMMLOG_SMDR_ENABLED": "true"])
+            _ = try await Directory.standard(for: bridge, in: database)
+            let organisation = bridge.organisationID
+            let session = [
+                SMDRLine(duration: "-1:00:00", calling: "T12").text(),
+                String(repeating: "9", count: 5_000) + SMDRLine(duration: "00:00:07", calling: "T12").text(),
+                SMDRLine(duration: "00:00:12", calling: "T12").text(),
+            ]
+            try await FakePBX.with(sessions: [session]) { port, _ in
+                _ = try await addLink(database, organisation: organisation, port: port, layout: "{}")
+                let logged = try await eventually(timeout: .seconds(30), every: .milliseconds(200)) {
+                    try await smdrCalls(database, organisation: organisation).contains { $0.duration == 12 && $0.outcome != nil }
+                }
+                let calls = try await smdrCalls(database, organisation: organisation)
+                try await disableLinks(database, organisation: organisation)
+                await bridge.stop()
+                #expect(logged)
+                #expect(calls.map(\.duration) == [12], "the long line's tail must not be read as a record")
             }
         }
     }

@@ -26,18 +26,12 @@ enum SMDRConnection {
             }
         await onConnected()
         try await channel.executeThenClose { inbound, _ in
-            var pending: [UInt8] = []
+            var lines = SMDRLineSplitter(maximumLine: maximumLine)
             for try await buffer in inbound {
-                pending.append(contentsOf: buffer.readableBytesView)
-                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                    let line = String(decoding: pending[..<newline], as: UTF8.self)
-                    pending.removeSubrange(...newline)
-                    try await onLine(line)
-                }
-                if pending.count > maximumLine { pending.removeAll() }
+                for line in lines.append(buffer.readableBytesView) { try await onLine(line) }
             }
             // The last record, when the PBX closed right after it without a line end.
-            if !pending.isEmpty { try await onLine(String(decoding: pending, as: UTF8.self)) }
+            if let last = lines.finish() { try await onLine(last) }
         }
     }
 }

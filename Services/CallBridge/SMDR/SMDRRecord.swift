@@ -36,7 +36,10 @@ struct SMDRRecord: Equatable, Sendable {
             guard field.offset < line.count else { return "" }
             return String(line[field.offset..<min(line.count, field.offset + field.width)]).trimmingCharacters(in: .whitespaces)
         }
-        func number(_ text: Substring) -> Int? { text.allSatisfy(\.isASCII) ? Int(text) : nil }
+        // Digits only: Int("-1") or Int("+5") would accept a sign, and a duration of -1:00:00 is no record.
+        func number(_ text: Substring) -> Int? {
+            !text.isEmpty && text.count <= 4 && text.allSatisfy({ $0.isASCII && $0.isNumber }) ? Int(text) : nil
+        }
         // Date mm/dd, time hh:mm with an optional p (12-hour clock), duration hh:mm:ss: any mismatch is not a record.
         let date = field(layout.date).split(separator: "/")
         guard date.count == 2, let month = number(date[0]), let day = number(date[1]), (1...12).contains(month), (1...31).contains(day) else { return nil }
@@ -61,7 +64,7 @@ struct SMDRRecord: Equatable, Sendable {
         attendant = field(layout.attendant) == "*"
         let answer = field(layout.timeToAnswer)
         unanswered = answer == "***"
-        timeToAnswer = Int(answer)
+        timeToAnswer = number(Substring(answer))
         digitsDialed = field(layout.digitsDialed)
         completion = field(layout.completion).first
         calledParty = field(layout.calledParty)

@@ -147,6 +147,12 @@ final class SMDRSupervisor: Service, Sendable {
             do {
                 try await publisher.publish(events, organisationID: link.organisationID, ingress: "smdr")
                 break
+            } catch let invalid as EventDecodingError {
+                // Never publishable, however often it is tried: counted and skipped, so later records go on.
+                logger.warning("SMDR record refused, skipped", metadata: ["reason": "\(invalid)", "smdr_link": "\(link.id)"])
+                Counter(label: "commlog_smdr_lines_skipped_total").increment()
+                await count(link, skipped: true)
+                return
             } catch {
                 try Task.checkCancellation()
                 logger.warning("could not publish an SMDR record; retrying", metadata: ["error": "\(error)", "smdr_link": "\(link.id)"])
