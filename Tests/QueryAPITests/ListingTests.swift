@@ -84,7 +84,8 @@ struct ListingTests {
 
     @Test("bad input gets a 400 problem that names what is wrong", arguments: [
         (["limit": "0"], "limit"), (["limit": "201"], "limit"), (["limit": "ten"], "limit"),
-        (["cursor": "not-a-cursor"], "cursor"), (["type": "fax"], "fax"), (["from": "yesterday"], "from"),
+        (["cursor": "not-a-cursor"], "cursor"), (["cursor": "djEuOTIyMzM3MjAzNjg1NDc3NTgwNy4wMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDE"], "cursor"), (["cursor": "djEuLTkyMjMzNzIwMzY4NTQ3NzU4MDguMDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAx"], "cursor"),
+        (["type": "fax"], "fax"), (["from": "yesterday"], "from"),
         (["client_id": String(repeating: "x", count: 300)], "client_id"),
     ])
     func badInput(query: [String: String], mentions: String) async throws {

@@ -5,7 +5,7 @@ import Testing
 
 @Suite struct PageCursorTests {
     @Test("a cursor is base64url without padding and reads back as the same position", arguments: [
-        Int64(0), 1, 1_795_599_000_123_456, -1_000_000, Int64.max, Int64.min,
+        Int64(0), 1, 1_795_599_000_123_456, -1_000_000, PageCursor.latestMicroseconds, PageCursor.earliestMicroseconds,
     ])
     func roundTrip(micros: Int64) throws {
         // Many ids, so that the encodings cover the base64 characters that base64url replaces.
@@ -22,5 +22,14 @@ import Testing
     ])
     func refused(text: String) {
         #expect(PageCursor(encoded: text) == nil)
+    }
+
+    @Test("a position PostgreSQL cannot store (a tampered cursor) is refused, not handed to the database")
+    func outOfRange() {
+        for micros in [Int64.max, Int64.min, PageCursor.latestMicroseconds + 1, PageCursor.earliestMicroseconds - 1] {
+            let text = Data("v1.\(micros).\(UUID().uuidString.lowercased())".utf8).base64EncodedString()
+                .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            #expect(PageCursor(encoded: text) == nil, "\(micros)")
+        }
     }
 }

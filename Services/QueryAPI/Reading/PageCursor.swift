@@ -8,6 +8,11 @@ struct PageCursor: Equatable, Sendable {
 
     var occurredAt: Date { Date(timeIntervalSince1970: Double(occurredAtMicroseconds) / 1_000_000) }
 
+    /// The range a cursor may point into: years 1 to 9999, well inside what PostgreSQL's timestamps hold
+    /// (a position outside it can only come from a tampered cursor, and PostgreSQL would refuse it with an error).
+    static let earliestMicroseconds: Int64 = -62_135_596_800_000_000
+    static let latestMicroseconds: Int64 = 253_402_300_799_999_999
+
     init(occurredAtMicroseconds: Int64, id: UUID) {
         self.occurredAtMicroseconds = occurredAtMicroseconds
         self.id = id
@@ -41,7 +46,8 @@ struct PageCursor: Equatable, Sendable {
         base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
         guard let data = Data(base64Encoded: base64), let decoded = String(data: data, encoding: .utf8) else { return nil }
         let parts = decoded.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0] == "v1", let micros = Int64(parts[1]), let id = UUID(uuidString: String(parts[2])) else { return nil }
+        guard parts.count == 3, parts[0] == "v1", let micros = Int64(parts[1]), let id = UUID(uuidString: String(parts[2])),
+              (Self.earliestMicroseconds...Self.latestMicroseconds).contains(micros) else { return nil }
         self.init(occurredAtMicroseconds: micros, id: id)
     }
 }
