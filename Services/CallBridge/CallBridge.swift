@@ -6,6 +6,8 @@ import ServiceLifecycle
 enum CallBridge {
     struct Parts {
         let handler: CallEventHandler
+        /// The consumer side of `call-bridge.recordings`.
+        let downloads: RecordingDownloadHandler
         let router: Router<BasicRequestContext>
         /// The SMDR supervisor and the auto-closer, as configured.
         let services: [any Service]
@@ -17,8 +19,13 @@ enum CallBridge {
             database: infrastructure.database,
             announcer: announcer,
             matcher: PartyMatcher(region: settings.region, trailingDigits: settings.matchDigits),
-            recordings: RecordingFetcher(configuration: settings.recordings, logger: logger),
+            publisher: infrastructure.publishing,
             logger: logger
+        )
+        let downloads = RecordingDownloadHandler(
+            database: infrastructure.database, announcer: announcer,
+            fetcher: RecordingFetcher(configuration: settings.recordings, logger: logger),
+            budget: ByteBudget(bytes: settings.recordingMemoryBytes), logger: logger
         )
         let publisher = CallEventPublisher(connection: infrastructure.publishing)
         let router = Router()
@@ -36,6 +43,6 @@ enum CallBridge {
         if let minutes = settings.autoCloseMinutes {
             services.append(AutoCloser(database: infrastructure.database, announcer: announcer, after: .seconds(minutes * 60), logger: logger))
         }
-        return Parts(handler: handler, router: router, services: services)
+        return Parts(handler: handler, downloads: downloads, router: router, services: services)
     }
 }

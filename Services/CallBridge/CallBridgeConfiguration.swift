@@ -10,6 +10,10 @@ struct CallBridgeConfiguration: Sendable {
     /// Minutes after which open calls are closed by the system; nil: never (the default).
     var autoCloseMinutes: Int?
     var recordings = RecordingFetcher.Configuration()
+    /// Recordings downloaded at the same time (default 4).
+    var recordingConcurrency = 4
+    /// Bytes of recordings held in memory at once, each download counted at its largest allowed size.
+    var recordingMemoryBytes = 4 * 100 * 1024 * 1024
     var smdrEnabled = true
     var smdrLease: Duration = .seconds(30)
     var smdrReconnect: Duration = .seconds(5)
@@ -26,6 +30,8 @@ struct CallBridgeConfiguration: Sendable {
         recordings.maximumBytes = try configuration.positiveInt(.recordingMaxBytes)
         recordings.timeout = .seconds(try configuration.positiveInt(.recordingTimeout))
         recordings.attempts = try configuration.positiveInt(.recordingAttempts)
+        recordingConcurrency = try configuration.positiveInt(.recordingConcurrency)
+        recordingMemoryBytes = try configuration.optionalPositiveInt(.recordingMemory) ?? recordingConcurrency * recordings.maximumBytes
         if let hosts = configuration.string(.recordingHosts), !hosts.trimmingCharacters(in: .whitespaces).isEmpty {
             recordings.sources.allowedHosts = hosts.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
         }

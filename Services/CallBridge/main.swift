@@ -9,7 +9,16 @@ await ProgramRunner.run("call-bridge", defaultHTTPPort: 8081) { infrastructure, 
     let parts = CallBridge.build(infrastructure, settings: settings, announcer: announcer)
     return infrastructure.serviceGroup(
         // The announcer is listed before the consumer, so it stops after it and drains what the last batch announced.
-        services: [announcer, infrastructure.consumer(infrastructure.queue(CommlogQueues.calls), handler: parts.handler)] + parts.services,
+        services: [
+            announcer,
+            infrastructure.consumer(infrastructure.queue(CommlogQueues.calls), handler: parts.handler),
+            // One recording per batch, a few at a time: a slow download holds its own slot only.
+            infrastructure.consumer(infrastructure.queue(CommlogQueues.recordings), handler: parts.downloads) { batching in
+                batching.maximumBatchSize = 1
+                batching.concurrency = settings.recordingConcurrency
+                batching.prefetch = settings.recordingConcurrency
+            },
+        ] + parts.services,
         router: parts.router,
         registry: registry
     )

@@ -36,6 +36,10 @@ final class RecordingServer: Sendable {
             Response(status: .ok, headers: [.contentType: "audio/wav"], body: .init(byteBuffer: ByteBuffer(bytes: audio)))
         }
         router.get("/missing/:name") { _, _ in Response(status: .notFound) }
+        router.get("/slow/:seconds") { _, context in
+            try await Task.sleep(for: .seconds(Int(context.parameters.get("seconds") ?? "1") ?? 1))
+            return Response(status: .ok, headers: [.contentType: "audio/wav"], body: .init(byteBuffer: ByteBuffer(bytes: audio)))
+        }
         router.get("/redirect") { request, _ in
             Response(status: .found, headers: [.location: request.uri.queryParameters.get("to") ?? "/"])
         }

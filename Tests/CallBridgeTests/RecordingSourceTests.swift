@@ -152,5 +152,36 @@ struct RecordingSourceTests {
             }
         }
     }
+
+    @Test("a slow recording of one organisation does not delay another organisation's call")
+    func slowRecordingDelaysNoCall() async throws {
+        let audio: [UInt8] = Array("RIFF-slow".utf8)
+        try await RecordingServer.with(audio: audio, host: "127.0.0.1") { server in
+            try await TestEnvironment.withDatabase { database in
+                let bridge = try await CallBridgeHarness(environment: ["COMMLOG_RECORDING_TIMEOUT_S": "30"])
+                let slow = Directory(database: database, organisationID: bridge.organisationID)
+                try await slow.setUp(secret: bridge.secret)
+                let other = Directory(database: database, organisationID: TestEnvironment.unique("org-other"))
+                let otherSecret = "secret-\(UUID().uuidString)"
+                try await other.setUp(secret: otherSecret)
+
+                #expect(try await bridge.post("[" + callEvent("slow-1", seq: 1, kind: "ringing", at: 0) + "," +
+                                              callEvent("slow-1", seq: 4, kind: "recording", recording: "\(server.base)/slow/10", at: 9) + "]").status == 202)
+                _ = await eventually(timeout: .seconds(10), every: .milliseconds(20)) { server.requests > 0 }
+                let posted = ContinuousClock.now
+                #expect(try await bridge.post(callEvent("quick-1", seq: 1, kind: "ringing", at: 20), secret: otherSecret, organisation: other.organisationID).status == 202)
+                let quick = try await other.waitForCall("quick-1", timeout: .seconds(8))
+                let elapsed = ContinuousClock.now - posted
+                let recordingStoredMeanwhile = try await slow.call(source: "generic", callID: "slow-1")?.recordingSHA256 != nil
+                let stored = try await slow.waitForCall("slow-1", timeout: .seconds(30)) { $0.recordingSHA256 != nil }
+                await bridge.stop()
+                #expect(quick != nil)
+                #expect(!recordingStoredMeanwhile, "the other organisation's call must not wait for the recording")
+                #expect(elapsed < .seconds(5), "listed after \(elapsed)")
+                print("another organisation's call was listed \(elapsed) after it was posted, while a 10 s recording downloaded")
+                #expect(stored?.recordingSize == Int64(audio.count))
+            }
+        }
+    }
 }
 }

@@ -10,13 +10,16 @@ import Storage
 /// Applies a batch of `phone.call.event` messages to the calls in the log, in one transaction.
 ///
 /// Each call's events are kept, and the call is recomputed from all of them, so duplicates and out-of-order
-/// events give the same call. Recordings are downloaded before the transaction opens. After the commit,
-/// `communication.logged` (a call opened) and `communication.updated` are announced.
+/// events give the same call. A `recording` event is handed on, after the commit and before the batch is
+/// acked, to `call-bridge.recordings`, whose own consumer downloads it (`RecordingDownloadHandler`): a slow or
+/// large recording never holds up calls. After the commit, `communication.logged` (a call opened) and
+/// `communication.updated` are announced.
 struct CallEventHandler: BatchHandler {
     let database: Database
     let announcer: Announcer
     let matcher: PartyMatcher
-    let recordings: RecordingFetcher
+    /// Where recordings to download are published (with confirms).
+    let publisher: AMQPConnection
     let logger: Logger
 
     private struct CallKey: Hashable, Comparable {
@@ -46,26 +49,12 @@ struct CallEventHandler: BatchHandler {
                 rejections.append(Rejection(index: index, reason: "\(error)"))
             }
         }
-        // Downloads happen outside the transaction; a recording that cannot be fetched is dead-lettered (replayable).
-        var fetched: [String: FetchedRecording] = [:]
-        for key in order {
-            for (index, event) in calls[key]! where event.kind == .recording {
-                guard let url = event.recordingURL, fetched[url] == nil else { continue }
-                do {
-                    fetched[url] = try await recordings.fetch(url)
-                    Counter(label: "commlog_call_recordings_total", dimensions: [("outcome", "fetched")]).increment()
-                } catch let failure as RecordingFetcher.Failure {
-                    Counter(label: "commlog_call_recordings_total", dimensions: [("outcome", "failed")]).increment()
-                    rejections.append(Rejection(index: index, reason: failure.description))
-                    calls[key]!.removeAll { $0.index == index }
-                }
-            }
-        }
         // Calls are locked in this order in every batch of every replica: no two batches can wait for each other.
         order.sort()
-        let (changes, refused) = try await database.withTransaction { connection in
+        let (changes, refused, downloads) = try await database.withTransaction { connection in
             var changes: [CallChange] = []
             var refused: [Rejection] = []
+            var downloads: [Int] = []
             var known: [String: Bool] = [:]
             for key in order {
                 guard let events = calls[key], !events.isEmpty else { continue }
@@ -85,20 +74,17 @@ struct CallEventHandler: BatchHandler {
                 let all = try await store.record(events.map(\.event), source: key.source, callID: key.callID)
                 guard let facts = CallFacts(all) else { continue }
                 let parties = try await matcher.match(facts, on: connection, logger: logger)
-                var change = try await store.apply(facts, parties: parties, source: key.source, callID: key.callID)
-                if let url = facts.recordingURL, let recording = fetched[url],
-                   let id = try await store.communicationID(source: key.source, callID: key.callID),
-                   try await store.storeRecording(recording, communicationID: id), change == nil {
-                    change = CallChange(kind: .updated, organisationID: "", communicationID: id, status: facts.closesAtOnce ? .closed : .open,
-                                        clientID: parties.clientID, staffIDs: parties.staffIDs)
-                }
+                let change = try await store.apply(facts, parties: parties, source: key.source, callID: key.callID)
+                downloads += events.filter { $0.event.kind == .recording }.map(\.index)
                 if let change {
                     changes.append(CallChange(kind: change.kind, organisationID: key.organisationID, communicationID: change.communicationID,
                                               status: change.status, clientID: change.clientID, staffIDs: change.staffIDs))
                 }
             }
-            return (changes, refused)
+            return (changes, refused, downloads)
         }
+        // Before the batch is acked: a failure here fails the batch, which is retried (the events are idempotent).
+        try await publisher.publish(downloads.map { RecordingDownloadHandler.request(for: batch[$0]) })
         for change in changes {
             Counter(label: "commlog_calls_total", dimensions: [("change", change.kind == .opened ? "opened" : "updated"), ("status", change.status.rawValue)]).increment()
         }

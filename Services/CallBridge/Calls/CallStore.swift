@@ -149,6 +149,20 @@ struct CallStore {
         return changed
     }
 
+    /// The call as announced after a change that is not the phone's (its recording stored).
+    func change(of id: UUID) async throws -> CallChange? {
+        for try await (status, clientID, staffIDs) in try await connection.query("""
+            SELECT c.status::text, c.client_id,
+                   array(SELECT p.ref_id FROM participants p WHERE p.organisation_id = c.organisation_id AND p.communication_id = c.id
+                         AND p.kind = 'staff' AND p.role = 'handler' AND p.ref_id IS NOT NULL ORDER BY p.position)
+            FROM communications c WHERE c.organisation_id = commlog_current_organisation() AND c.id = \(id)
+            """, logger: logger).decode((String, String?, [String]).self) {
+            return CallChange(kind: .updated, organisationID: "", communicationID: id, status: CommunicationStatus(rawValue: status) ?? .open,
+                              clientID: clientID, staffIDs: staffIDs)
+        }
+        return nil
+    }
+
     /// The call's communication id, when it exists.
     func communicationID(source: String, callID: String) async throws -> UUID? {
         try await current(sourceRef: "\(source):\(callID)")?.row.id

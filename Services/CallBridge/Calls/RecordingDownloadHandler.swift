@@ -1,0 +1,65 @@
+import CommlogDomain
+import CommlogRuntime
+import Foundation
+import Logging
+import Messaging
+import Metrics
+import PostgresNIO
+import Storage
+
+/// Downloads the recordings the call consumer hands on (`call-bridge.recordings`) and stores them with their call.
+///
+/// Runs as its own consumer, one recording per batch and `COMMLOG_RECORDING_CONCURRENCY` at a time, so a slow
+/// or large recording delays neither calls nor more than its own slot. The bytes held in memory at once are
+/// capped by `ByteBudget`. A recording that cannot be fetched (refused, 4xx, too large, still failing after the
+/// attempts) is dead-lettered with the reason; replaying it downloads it again.
+struct RecordingDownloadHandler: BatchHandler {
+    static let routingKey = CommlogQueues.recordings.bindings[0]
+
+    let database: Database
+    let announcer: Announcer
+    let fetcher: RecordingFetcher
+    let budget: ByteBudget
+    let logger: Logger
+
+    /// The message that asks for a recording: the call event as it arrived, under the recordings queue's key.
+    static func request(for delivery: AMQPDelivery) -> OutgoingMessage {
+        OutgoingMessage(exchange: Topology.eventsExchange, routingKey: routingKey, body: Array(delivery.body),
+                        messageID: delivery.properties.messageID, timestamp: delivery.properties.timestamp)
+    }
+
+    func handle(_ batch: [AMQPDelivery]) async throws -> [Rejection] {
+        var rejections: [Rejection] = []
+        for (index, delivery) in batch.enumerated() {
+            guard case .phoneCallEvent(let envelope)? = try? InboundEvent.decode(delivery.body, routingKey: nil),
+                  envelope.data.kind == .recording, let url = envelope.data.recordingURL else {
+                rejections.append(Rejection(index: index, reason: "body: not a phone.call.event of kind recording with a recording_url"))
+                continue
+            }
+            let recording: FetchedRecording
+            do {
+                recording = try await budget.spending(fetcher.configuration.maximumBytes) { try await fetcher.fetch(url) }
+                Counter(label: "commlog_call_recordings_total", dimensions: [("outcome", "fetched")]).increment()
+            } catch let failure as RecordingFetcher.Failure {
+                Counter(label: "commlog_call_recordings_total", dimensions: [("outcome", "failed")]).increment()
+                rejections.append(Rejection(index: index, reason: failure.description))
+                continue
+            }
+            let event = envelope.data
+            let change = try await database.withTenant(envelope.organisationID) { connection -> CallChange? in
+                let store = CallStore(connection: connection, logger: logger)
+                guard let id = try await store.communicationID(source: event.source, callID: event.callID) else { return nil }
+                guard try await store.storeRecording(recording, communicationID: id) else { return nil }
+                return try await store.change(of: id)
+            }
+            if let change {
+                announcer.announce(try [EventEnvelope(
+                    type: .communicationUpdated, organisationID: envelope.organisationID,
+                    data: CommunicationChanged(communicationID: change.communicationID, type: .phone, status: change.status,
+                                               clientID: change.clientID, staffIDs: change.staffIDs)
+                ).outgoing()])
+            }
+        }
+        return rejections
+    }
+}
