@@ -1,3 +1,4 @@
+import CommlogDomain
 import Crypto
 import Foundation
 import Logging
@@ -67,14 +68,6 @@ extension DeadLetter {
         let object = properties.headers.mapValues(\.jsonObject)
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return "{}" }
         return String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\\u0000", with: "\\ufffd")
-    }
-}
-
-extension String {
-    /// The text as PostgreSQL can store it: a NUL (which `text` cannot hold) becomes U+FFFD. A dead letter is
-    /// kept whatever it holds; one the archive refused would go back to its queue for ever.
-    var storable: String {
-        contains("\u{0}") ? replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : self
     }
 }
 

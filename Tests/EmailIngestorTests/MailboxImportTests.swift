@@ -94,19 +94,40 @@ extension EmailIngestorProcesses {
             }
         }
 
-        @Test("a malformed message is dead-lettered with its reason and the mailbox moves on")
+        @Test("bytes that are no RFC 5322 message (no header, NUL characters) are logged with what they have, and the mailbox moves on")
         func malformed() async throws {
             try await IngestorHarness.run { harness in
                 let (inbox, sent) = try await harness.folders()
                 try await harness.imap.append(TestMessages.malformed, to: inbox)
                 try await harness.imap.append(TestMessages.simple(subject: "After the bad one"), to: inbox)
-                let validity = try await harness.imap.status(inbox).uidValidity
-                let mailbox = try await harness.addMailbox(inbound: inbox, outbound: sent)
-                let entries = try await harness.entries { !$0.isEmpty }
-                #expect(entries.map(\.subject) == ["After the bad one"])
-                let dead = try await DeadLetterProbe.waitFor(messageID: "\(mailbox.uuidString.lowercased())/\(inbox)/\(validity)/1")
-                #expect(dead.reason.contains("not an RFC 5322 message"))
-                #expect(dead.queue == "email-ingestor.messages")
+                _ = try await harness.addMailbox(inbound: inbox, outbound: sent)
+                let entries = try await harness.entries { $0.count == 2 }
+                #expect(entries.contains { $0.subject == "After the bad one" })
+                let odd = try #require(entries.first { $0.subject == nil })
+                #expect(odd.content?.contains("garbage without any header") == true)
+                #expect(odd.content?.contains("\u{FFFD}") == true, "the NUL is kept visible, not dropped silently")
+            }
+        }
+
+        @Test("the corpus of odd messages through a real IMAP server: every message logged with what a mail client shows; mail from the mailbox's own address is outbound in INBOX too")
+        func oddMessages() async throws {
+            try await IngestorHarness.run { harness in
+                let (inbox, sent) = try await harness.folders()
+                for message in MailCorpus.messages { try await harness.imap.append(message.raw, to: inbox) }
+                let own = try #require(MailCorpus.messages.first { $0.name == "sent from the mailbox's own address" })
+                try await harness.imap.append(own.raw, to: sent)
+                _ = try await harness.addMailbox(address: MailCorpus.mailboxAddress, inbound: inbox, outbound: sent)
+                let entries = try await harness.entries { $0.count == MailCorpus.messages.count }
+                #expect(entries.count == MailCorpus.messages.count)
+                let expected = try MailCorpus.messages.map { try ReferenceParserTests.ours($0.raw) }
+                for reading in expected {
+                    let entry = entries.first { ($0.subject ?? "") == (reading.subject ?? "") && ReferenceParserTests.normalised($0.content) == reading.text }
+                    #expect(entry != nil, "no entry with subject \(reading.subject ?? "none") and text \(reading.text ?? "none")")
+                }
+                #expect(entries.first { $0.subject == "Your appointment" }?.direction == "outbound")
+                #expect(entries.first { $0.subject == "Missing blank line" }?.direction == "inbound")
+                let odd = try #require(entries.first { $0.subject == "Odd recipients" })
+                #expect(odd.participants.filter { $0.role == .to }.map(\.address) == ["foo", "undisclosed-recipients:;"])
             }
         }
 

@@ -48,7 +48,8 @@ static inline int64_t commlog_mime_date(GMimeObject *m, int *present) {
     return date != NULL ? g_date_time_to_unix(date) : 0;
 }
 
-/* From (0), To (2), Cc (3), Bcc (4): mailboxes with decoded names; groups are flattened. */
+/* From (0), To (2), Cc (3), Bcc (4): mailboxes with decoded names; groups are flattened, an empty one is
+   given as its name and ":;". */
 static inline void commlog_mime_walk_addresses(InternetAddressList *list, commlog_mime_address_cb callback, void *context) {
     if (list == NULL) return;
     int count = internet_address_list_length(list);
@@ -57,7 +58,16 @@ static inline void commlog_mime_walk_addresses(InternetAddressList *list, commlo
         if (INTERNET_ADDRESS_IS_MAILBOX(address)) {
             callback(context, internet_address_get_name(address), internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(address)));
         } else if (INTERNET_ADDRESS_IS_GROUP(address)) {
-            commlog_mime_walk_addresses(internet_address_group_get_members(INTERNET_ADDRESS_GROUP(address)), callback, context);
+            InternetAddressList *members = internet_address_group_get_members(INTERNET_ADDRESS_GROUP(address));
+            if (members != NULL && internet_address_list_length(members) > 0) {
+                commlog_mime_walk_addresses(members, callback, context);
+            } else {
+                /* An empty group (undisclosed-recipients:;) is kept as written. */
+                const char *name = internet_address_get_name(address);
+                char *written = g_strdup_printf("%s:;", name != NULL ? name : "");
+                callback(context, NULL, written);
+                g_free(written);
+            }
         }
     }
 }

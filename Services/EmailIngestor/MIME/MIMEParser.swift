@@ -7,14 +7,22 @@ private let gmimeInitialised: Void = commlog_mime_init()
 /// Parses raw RFC 5322 messages with GMime 3: headers decoded to UTF-8 whatever their charset,
 /// bodies and attachments with their transfer encodings undone.
 public enum MIMEParser {
+    /// Whatever a mail client would show is kept: a message without From, To, Subject, Message-ID or Date, or
+    /// without any header section, is a message with what it has (its body at least).
     public static func parse(_ raw: [UInt8]) throws -> ParsedMessage {
         _ = gmimeInitialised
-        let parsed: UnsafeMutablePointer<GMimeObject>? = raw.withUnsafeBufferPointer { buffer in
+        guard !raw.isEmpty else { throw MIMEError("an empty message") }
+        let repaired = HeaderRepair.repair(raw)
+        let parsed: UnsafeMutablePointer<GMimeObject>? = repaired.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { commlog_mime_parse($0.baseAddress, $0.count) }
         }
-        guard let message = parsed else { throw MIMEError("not an RFC 5322 message (no header section)") }
+        guard let message = parsed else {
+            // GMime made nothing of it: the bytes are the text, as a mail client would show them.
+            var result = ParsedMessage()
+            result.text = String(decoding: raw, as: UTF8.self)
+            return result
+        }
         defer { commlog_mime_unref(message) }
-        guard commlog_mime_header_count(message) > 0 else { throw MIMEError("not an RFC 5322 message (no header fields)") }
 
         var result = ParsedMessage()
         result.subject = commlog_mime_subject(message).map { String(cString: $0) }
@@ -28,9 +36,6 @@ public enum MIMEParser {
         result.bcc = addresses(message, 4)
         result.inReplyTo = ids(message, "In-Reply-To")
         result.references = ids(message, "References")
-        guard !(result.from.isEmpty && result.to.isEmpty && result.subject == nil && result.messageID == nil && result.date == nil) else {
-            throw MIMEError("not an RFC 5322 message (no From, To, Subject, Message-ID or Date)")
-        }
         if let body = commlog_mime_body(message) {
             var walker = PartWalker()
             walker.walk(body)
@@ -41,6 +46,16 @@ public enum MIMEParser {
         return result
     }
 
+    /// GMime gives a list it cannot read as addresses (`foo, undisclosed-recipients:;`: a bare local part) as one
+    /// address: such a list is split at its commas, each part kept as written.
+    static func splitUnreadable(_ addresses: [MailAddress]) -> [MailAddress] {
+        addresses.flatMap { address -> [MailAddress] in
+            guard !address.address.contains("@"), address.address.contains(",") else { return [address] }
+            return address.address.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                .map { MailAddress(name: nil, address: $0) }
+        }
+    }
+
     private static func addresses(_ message: UnsafeMutablePointer<GMimeObject>, _ which: Int32) -> [MailAddress] {
         let box = Collected<MailAddress>()
         commlog_mime_addresses(message, which, { context, name, address in
@@ -48,7 +63,7 @@ public enum MIMEParser {
             let name = name.map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
             Collected<MailAddress>.from(context).items.append(MailAddress(name: name, address: String(cString: address)))
         }, box.pointer)
-        return box.items
+        return splitUnreadable(box.items)
     }
 
     private static func ids(_ message: UnsafeMutablePointer<GMimeObject>, _ header: String) -> [String] {
@@ -61,7 +76,7 @@ public enum MIMEParser {
     }
 }
 
-/// Walks the MIME tree: the first inline text/plain and text/html are the body, the rest are attachments.
+/// Walks the MIME tree: inline text/plain and the first text/html are the body, the rest are attachments.
 private struct PartWalker {
     var text: String?
     var html: String?
@@ -87,12 +102,20 @@ private struct PartWalker {
     }
 
     private mutating func leaf(_ object: UnsafeMutablePointer<GMimeObject>) {
-        let type = mimeType(object)
+        // `Content-Type: text` without a subtype is text/plain to mail clients.
+        let type = ["text", "text/"].contains(mimeType(object)) ? "text/plain" : mimeType(object)
         let disposition = commlog_mime_disposition(object).map { String(cString: $0).lowercased() }
         let filename = commlog_mime_filename(object).map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
-        let isBody = disposition != "attachment" && filename == nil && commlog_mime_is_text_part(object) != 0
-        if isBody, type == "text/plain" || type == "text/html" {
-            let decoded = commlog_mime_text(object).map { pointer in
+        // A text part is the body unless it is an attachment; one with a file name (and no attachment disposition)
+        // only when no body of its type came before: several mailers send the body that way, and clients show it.
+        let isText = type == "text/plain" || type == "text/html"
+        let isBody = isText && disposition != "attachment" && (filename == nil || (type == "text/plain" ? text == nil : html == nil))
+        if isBody {
+            let content = bytes(commlog_mime_part_content, object)
+            // GMime hands text over as a C string, which ends at a NUL, and only for parts it knows as text: others
+            // are read from their bytes.
+            let readable = commlog_mime_is_text_part(object) != 0 && !content.contains(0)
+            let decoded = !readable ? String(decoding: content, as: UTF8.self) : commlog_mime_text(object).map { pointer in
                 defer { commlog_mime_free(pointer) }
                 return String(cString: pointer)
             } ?? ""

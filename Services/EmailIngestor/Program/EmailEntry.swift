@@ -12,7 +12,7 @@ struct EmailEntry {
     /// The idempotency key: the Message-ID, or the SHA-256 of the raw message when it has none, so that the
     /// same message in INBOX and Sent, or in two mailboxes, is one entry.
     var sourceRef: String {
-        if let id = message.messageID { return "message-id:\(id)" }
+        if let id = message.messageID { return "message-id:\(id.storable)" }
         return "sha256:\(Self.hex(SHA256.hash(data: fetched.raw)))"
     }
 
@@ -21,35 +21,44 @@ struct EmailEntry {
         Set((message.from + message.to + message.cc + message.bcc).compactMap { ContactAddress.email($0.address) })
     }
 
+    /// Inbound or outbound by the sender: mail from the mailbox's own address is outbound in whichever folder it
+    /// was found (the copy of a sent message in INBOX too); other mail takes its folder's direction.
+    var direction: Direction {
+        if let own = ContactAddress.email(fetched.mailboxAddress), message.from.contains(where: { ContactAddress.email($0.address) == own }) {
+            return .outbound
+        }
+        return fetched.direction
+    }
+
     /// The text of the entry: text/plain, or the HTML as text when that is the only body.
     var content: String? {
-        if let text = message.text, !text.isEmpty { return text }
-        return message.html.map(HTMLText.plainText)
+        if let text = message.text, !text.isEmpty { return text.storable }
+        return message.html.map(HTMLText.plainText)?.storable
     }
 
     func communication(addresses book: AddressBook) -> NewCommunication {
         var participants: [Participant] = []
         for (role, list) in [(ParticipantRole.from, message.from), (.to, message.to), (.cc, message.cc), (.bcc, message.bcc)] {
             for address in list {
-                participants.append(book.participant(role, address: address.address, kind: .email, name: address.name))
+                participants.append(book.participant(role, address: address.address.storable, kind: .email, name: address.name?.storable))
             }
         }
         // The client: the sender's for inbound mail, the first client addressed for outbound mail.
-        let order: [ParticipantRole] = fetched.direction == .inbound ? [.from, .to, .cc, .bcc] : [.to, .cc, .bcc, .from]
+        let order: [ParticipantRole] = direction == .inbound ? [.from, .to, .cc, .bcc] : [.to, .cc, .bcc, .from]
         let client = order.lazy.compactMap { role in participants.first { $0.role == role && $0.kind == .client }?.id }.first
-        let counterpart = fetched.direction == .inbound ? message.from.first : (message.to + message.cc + message.bcc).first
+        let counterpart = direction == .inbound ? message.from.first : (message.to + message.cc + message.bcc).first
         var notes: [String] = []
-        let names = message.attachments.map(\.name)
+        let names = message.attachments.map(\.name.storable)
         if !names.isEmpty { notes.append("Attachments: \(names.joined(separator: ", "))") }
         if message.hasEncryptedPart { notes.append("Encrypted (S/MIME) part kept raw, not readable here.") }
         return NewCommunication(
             organisationID: fetched.organisationID,
             type: .email,
-            direction: fetched.direction,
+            direction: direction,
             occurredAt: message.date ?? fetched.internalDate ?? Date(),
             clientID: client,
-            address: counterpart.flatMap { ContactAddress.email($0.address) } ?? counterpart?.address,
-            subject: message.subject,
+            address: counterpart.flatMap { ContactAddress.email($0.address) } ?? counterpart?.address.storable,
+            subject: message.subject?.storable,
             notes: notes.isEmpty ? nil : notes.joined(separator: "\n"),
             content: content,
             source: .mailbox,
@@ -57,7 +66,7 @@ struct EmailEntry {
             participants: participants,
             attachments: message.attachments.map { attachment in
                 NewAttachment(
-                    name: attachment.name, contentType: attachment.contentType, size: attachment.content.count,
+                    name: attachment.name.storable, contentType: attachment.contentType.storable, size: attachment.content.count,
                     sha256: Self.hex(SHA256.hash(data: attachment.content)), content: attachment.content
                 )
             }

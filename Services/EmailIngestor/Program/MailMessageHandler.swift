@@ -62,7 +62,7 @@ struct MailMessageHandler: BatchHandler {
             guard let entry = bySourceRef[communication.entry.sourceRef] else { continue }
             ids.append(communication.id)
             raws.append(Data(entry.fetched.raw).base64EncodedString())
-            htmls.append(entry.message.html ?? "")
+            htmls.append(entry.message.html?.storable ?? "")
         }
         try await connection.query("""
             INSERT INTO contents (organisation_id, communication_id, raw, html)
