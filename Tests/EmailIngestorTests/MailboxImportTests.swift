@@ -131,6 +131,29 @@ extension EmailIngestorProcesses {
             }
         }
 
+        @Test("a different message reusing a Message-ID already seen is logged apart and flagged; the same message again is not")
+        func reusedMessageID() async throws {
+            try await IngestorHarness.run { harness in
+                let (inbox, sent) = try await harness.folders()
+                let id = "<reused-\(UUID().uuidString.lowercased())@test.example>"
+                let original = TestMessages.simple(messageID: id, subject: "Your results", body: "All fine.")
+                try await harness.imap.append(original, to: inbox)
+                try await harness.imap.append(TestMessages.simple(messageID: id, subject: "Your results", body: "Please call us urgently."), to: inbox)
+                try await harness.imap.append(original, to: sent)
+                _ = try await harness.addMailbox(inbound: inbox, outbound: sent)
+                _ = try await harness.entries { $0.count >= 2 }
+                // The copy in Sent is imported too, and must not make a third entry.
+                try await Task.sleep(for: .seconds(2))
+                let settled = try await harness.entries()
+                #expect(settled.count == 2, "\(settled.map(\.sourceRef))")
+                let first = try #require(settled.first { $0.content?.contains("All fine.") == true })
+                let second = try #require(settled.first { $0.content?.contains("urgently") == true })
+                #expect(first.notes?.contains("Flagged") != true)
+                #expect(second.notes?.contains("Flagged: another message with the same Message-ID") == true)
+                #expect(second.sourceRef.hasPrefix("message-id:\(id.dropFirst().dropLast())#"))
+            }
+        }
+
         @Test("one message in INBOX and Sent, and in a second mailbox, is one communication")
         func sameMessageTwice() async throws {
             try await IngestorHarness.run { harness in

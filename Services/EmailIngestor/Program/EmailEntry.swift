@@ -8,12 +8,33 @@ import MIME
 struct EmailEntry {
     let fetched: FetchedMessage
     let message: ParsedMessage
+    /// Set for a message whose Message-ID an entry with other content already has: its content fingerprint,
+    /// which keeps it apart (a sender cannot suppress a later message by reusing an id).
+    var collision: String?
+
+    init(fetched: FetchedMessage, message: ParsedMessage) {
+        self.fetched = fetched
+        self.message = message
+    }
 
     /// The idempotency key: the Message-ID, or the SHA-256 of the raw message when it has none, so that the
-    /// same message in INBOX and Sent, or in two mailboxes, is one entry.
+    /// same message in INBOX and Sent, or in two mailboxes, is one entry; with the content's fingerprint for
+    /// a different message that reuses a Message-ID.
     var sourceRef: String {
-        if let id = message.messageID { return "message-id:\(id.storable)" }
+        if let id = message.messageID { return "message-id:\(id.storable)" + (collision.map { "#\($0)" } ?? "") }
         return "sha256:\(Self.hex(SHA256.hash(data: fetched.raw)))"
+    }
+
+    /// What identifies the message's content whatever folder it was found in (the raw bytes differ between the
+    /// copies in INBOX and Sent): subject, sender, text and attachments.
+    var fingerprint: String {
+        var hash = SHA256()
+        for part in [message.subject ?? "", message.from.map(\.address).joined(separator: ","), ReadableText.normalised(content)] {
+            hash.update(data: Data(part.utf8))
+            hash.update(data: Data([0]))
+        }
+        for attachment in message.attachments { hash.update(data: Data(attachment.content)) }
+        return String(Self.hex(hash.finalize()).prefix(16))
     }
 
     /// Every address the entry mentions, normalised for the address book.
@@ -51,6 +72,9 @@ struct EmailEntry {
         let names = message.attachments.map(\.name.storable)
         if !names.isEmpty { notes.append("Attachments: \(names.joined(separator: ", "))") }
         if message.hasEncryptedPart { notes.append("Encrypted (S/MIME) part kept raw, not readable here.") }
+        if collision != nil {
+            notes.append("Flagged: another message with the same Message-ID and different content was logged before.")
+        }
         return NewCommunication(
             organisationID: fetched.organisationID,
             type: .email,
@@ -75,5 +99,12 @@ struct EmailEntry {
 
     static func hex(_ digest: SHA256.Digest) -> String {
         digest.map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// Text compared whitespace-insensitively (line ends and wrapping differ between copies of one message).
+enum ReadableText {
+    static func normalised(_ text: String?) -> String {
+        (text ?? "").split(whereSeparator: \.isWhitespace).joined(separator: " ")
     }
 }

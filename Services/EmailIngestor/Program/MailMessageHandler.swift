@@ -41,6 +41,13 @@ struct MailMessageHandler: BatchHandler {
                 let new = try await CommunicationWriter.insert(entries.map { $0.communication(addresses: book) }, on: connection, logger: logger)
                 try await keepContents(of: new, entries: entries, on: connection)
                 logged += new
+                // A message whose Message-ID is taken by an entry with other content is logged apart, flagged.
+                let collisions = try await collisions(among: entries, inserted: new, on: connection)
+                if !collisions.isEmpty {
+                    let apart = try await CommunicationWriter.insert(collisions.map { $0.communication(addresses: book) }, on: connection, logger: logger)
+                    try await keepContents(of: apart, entries: collisions, on: connection)
+                    logged += apart
+                }
             }
             return logged
         }
@@ -50,6 +57,34 @@ struct MailMessageHandler: BatchHandler {
         Counter(label: "commlog_mail_messages_total", dimensions: [("outcome", "rejected")]).increment(by: rejections.count)
         announce(logged)
         return rejections
+    }
+
+    /// The entries that were not inserted because their Message-ID was taken, whose content differs from the
+    /// entry that has it: each with its fingerprint set, to be logged apart.
+    private func collisions(among entries: [EmailEntry], inserted: [LoggedCommunication], on connection: PostgresConnection) async throws -> [EmailEntry] {
+        // The first entry of each key that was inserted is that entry itself; every other one with a Message-ID
+        // was a duplicate, of the same message (skipped) or of another (a collision).
+        var insertedRefs = Set(inserted.map(\.entry.sourceRef))
+        let candidates = entries.filter { entry in
+            entry.message.messageID != nil && insertedRefs.remove(entry.sourceRef) == nil
+        }
+        guard !candidates.isEmpty else { return [] }
+        var stored: [String: (subject: String?, content: String?)] = [:]
+        for try await (sourceRef, subject, content) in try await connection.query("""
+            SELECT source_ref, subject, content FROM communications
+            WHERE organisation_id = commlog_current_organisation() AND source = 'mailbox' AND source_ref = ANY(\(Array(Set(candidates.map(\.sourceRef)))))
+            """, logger: logger).decode((String, String?, String?).self) {
+            stored[sourceRef] = (subject, content)
+        }
+        return candidates.compactMap { entry in
+            guard let existing = stored[entry.sourceRef] else { return nil }
+            let same = (existing.subject ?? "") == (entry.message.subject?.storable ?? "")
+                && ReadableText.normalised(existing.content) == ReadableText.normalised(entry.content)
+            guard !same else { return nil }
+            var apart = entry
+            apart.collision = entry.fingerprint
+            return apart
+        }
     }
 
     /// The raw message and the HTML body of each new entry (contents.raw, contents.html).
