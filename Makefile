@@ -36,6 +36,7 @@ test:
 	python3 -c 'import jsonschema' 2>/dev/null || pip install --quiet jsonschema
 	python3 docs/validate-asyncapi.py
 	python3 -c 'import yaml' 2>/dev/null || pip install --quiet pyyaml
+	python3 -c 'import twilio' 2>/dev/null || pip install --quiet twilio
 	python3 deploy/validate-compose.py
 	swift build --build-tests
 	bin="$$(swift build --show-bin-path)"; \

@@ -21,17 +21,28 @@ struct CallIntegration: AsyncParsableCommand {
         @Option(help: "The organisation id.")
         var org: String
 
+        @Flag(help: "A Twilio integration: standard input holds the account's auth token, sealed with COMMLOG_SECRET_KEY; call-bridge then verifies X-Twilio-Signature on every callback.")
+        var twilio = false
+
         func validate() throws {
             if org.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--org must not be empty") }
         }
 
         func run() async throws {
+            var sealed: (ciphertext: [UInt8], keyID: String)?
+            if twilio {
+                let token = (readLine(strippingNewline: true) ?? "").trimmingCharacters(in: .whitespaces)
+                guard !token.isEmpty else { throw ValidationError("give the Twilio auth token on standard input") }
+                sealed = try ProgramConfiguration.forAdmin().secretSealer().seal(token)
+            }
             let secret = Self.newSecret()
             let hash = SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
             try await withDatabase { database in
                 try await database.withTenant(org) { connection in
-                    _ = try await connection.query(
-                        "INSERT INTO call_integrations (organisation_id, secret_sha256) VALUES (\(org), \(hash))", logger: database.logger
+                    _ = try await connection.query("""
+                        INSERT INTO call_integrations (organisation_id, secret_sha256, twilio_auth_token_ciphertext, twilio_auth_token_key_id)
+                        VALUES (\(org), \(hash), \(sealed.map { ByteBuffer(bytes: $0.ciphertext) }), \(sealed?.keyID))
+                        """, logger: database.logger
                     )
                 }
             }

@@ -30,7 +30,8 @@ enum CallBridge {
         let publisher = CallEventPublisher(connection: infrastructure.publishing)
         let router = Router()
         router.add(middleware: ProblemMiddleware())
-        CallEventRoutes(secrets: IntegrationSecrets(database: infrastructure.database, logger: logger), publisher: publisher, logger: logger)
+        CallEventRoutes(secrets: IntegrationSecrets(database: infrastructure.database, logger: logger), publisher: publisher,
+                        sealer: settings.sealer, twilioBaseURL: settings.twilioBaseURL, logger: logger)
             .add(to: router)
         var services: [any Service] = []
         if settings.smdrEnabled {

@@ -14,6 +14,10 @@ struct CallBridgeConfiguration: Sendable {
     var recordingConcurrency = 4
     /// Bytes of recordings held in memory at once, each download counted at its largest allowed size.
     var recordingMemoryBytes = 4 * 100 * 1024 * 1024
+    /// Opens Twilio auth tokens (`COMMLOG_SECRET_KEY`); nil when no key is configured.
+    var sealer: SecretSealer?
+    /// `COMMLOG_TWILIO_WEBHOOK_BASE_URL`.
+    var twilioBaseURL: String?
     var smdrEnabled = true
     var smdrLease: Duration = .seconds(30)
     var smdrReconnect: Duration = .seconds(5)
@@ -35,6 +39,10 @@ struct CallBridgeConfiguration: Sendable {
         if let hosts = configuration.string(.recordingHosts), !hosts.trimmingCharacters(in: .whitespaces).isEmpty {
             recordings.sources.allowedHosts = hosts.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
         }
+        if configuration.string(.secretKey) != nil || configuration.string(.secretKeyFile) != nil {
+            sealer = try configuration.secretSealer()
+        }
+        twilioBaseURL = configuration.string(.twilioWebhookBaseURL)
         smdrEnabled = try configuration.flag(.smdrEnabled)
         smdrLease = .seconds(try configuration.positiveInt(.smdrLease))
         smdrReconnect = .seconds(try configuration.positiveInt(.smdrReconnect))

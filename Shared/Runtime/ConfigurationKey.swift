@@ -71,8 +71,8 @@ extension ConfigurationKey {
         "Longest a token may be valid for: its `exp` no further than this from now (and from its `iat`)")
     public static let liveHeartbeat = ConfigurationKey("COMMLOG_LIVE_HEARTBEAT_S", default: "15", programs: "query-api",
         "Seconds between keep-alive comments on `GET /v1/live` streams")
-    public static let secretKey = ConfigurationKey("COMMLOG_SECRET_KEY", default: nil, programs: "email-ingestor, commlog mailbox", secret: true,
-        "Base64 of 32 bytes: the AES-GCM key that seals mailbox secrets")
+    public static let secretKey = ConfigurationKey("COMMLOG_SECRET_KEY", default: nil, programs: "email-ingestor, call-bridge, commlog mailbox, commlog call-integration", secret: true,
+        "Base64 of 32 bytes: the AES-GCM key that seals mailbox secrets and Twilio auth tokens")
     public static let secretKeyFile = ConfigurationKey("COMMLOG_SECRET_KEY_FILE", default: nil, programs: "email-ingestor, commlog mailbox",
         "A file holding COMMLOG_SECRET_KEY (a mounted secret), read when COMMLOG_SECRET_KEY is not set")
     public static let secretKeyPrevious = ConfigurationKey("COMMLOG_SECRET_KEY_PREVIOUS", default: nil, programs: "email-ingestor, commlog mailbox", secret: true,
@@ -120,6 +120,8 @@ extension ConfigurationKey {
         "Bytes of recordings held in memory at once, each download counted at COMMLOG_RECORDING_MAX_BYTES; downloads wait for room")
     public static let recordingHosts = ConfigurationKey("COMMLOG_RECORDING_HOSTS", default: nil, programs: "call-bridge",
         "Comma-separated hosts recordings may be downloaded from (`api.twilio.com`, `.example.org` for a domain and its subdomains); unset: any host whose addresses are all public. A host named exactly may also resolve to private or loopback addresses")
+    public static let twilioWebhookBaseURL = ConfigurationKey("COMMLOG_TWILIO_WEBHOOK_BASE_URL", default: nil, programs: "call-bridge",
+        "The scheme and host Twilio is configured to call (`https://call-bridge.example.org`), for X-Twilio-Signature; unset: the request's Host and X-Forwarded-Proto")
     public static let smdrEnabled = ConfigurationKey("COMMLOG_SMDR_ENABLED", default: "true", programs: "call-bridge",
         "Whether this replica competes for the SMDR links (`commlog smdr add`)")
     public static let smdrLease = ConfigurationKey("COMMLOG_SMDR_LEASE_S", default: "30", programs: "call-bridge",
@@ -132,7 +134,7 @@ extension ConfigurationKey {
         amqpURL, amqpHeartbeat, databaseURL, databaseOwnerURL, databasePoolSize, migrateOnStart,
         httpHost, httpPort, logLevel, batchSize, batchWait, prefetch, consumerConcurrency, deliveryLimit, unknownOrganisationWait, instanceID,
         jwtSecret, jwtPublicKeysFile, jwtIssuers, jwtAudience, jwtMaxLifetime, liveHeartbeat, secretKey, secretKeyFile, secretKeyPrevious, queryAPIURL, callBridgeURL, binFolder,
-        phoneRegion, phoneMatchDigits, callAutoClose, recordingMaxBytes, recordingTimeout, recordingAttempts, recordingConcurrency, recordingMemory, recordingHosts,
+        phoneRegion, phoneMatchDigits, callAutoClose, recordingMaxBytes, recordingTimeout, recordingAttempts, recordingConcurrency, recordingMemory, recordingHosts, twilioWebhookBaseURL,
         smdrEnabled, smdrLease, smdrReconnect,
         mailPollInterval, mailIdle, mailFetchBatch, mailLeaseTTL, mailMaxBackoff, mailPrefetch, mailBatchSize, mailPoller, imapCAFile,
     ]

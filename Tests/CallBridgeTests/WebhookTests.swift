@@ -230,12 +230,13 @@ struct WebhookTests {
 
     /// Posts a form with curl, as Twilio would (URLSession answers a Basic challenge itself and would hang
     /// waiting for credentials); returns the status and the `WWW-Authenticate` header.
-    static func curl(port: Int, path: String, form: String, basic: String? = nil) async throws -> (status: Int, authenticate: String?) {
+    static func curl(port: Int, path: String, form: String, basic: String? = nil, headers: [String] = []) async throws -> (status: Int, authenticate: String?) {
         let output = NSTemporaryDirectory() + "curl-\(UUID().uuidString).txt"
         defer { try? FileManager.default.removeItem(atPath: output) }
         var arguments = ["-s", "-o", "/dev/null", "-D", "-", "--max-time", "10", "-X", "POST",
                          "-H", "Content-Type: application/x-www-form-urlencoded", "--data-binary", form]
         if let basic { arguments += ["-u", basic] }
+        for header in headers { arguments += ["-H", header] }
         arguments.append("http://127.0.0.1:\(port)\(path)")
         _ = try await ChildProcess(executable: "/usr/bin/curl", arguments: arguments, environment: [:], outputPath: output).wait()
         let lines = (try String(contentsOfFile: output, encoding: .utf8)).components(separatedBy: "\r\n")
@@ -256,6 +257,54 @@ struct WebhookTests {
             #expect(second.status == 202)
             let nul = try await Self.curl(port: bridge.port, path: path, form: form + "&Extension=20%001", basic: "twilio:\(bridge.secret)")
             #expect(nul.status == 400)
+        }
+    }
+
+    /// The signature Twilio's own helper library (the `twilio` package, `RequestValidator`) computes.
+    static func twilioSignature(token: String, url: String, form: String) async throws -> String {
+        let output = NSTemporaryDirectory() + "twilio-\(UUID().uuidString).txt"
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let script = """
+            import sys, urllib.parse
+            from twilio.request_validator import RequestValidator
+            print(RequestValidator(sys.argv[1]).compute_signature(sys.argv[2], dict(urllib.parse.parse_qsl(sys.argv[3], keep_blank_values=True))))
+            """
+        let status = try await ChildProcess(executable: "/usr/bin/env", arguments: ["python3", "-c", script, token, url, form],
+                                            environment: ProcessInfo.processInfo.environment, outputPath: output).wait()
+        let text = try String(contentsOfFile: output, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(status == 0, "\(text)")
+        return text
+    }
+
+    @Test("Twilio with an auth token: X-Twilio-Signature as Twilio's helper library signs it is required, and checked")
+    func twilioSignature() async throws {
+        let key = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+        try await TestEnvironment.withDatabase { database in
+            let bridge = try await CallBridgeHarness(environment: ["COMMLOG_SECRET_KEY": key])
+            _ = try await Directory.standard(for: bridge, in: database)
+            let token = "auth-token-\(UUID().uuidString)"
+            let added = try await commlogCommand(["call-integration", "add", "--org", bridge.organisationID, "--twilio"], input: token,
+                                                 environment: ["COMMLOG_SECRET_KEY": key])
+            #expect(added.status == 0, "\(added.output)")
+            let secret = try #require(added.output.split(separator: "\n").last.map(String.init))
+            let path = "/v1/organisations/\(bridge.organisationID)/twilio/status"
+            let form = "CallSid=CA-signed&CallStatus=ringing&From=%2B61412345678&To=%2B61390001000&Direction=inbound&Extension=201"
+            let signature = try await Self.twilioSignature(token: token, url: "http://127.0.0.1:\(bridge.port)\(path)", form: form)
+            let basic = "twilio:\(secret)"
+            let signed = try await Self.curl(port: bridge.port, path: path, form: form, basic: basic, headers: ["X-Twilio-Signature: \(signature)"])
+            let unsigned = try await Self.curl(port: bridge.port, path: path, form: form, basic: basic)
+            let otherBody = try await Self.curl(port: bridge.port, path: path, form: form + "&Evil=1", basic: basic, headers: ["X-Twilio-Signature: \(signature)"])
+            let otherToken = try await Self.twilioSignature(token: "not-the-token", url: "http://127.0.0.1:\(bridge.port)\(path)", form: form)
+            let forged = try await Self.curl(port: bridge.port, path: path, form: form, basic: basic, headers: ["X-Twilio-Signature: \(otherToken)"])
+            // The integration without a token (the harness's) needs no signature.
+            let plain = try await Self.curl(port: bridge.port, path: path, form: form.replacingOccurrences(of: "CA-signed", with: "CA-plain"),
+                                            basic: "twilio:\(bridge.secret)")
+            await bridge.stop()
+            #expect(signed.status == 202)
+            #expect(unsigned.status == 401)
+            #expect(otherBody.status == 401)
+            #expect(forged.status == 401)
+            #expect(plain.status == 202)
         }
     }
 

@@ -10,19 +10,7 @@ import TestSupport
 struct MailboxCommandTests {
     /// Runs `commlog` with `arguments` (and `input` on standard input); returns its exit status and output.
     static func commlog(_ arguments: [String], input: String? = nil) async throws -> (status: Int32, output: String) {
-        let bin = try TestEnvironment.variable("COMMLOG_BIN")
-        let output = NSTemporaryDirectory() + "commlog-\(UUID().uuidString).txt"
-        defer { try? FileManager.default.removeItem(atPath: output) }
-        var environment = ProcessInfo.processInfo.environment
-        environment["COMMLOG_SECRET_KEY"] = IngestorHarness.testKeyBase64
-        environment["COMMLOG_INPUT"] = input ?? ""
-        let quoted = arguments.map { "'\($0.replacingOccurrences(of: "'", with: "'\\''"))'" }.joined(separator: " ")
-        let process = try ChildProcess(
-            executable: "/bin/sh", arguments: ["-c", "printf '%s\\n' \"$COMMLOG_INPUT\" | \"\(bin)/commlog\" \(quoted) 2>&1"],
-            environment: environment, outputPath: output
-        )
-        let status = await process.wait()
-        return (status, (try? String(contentsOfFile: output, encoding: .utf8)) ?? "")
+        try await commlogCommand(arguments, input: input, environment: ["COMMLOG_SECRET_KEY": IngestorHarness.testKeyBase64])
     }
 
     @Test("add seals the password read from standard input, list shows status without secrets, disable stops a mailbox, secret replaces it")

@@ -13,6 +13,10 @@ struct CallEventRoutes: Sendable {
 
     let secrets: IntegrationSecrets
     let publisher: CallEventPublisher
+    /// Opens the Twilio auth tokens; nil when `COMMLOG_SECRET_KEY` is not configured.
+    let sealer: SecretSealer?
+    /// The scheme and host Twilio calls (`COMMLOG_TWILIO_WEBHOOK_BASE_URL`), for the signature's URL.
+    let twilioBaseURL: String?
     let logger: Logger
 
     func add(to router: Router<BasicRequestContext>) {
@@ -58,7 +62,7 @@ struct CallEventRoutes: Sendable {
             guard let secret = Self.secret(in: request) else {
                 throw Problem(.unauthorized, "the integration's secret is required (Authorization: Bearer <secret>)")
             }
-            guard try await secrets.accepts(secret, organisationID: organisation) else {
+            guard let integration = try await secrets.integration(secret, organisationID: organisation) else {
                 throw Problem(.unauthorized, "the secret is not a call integration secret of this organisation")
             }
             let buffer: ByteBuffer
@@ -66,6 +70,9 @@ struct CallEventRoutes: Sendable {
                 buffer = try await request.body.collect(upTo: Self.maximumBody)
             } catch {
                 throw Problem(.contentTooLarge, "the body is larger than \(Self.maximumBody) bytes")
+            }
+            if ingress == "twilio", let sealed = integration.twilioToken {
+                try verifyTwilioSignature(request, body: buffer, sealed: sealed)
             }
             let events = try map(Data(buffer.readableBytesView))
             do {
@@ -90,6 +97,38 @@ struct CallEventRoutes: Sendable {
         }
         Counter(label: "commlog_call_ingress_requests_total", dimensions: [("ingress", ingress), ("status", "\(response.status.code)")]).increment()
         return response
+    }
+
+    /// Checks `X-Twilio-Signature` with the integration's auth token: a callback that was not signed by the
+    /// account is refused even with the right secret in its URL.
+    private func verifyTwilioSignature(_ request: Request, body: ByteBuffer, sealed: (ciphertext: [UInt8], keyID: String)) throws {
+        guard let sealer else {
+            logger.error("a Twilio integration has an auth token, but COMMLOG_SECRET_KEY is not configured to open it")
+            throw Problem(.serviceUnavailable, "the Twilio signature cannot be verified now")
+        }
+        let token: String
+        do {
+            token = try sealer.open(sealed.ciphertext, keyID: sealed.keyID)
+        } catch {
+            logger.error("could not open a Twilio auth token", metadata: ["error": "\(error)"])
+            throw Problem(.serviceUnavailable, "the Twilio signature cannot be verified now")
+        }
+        guard let signature = Self.header(TwilioSignature.header, in: request), !signature.isEmpty else {
+            throw Problem(.unauthorized, "\(TwilioSignature.header) is required for this integration")
+        }
+        let urls = TwilioSignature.candidateURLs(
+            base: twilioBaseURL, host: request.head.authority,
+            forwardedProto: Self.header("X-Forwarded-Proto", in: request), pathAndQuery: request.uri.description
+        )
+        let fields = TwilioCallback.pairs(String(decoding: body.readableBytesView, as: UTF8.self))
+        guard TwilioSignature.isValid(signature, token: token, urls: urls, fields: fields) else {
+            throw Problem(.unauthorized, "\(TwilioSignature.header) does not match this request")
+        }
+    }
+
+    /// A header's value by name, whatever its case.
+    static func header(_ name: String, in request: Request) -> String? {
+        request.headers.first { $0.name.canonicalName == name.lowercased() }?.value
     }
 
     /// The secret from `Authorization: Bearer <secret>` or HTTP Basic (the password; what a Twilio callback URL

@@ -13,17 +13,30 @@ struct IntegrationSecrets: Sendable {
         SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
+    /// A live integration the secret belongs to.
+    struct Integration: Sendable {
+        /// The Twilio auth token, sealed, when the integration is Twilio's.
+        let twilioToken: (ciphertext: [UInt8], keyID: String)?
+    }
+
     /// Whether `secret` is a live (not revoked) integration secret of `organisationID`.
     func accepts(_ secret: String, organisationID: String) async throws -> Bool {
+        try await integration(secret, organisationID: organisationID) != nil
+    }
+
+    /// The live (not revoked) integration of `organisationID` whose secret `secret` is; nil for none.
+    func integration(_ secret: String, organisationID: String) async throws -> Integration? {
         let hash = Self.sha256(secret)
         return try await database.withTenant(organisationID) { connection in
-            for try await _ in try await connection.query(
-                "SELECT 1 FROM call_integrations WHERE organisation_id = \(organisationID) AND secret_sha256 = \(hash) AND revoked_at IS NULL",
-                logger: logger
-            ).decode(Int.self) {
-                return true
+            for try await (ciphertext, keyID) in try await connection.query("""
+                SELECT twilio_auth_token_ciphertext, twilio_auth_token_key_id FROM call_integrations
+                WHERE organisation_id = \(organisationID) AND secret_sha256 = \(hash) AND revoked_at IS NULL
+                """, logger: logger
+            ).decode((ByteBuffer?, String?).self) {
+                guard let ciphertext, let keyID else { return Integration(twilioToken: nil) }
+                return Integration(twilioToken: (Array(ciphertext.readableBytesView), keyID))
             }
-            return false
+            return nil
         }
     }
 }

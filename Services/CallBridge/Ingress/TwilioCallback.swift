@@ -83,12 +83,17 @@ enum TwilioCallback {
     /// `application/x-www-form-urlencoded` fields (the last of a repeated name wins).
     static func form(_ body: String) -> [String: String] {
         var fields: [String: String] = [:]
-        for pair in body.split(separator: "&", omittingEmptySubsequences: true) {
+        for (name, value) in pairs(body) { fields[name] = value }
+        return fields
+    }
+
+    /// The form's fields in order, a name given twice kept twice (the signature covers every value).
+    static func pairs(_ body: String) -> [(name: String, value: String)] {
+        body.split(separator: "&", omittingEmptySubsequences: true).map { pair in
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let decode = { (text: Substring) in String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(text) }
-            fields[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
+            return (decode(parts[0]), parts.count > 1 ? decode(parts[1]) : "")
         }
-        return fields
     }
 
     /// Twilio's `Timestamp`: RFC 2822 (`Tue, 10 Jan 2023 19:22:37 +0000`); RFC 3339 is accepted too.
