@@ -26,6 +26,32 @@ struct RowLevelSecurityTests {
         }
     }
 
+    @Test("functions that run as their owner put pg_temp last: a caller's temporary table cannot stand in for ours")
+    func securityDefinerSearchPath() async throws {
+        try await TestEnvironment.withDatabase { database in
+            var functions: [String] = []
+            for try await (name, settings) in try await database.client.query("""
+                SELECT proname::text, coalesce(array_to_string(proconfig, ';'), '') FROM pg_proc
+                WHERE prosecdef AND pronamespace = 'public'::regnamespace
+                """, logger: database.logger).decode((String, String).self) {
+                functions.append(name)
+                #expect(settings.contains("search_path=pg_catalog, public, pg_temp"), "\(name): \(settings)")
+            }
+            #expect(functions.count >= 4)
+            // As the application role: a temporary `mailboxes` that the function would read if pg_temp came first.
+            let shadowed = try await database.withTransaction { connection in
+                try await connection.query("CREATE TEMP TABLE mailboxes (organisation_id text) ON COMMIT DROP", logger: database.logger)
+                try await connection.query("INSERT INTO pg_temp.mailboxes VALUES ('org-shadow')", logger: database.logger)
+                var organisations: [String] = []
+                for try await organisation in try await connection.query("SELECT * FROM commlog_mailbox_organisations()", logger: database.logger).decode(String.self) {
+                    organisations.append(organisation)
+                }
+                return organisations.contains("org-shadow")
+            }
+            #expect(!shadowed)
+        }
+    }
+
     @Test("the application role is neither the owner nor able to bypass row-level security")
     func roleAttributes() async throws {
         try await TestEnvironment.withDatabase { database in
