@@ -21,7 +21,7 @@
 # also uses AMQP+1 for Erlang distribution and AMQP+2 for its private epmd)
 # and COMMLOG_IMAP_PORT (Dovecot also listens for IMAP over TLS on IMAP+1, with a
 # certificate for localhost and 127.0.0.1 from a throwaway CA of its own, and
-# checks XOAUTH2 tokens with the OAuth2 user-info endpoint a test serves on IMAP+2).
+# checks XOAUTH2 tokens with the OAuth2 user-info endpoint a test serves on port 31145, COMMLOG_OAUTH2_PORT).
 #
 # After `up`, .data/stack.env holds KEY=value lines (no quotes, no export) with
 # the URLs and credentials; the passwords are generated once and kept in
@@ -42,7 +42,9 @@ PG_PORT="${COMMLOG_PG_PORT:-55432}"
 AMQP_PORT="${COMMLOG_AMQP_PORT:-55672}"
 IMAP_PORT="${COMMLOG_IMAP_PORT:-51143}"
 IMAPS_PORT=$((IMAP_PORT + 1))
-OAUTH2_PORT=$((IMAP_PORT + 2))
+# Served by a test only while it runs, so it must lie below the kernel's ephemeral range (32768 and up on
+# Linux): there, an outgoing connection could take it in between and the test could not listen on it.
+OAUTH2_PORT="${COMMLOG_OAUTH2_PORT:-31145}"
 PGBIN=/usr/lib/postgresql/15/bin
 
 RMQ_DIR="$DATA/rabbitmq"
