@@ -8,7 +8,9 @@ public struct DatabaseConfiguration: Sendable {
     public var user: String
     public var password: String?
     public var database: String
-    /// `disable`, `prefer` or `require` (libpq's `sslmode`, without certificate pinning). Default `prefer`.
+    /// `disable`, `prefer` or `require` (libpq's `sslmode`; `require` verifies the server's certificate and name).
+    /// Default: `disable` on this machine (loopback), `require` for any other host: `prefer` falls back to
+    /// plain text whenever the server (or a man in the middle) declines TLS, so it is only used when asked for.
     public var tlsMode: String
     /// Most connections of the pool. Default 20.
     public var maximumConnections: Int = 20
@@ -29,7 +31,8 @@ public struct DatabaseConfiguration: Sendable {
         var database = components.path
         if database.hasPrefix("/") { database.removeFirst() }
         self.database = database.isEmpty ? self.user : database
-        let sslmode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? (["127.0.0.1", "localhost", "::1"].contains(host) ? "disable" : "prefer")
+        let isLocal = ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host.lowercased()) || host.hasPrefix("/")
+        let sslmode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? (isLocal ? "disable" : "require")
         guard ["disable", "prefer", "require"].contains(sslmode) else {
             throw DatabaseError(.configuration, "sslmode must be disable, prefer or require (got \(sslmode))")
         }

@@ -30,6 +30,10 @@ struct ConfigurationParsingTests {
         #expect(configuration.database == "commlog")
         #expect(configuration.tlsMode == "require")
         #expect(try DatabaseConfiguration(url: "postgres://me@localhost").tlsMode == "disable")
+        #expect(try DatabaseConfiguration(url: "postgres://me@127.0.0.1/db").tlsMode == "disable")
+        // A remote server without sslmode: TLS required, never the downgradable prefer.
+        #expect(try DatabaseConfiguration(url: "postgres://me@db.internal/db").tlsMode == "require")
+        #expect(try DatabaseConfiguration(url: "postgres://me@db.internal/db?sslmode=prefer").tlsMode == "prefer")
         #expect(try DatabaseConfiguration(url: "postgres://me@localhost").database == "me")
     }
 
