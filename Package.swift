@@ -139,6 +139,7 @@ let package = Package(
                 "Auth",
                 "CommlogDomain",
                 "CommlogRuntime",
+                "IMAP",
                 "Messaging",
                 "Storage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

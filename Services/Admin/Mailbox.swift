@@ -1,6 +1,7 @@
 import ArgumentParser
 import CommlogRuntime
 import Foundation
+import IMAP
 import Logging
 import PostgresNIO
 import Storage
@@ -57,7 +58,7 @@ struct MailboxCommand: AsyncParsableCommand {
         @Option(help: "The mailbox's email address.") var address: String
         @Option(help: "IMAP server host.") var host: String
         @Option(help: "IMAP server port (993 implicit TLS, 143 STARTTLS).") var port: Int
-        @Option(help: "implicit, starttls or none (none only for local tests).") var tls: TLS
+        @Option(help: "implicit, starttls or none (none only for a server on this machine: 127.0.0.1, localhost).") var tls: TLS
         @Option(help: "IMAP user name.") var user: String
         @Option(help: "First sync imports only messages received on or after this day (YYYY-MM-DD).") var since: String?
         @Flag(help: "Standard input holds an OAuth2 access token (AUTHENTICATE XOAUTH2) rather than a password.") var oauth2 = false
@@ -67,6 +68,9 @@ struct MailboxCommand: AsyncParsableCommand {
 
         func validate() throws {
             guard (1...65535).contains(port) else { throw ValidationError("--port must be 1-65535") }
+            if tls == .none, !IMAPAccount.isLoopback(host) {
+                throw ValidationError("--tls none sends the password in clear: it is only for a server on this machine (use implicit or starttls for \(host))")
+            }
             if let since, since.wholeMatch(of: /\d{4}-\d{2}-\d{2}/) == nil { throw ValidationError("--since must be YYYY-MM-DD") }
         }
 

@@ -32,6 +32,14 @@ public struct IMAPAccount: Sendable {
         self.timeout = timeout
         self.trust = trust
     }
+
+    /// Whether `host` is this machine: `localhost`, 127.0.0.0/8 or ::1.
+    public static func isLoopback(_ host: String) -> Bool {
+        let host = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        if host == "localhost" || host == "::1" { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+    }
 }
 
 /// An `IMAPSession` confined to a thread of its own, so that libetpan's blocking calls never run on
@@ -70,6 +78,10 @@ public final class IMAPConnection: Sendable {
     /// Connects, verifies the server's certificate (with TLS) and logs in, replacing any previous session.
     /// Nothing secret is sent before the certificate is verified.
     public func open(_ account: IMAPAccount) async throws {
+        // Without TLS the password crosses the network in clear: only a server on this machine may be asked so.
+        guard account.tls != .none || IMAPAccount.isLoopback(account.host) else {
+            throw IMAPError(.connect, "connect to \(account.host) without TLS (tls none is only for a server on this machine)")
+        }
         let certificates = try await thread.run { state in
             state.session = nil
             state.connecting = nil

@@ -63,3 +63,17 @@ struct IMAPTLSTests {
         #expect(throws: IMAPTrustError.self) { try IMAPTrust(addingPEMFile: file.path) }
     }
 }
+
+@Suite("IMAP without TLS")
+struct IMAPClearTextTests {
+    @Test("tls none is refused for any server not on this machine, before anything is sent")
+    func onlyLoopback() async throws {
+        #expect(IMAPAccount.isLoopback("127.0.0.1") && IMAPAccount.isLoopback("127.3.4.5") && IMAPAccount.isLoopback("localhost") && IMAPAccount.isLoopback("::1"))
+        #expect(!IMAPAccount.isLoopback("10.0.0.1") && !IMAPAccount.isLoopback("imap.example.org") && !IMAPAccount.isLoopback("127.0.0.1.example.org"))
+        let connection = IMAPConnection(name: "clear-text")
+        await #expect(throws: IMAPError.self) {
+            try await connection.open(IMAPAccount(host: "imap.example.org", port: 143, tls: .none, user: "u", credential: .password("pw")))
+        }
+        await connection.close()
+    }
+}

@@ -73,6 +73,11 @@ struct MailboxCommandTests {
             "mailbox", "add", "--org", organisation, "--address", "x@example.org", "--host", "h", "--port", "143", "--tls", "sometimes", "--user", "u",
         ], input: "pw")
         #expect(badTLS.status != 0)
+        let clearToRemote = try await Self.commlog([
+            "mailbox", "add", "--org", organisation, "--address", "y@example.org", "--host", "imap.example.org", "--port", "143", "--tls", "none", "--user", "u",
+        ], input: "pw")
+        #expect(clearToRemote.status != 0)
+        #expect(clearToRemote.output.contains("only for a server on this machine"), "\(clearToRemote.output)")
         #expect(try await Self.commlog(["mailbox", "disable", "--org", organisation, "nobody@example.org"]).status != 0)
         let noSuchMailbox = try await Self.commlog(["mailbox", "secret", "--org", organisation, "nobody@example.org"], input: "pw")
         #expect(noSuchMailbox.status != 0)
