@@ -32,7 +32,7 @@ extension ConfigurationKey {
     public static let amqpHeartbeat = ConfigurationKey("COMMLOG_AMQP_HEARTBEAT_S", default: "30",
         "AMQP heartbeat in seconds; a dead broker is noticed after about twice this")
     public static let databaseURL = ConfigurationKey("COMMLOG_DATABASE_URL", default: "postgres://commlog_app@127.0.0.1:5432/commlog", secret: true,
-        "PostgreSQL for the application role (not the owner: row-level security applies); `?sslmode=disable|prefer|require`")
+        "PostgreSQL for the application role (not the owner: row-level security applies); `?sslmode=disable|prefer|require`, by default disable on loopback and require (verified certificate) elsewhere")
     public static let databaseOwnerURL = ConfigurationKey("COMMLOG_DATABASE_OWNER_URL", default: nil, programs: "commlog migrate, any with COMMLOG_MIGRATE_ON_START", secret: true,
         "PostgreSQL for the owner role that applies migrations")
     public static let databasePoolSize = ConfigurationKey("COMMLOG_DATABASE_POOL_SIZE", default: "20",
@@ -43,6 +43,8 @@ extension ConfigurationKey {
         "Address the HTTP listener binds (health, metrics, and the program's API); `0.0.0.0` in containers")
     public static let httpPort = ConfigurationKey("COMMLOG_HTTP_PORT", default: "8080 query-api, 8081 call-bridge, 8082 reminder-logger, 8083 email-ingestor",
         "Port of the program's HTTP listener")
+    public static let httpIdleTimeout = ConfigurationKey("COMMLOG_HTTP_IDLE_TIMEOUT_S", default: "30",
+        "Seconds a client may send nothing, in the middle of a request or between requests, before its connection is closed (live streams are not affected)")
     public static let logLevel = ConfigurationKey("COMMLOG_LOG_LEVEL", default: "info",
         "trace, debug, info, notice, warning, error or critical")
     public static let batchSize = ConfigurationKey("COMMLOG_BATCH_SIZE", default: "500", programs: "consumers",
@@ -132,7 +134,7 @@ extension ConfigurationKey {
     /// All keys, in the order the README lists them.
     public static let all: [ConfigurationKey] = [
         amqpURL, amqpHeartbeat, databaseURL, databaseOwnerURL, databasePoolSize, migrateOnStart,
-        httpHost, httpPort, logLevel, batchSize, batchWait, prefetch, consumerConcurrency, deliveryLimit, unknownOrganisationWait, instanceID,
+        httpHost, httpPort, httpIdleTimeout, logLevel, batchSize, batchWait, prefetch, consumerConcurrency, deliveryLimit, unknownOrganisationWait, instanceID,
         jwtSecret, jwtPublicKeysFile, jwtIssuers, jwtAudience, jwtMaxLifetime, liveHeartbeat, secretKey, secretKeyFile, secretKeyPrevious, queryAPIURL, callBridgeURL, binFolder,
         phoneRegion, phoneMatchDigits, callAutoClose, recordingMaxBytes, recordingTimeout, recordingAttempts, recordingConcurrency, recordingMemory, recordingHosts, twilioWebhookBaseURL,
         smdrEnabled, smdrLease, smdrReconnect,

@@ -91,6 +91,10 @@ public struct Infrastructure: Sendable {
         router.addOperationsRoutes(readiness: readiness, registry: registry)
         let http = Application(
             router: router,
+            // A connection that sends nothing for this long, in the middle of a request's head or body or
+            // between requests, is closed (a slow or stalled client holds no connection for ever); a response
+            // being streamed (a live stream) is not affected.
+            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.httpIdleTimeoutSeconds)))),
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: program),
             logger: logger
         )

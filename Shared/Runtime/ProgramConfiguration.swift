@@ -13,6 +13,8 @@ public struct ProgramConfiguration: Sendable {
     public var migrateOnStart: Bool
     public var httpHost: String
     public var httpPort: Int
+    /// Seconds a client may send nothing, mid-request or between requests, before its connection is closed.
+    public var httpIdleTimeoutSeconds = 30
     public var logLevel: Logger.Level
     public var consumer: BatchConfiguration
     /// Whether `COMMLOG_CONSUMER_CONCURRENCY` was given (a program may otherwise choose its own default).
@@ -66,6 +68,7 @@ public struct ProgramConfiguration: Sendable {
         consumer = BatchConfiguration()
         consumer.maximumBatchSize = try reader.positiveInt(.batchSize)
         consumer.maximumWait = .milliseconds(try reader.positiveInt(.batchWait))
+        httpIdleTimeoutSeconds = try reader.positiveInt(.httpIdleTimeout)
         consumer.prefetch = try reader.positiveInt(.prefetch)
         consumer.prerequisiteWait = .seconds(try reader.positiveInt(.unknownOrganisationWait))
         consumer.concurrency = try reader.positiveInt(.consumerConcurrency, default: 1)

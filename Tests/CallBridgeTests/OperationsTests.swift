@@ -63,6 +63,25 @@ struct OperationsTests {
         }
     }
 
+    @Test("a client that stops in the middle of its request's head is disconnected after COMMLOG_HTTP_IDLE_TIMEOUT_S")
+    func stalledClient() async throws {
+        let bridge = try await CallBridgeHarness(environment: ["COMMLOG_HTTP_IDLE_TIMEOUT_S": "1"])
+        let output = NSTemporaryDirectory() + "stalled-\(UUID().uuidString).txt"
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let script = """
+            import socket, sys
+            client = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+            client.sendall(b"POST /v1/organisations/x/call-events HTTP/1.1\\r\\nHost: test\\r\\n")
+            client.settimeout(10)
+            print("closed" if client.recv(100) == b"" else "answered")
+            """
+        let status = try await ChildProcess(executable: "/usr/bin/env", arguments: ["python3", "-c", script, "\(bridge.port)"],
+                                            environment: ProcessInfo.processInfo.environment, outputPath: output).wait()
+        await bridge.stop()
+        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        #expect(status == 0 && text.contains("closed"), "status \(status): \(text)")
+    }
+
     @Test("auto-close closes calls left open, audited as the system")
     func autoClose() async throws {
         try await TestEnvironment.withDatabase { database in
