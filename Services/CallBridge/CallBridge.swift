@@ -15,13 +15,14 @@ enum CallBridge {
 
     static func build(_ infrastructure: Infrastructure, settings: CallBridgeConfiguration, announcer: Announcer) -> Parts {
         let logger = infrastructure.logger
-        let handler = CallEventHandler(
+        var handler = CallEventHandler(
             database: infrastructure.database,
             announcer: announcer,
             matcher: PartyMatcher(region: settings.region, trailingDigits: settings.matchDigits),
             publisher: infrastructure.publishing,
             logger: logger
         )
+        handler.publishers = infrastructure.configuration.publishers
         let downloads = RecordingDownloadHandler(
             database: infrastructure.database, announcer: announcer,
             fetcher: RecordingFetcher(configuration: settings.recordings, logger: logger),

@@ -17,6 +17,8 @@ struct PracticeEventHandler: BatchHandler {
     let database: Database
     let announcer: Announcer
     let logger: Logger
+    /// Who may publish for which organisation (`COMMLOG_AMQP_PUBLISHERS`).
+    var publishers = PublisherPolicy.open
 
     /// What became of one event, for the metrics.
     enum Outcome: String {
@@ -47,6 +49,10 @@ struct PracticeEventHandler: BatchHandler {
         for (index, delivery) in batch.enumerated() {
             do {
                 let event = try InboundEvent.decode(delivery.body, routingKey: delivery.routingKey)
+                if let refusal = publishers.refusal(userID: delivery.properties.userID, for: event.organisationID) {
+                    rejections.append(Rejection(index: index, reason: refusal))
+                    continue
+                }
                 if let at = position[event.organisationID] {
                     byOrganisation[at].events.append((index, event))
                 } else {

@@ -33,6 +33,7 @@ static const amqp_flags_t COMMLOG_BASIC_DELIVERY_MODE_FLAG = AMQP_BASIC_DELIVERY
 static const amqp_flags_t COMMLOG_BASIC_MESSAGE_ID_FLAG = AMQP_BASIC_MESSAGE_ID_FLAG;
 static const amqp_flags_t COMMLOG_BASIC_HEADERS_FLAG = AMQP_BASIC_HEADERS_FLAG;
 static const amqp_flags_t COMMLOG_BASIC_TIMESTAMP_FLAG = AMQP_BASIC_TIMESTAMP_FLAG;
+static const amqp_flags_t COMMLOG_BASIC_USER_ID_FLAG = AMQP_BASIC_USER_ID_FLAG;
 
 /* amqp_empty_table and amqp_empty_bytes are extern data symbols; expose them as values. */
 static inline amqp_table_t commlog_empty_table(void) { return amqp_empty_table; }

@@ -43,11 +43,15 @@ public struct MessageProperties: Sendable {
     public var messageID: String?
     public var timestamp: UInt64?
     public var headers: AMQPTable
+    /// The broker user that published the message (`user_id`): RabbitMQ refuses a publish whose `user_id` is not
+    /// the publishing connection's user, so a consumer can trust it. Every Commlog connection sets it.
+    public var userID: String?
 
-    public init(contentType: String? = nil, messageID: String? = nil, timestamp: UInt64? = nil, headers: AMQPTable = [:]) {
+    public init(contentType: String? = nil, messageID: String? = nil, timestamp: UInt64? = nil, headers: AMQPTable = [:], userID: String? = nil) {
         self.contentType = contentType
         self.messageID = messageID
         self.timestamp = timestamp
         self.headers = headers
+        self.userID = userID
     }
 }

@@ -363,6 +363,9 @@ final class ConnectionLoop: @unchecked Sendable {
             properties._flags |= COMMLOG_BASIC_TIMESTAMP_FLAG
             properties.timestamp = timestamp
         }
+        // Who publishes, validated by the broker (it must be this connection's user): consumers trust it.
+        properties._flags |= COMMLOG_BASIC_USER_ID_FLAG
+        properties.user_id = pool.bytes(configuration.user)
         var headers = message.headers
         headers[OutgoingMessage.publishTagHeader] = .int(Int64(tag))
         properties.headers = pool.table(headers)
@@ -505,7 +508,8 @@ extension MessageProperties {
             contentType: flags & COMMLOG_BASIC_CONTENT_TYPE_FLAG != 0 ? properties.content_type.string : nil,
             messageID: flags & COMMLOG_BASIC_MESSAGE_ID_FLAG != 0 ? properties.message_id.string : nil,
             timestamp: flags & COMMLOG_BASIC_TIMESTAMP_FLAG != 0 ? properties.timestamp : nil,
-            headers: flags & COMMLOG_BASIC_HEADERS_FLAG != 0 ? properties.headers.swiftTable : [:]
+            headers: flags & COMMLOG_BASIC_HEADERS_FLAG != 0 ? properties.headers.swiftTable : [:],
+            userID: flags & COMMLOG_BASIC_USER_ID_FLAG != 0 ? properties.user_id.string : nil
         )
     }
 }

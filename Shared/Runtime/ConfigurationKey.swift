@@ -31,6 +31,8 @@ extension ConfigurationKey {
         "RabbitMQ: `amqp://user:password@host:port/vhost` (`amqps://` for TLS)")
     public static let amqpHeartbeat = ConfigurationKey("COMMLOG_AMQP_HEARTBEAT_S", default: "30",
         "AMQP heartbeat in seconds; a dead broker is noticed after about twice this")
+    public static let amqpPublishers = ConfigurationKey("COMMLOG_AMQP_PUBLISHERS", default: nil, programs: "consumers",
+        "Broker users whose events are accepted, each with the organisations it may publish for: `practice-a=org-1|org-2,commlog=*` (RabbitMQ validates a message's user_id); unset: any user with access to the broker")
     public static let databaseURL = ConfigurationKey("COMMLOG_DATABASE_URL", default: "postgres://commlog_app@127.0.0.1:5432/commlog", secret: true,
         "PostgreSQL for the application role (not the owner: row-level security applies); `?sslmode=disable|prefer|require`, by default disable on loopback and require (verified certificate) elsewhere")
     public static let databaseOwnerURL = ConfigurationKey("COMMLOG_DATABASE_OWNER_URL", default: nil, programs: "commlog migrate, any with COMMLOG_MIGRATE_ON_START", secret: true,
@@ -133,7 +135,7 @@ extension ConfigurationKey {
 
     /// All keys, in the order the README lists them.
     public static let all: [ConfigurationKey] = [
-        amqpURL, amqpHeartbeat, databaseURL, databaseOwnerURL, databasePoolSize, migrateOnStart,
+        amqpURL, amqpHeartbeat, amqpPublishers, databaseURL, databaseOwnerURL, databasePoolSize, migrateOnStart,
         httpHost, httpPort, httpIdleTimeout, logLevel, batchSize, batchWait, prefetch, consumerConcurrency, deliveryLimit, unknownOrganisationWait, instanceID,
         jwtSecret, jwtPublicKeysFile, jwtIssuers, jwtAudience, jwtMaxLifetime, liveHeartbeat, secretKey, secretKeyFile, secretKeyPrevious, queryAPIURL, callBridgeURL, binFolder,
         phoneRegion, phoneMatchDigits, callAutoClose, recordingMaxBytes, recordingTimeout, recordingAttempts, recordingConcurrency, recordingMemory, recordingHosts, twilioWebhookBaseURL,

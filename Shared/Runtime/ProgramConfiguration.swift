@@ -15,6 +15,8 @@ public struct ProgramConfiguration: Sendable {
     public var httpPort: Int
     /// Seconds a client may send nothing, mid-request or between requests, before its connection is closed.
     public var httpIdleTimeoutSeconds = 30
+    /// Who may publish events for which organisations (`COMMLOG_AMQP_PUBLISHERS`).
+    public var publishers = PublisherPolicy.open
     public var logLevel: Logger.Level
     public var consumer: BatchConfiguration
     /// Whether `COMMLOG_CONSUMER_CONCURRENCY` was given (a program may otherwise choose its own default).
@@ -69,6 +71,7 @@ public struct ProgramConfiguration: Sendable {
         consumer.maximumBatchSize = try reader.positiveInt(.batchSize)
         consumer.maximumWait = .milliseconds(try reader.positiveInt(.batchWait))
         httpIdleTimeoutSeconds = try reader.positiveInt(.httpIdleTimeout)
+        if let text = reader.string(forKey: .init(ConfigurationKey.amqpPublishers)) { publishers = try PublisherPolicy(parsing: text) }
         consumer.prefetch = try reader.positiveInt(.prefetch)
         consumer.prerequisiteWait = .seconds(try reader.positiveInt(.unknownOrganisationWait))
         consumer.concurrency = try reader.positiveInt(.consumerConcurrency, default: 1)

@@ -40,6 +40,7 @@ struct IngestorHarness: Sendable {
     static func run(
         replicas: Int = 1,
         configure: @Sendable (inout IngestorConfiguration) -> Void = { _ in },
+        fetcherUser: String? = nil,
         _ body: @Sendable (IngestorHarness) async throws -> Void
     ) async throws {
         try await TestEnvironment.withDatabase { database in
@@ -52,7 +53,9 @@ struct IngestorHarness: Sendable {
                 configure(&configuration)
                 var batch = BatchConfiguration()
                 batch.maximumWait = .milliseconds(5)
-                let handler = MailMessageHandler(database: database, announcer: nil, logger: TestEnvironment.logger)
+                var handler = MailMessageHandler(database: database, announcer: nil, logger: TestEnvironment.logger)
+                // As the program runs: only mail its own broker user published (the test's connections use the same user).
+                handler.fetcherUser = try fetcherUser ?? AMQPConfiguration(url: try TestEnvironment.variable("COMMLOG_AMQP_URL")).user
                 let consumer = BatchingConsumer(
                     queue: Topology.Queue(name: CommlogQueues.mail.name, bindings: CommlogQueues.mail.bindings),
                     consumerConnection: connection, publisher: connection, handler: handler,

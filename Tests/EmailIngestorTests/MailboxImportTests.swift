@@ -154,6 +154,19 @@ extension EmailIngestorProcesses {
             }
         }
 
+        @Test("fetched mail is taken only from email-ingestor's own broker user: another publisher's is dead-lettered")
+        func foreignPublisher() async throws {
+            try await IngestorHarness.run(fetcherUser: "email-ingestor-elsewhere") { harness in
+                let (inbox, sent) = try await harness.folders()
+                try await harness.imap.append(TestMessages.simple(subject: "Published by another user"), to: inbox)
+                let validity = try await harness.imap.status(inbox).uidValidity
+                let mailbox = try await harness.addMailbox(inbound: inbox, outbound: sent)
+                let letter = try await DeadLetterProbe.waitFor(messageID: "\(mailbox.uuidString.lowercased())/\(inbox)/\(validity)/1")
+                #expect(letter.reason.contains("taken only from email-ingestor's broker user"), "\(letter.reason)")
+                #expect(try await harness.entries().isEmpty)
+            }
+        }
+
         @Test("one message in INBOX and Sent, and in a second mailbox, is one communication")
         func sameMessageTwice() async throws {
             try await IngestorHarness.run { harness in

@@ -1,4 +1,6 @@
 import CommlogDomain
+import CommlogRuntime
+import Messaging
 import Testing
 import TestSupport
 
@@ -42,6 +44,48 @@ struct MalformedEventTests {
                 #expect(letter.reason.contains(expected), "\(id): \(letter.reason)")
                 #expect(letter.queue.hasPrefix("test.practice"))
             }
+        }
+    }
+
+    @Test("with COMMLOG_AMQP_PUBLISHERS, an event is taken only from a broker user that may publish for its organisation")
+    func publishers() async throws {
+        let user = try AMQPConfiguration(url: try TestEnvironment.variable("COMMLOG_AMQP_URL")).user
+        let organisation = TestEnvironment.unique("org")
+        // The test's connection publishes as `user`; it serves the harness's organisation only.
+        let policy = PublisherPolicy(users: [user: [organisation], "someone-else": nil])
+        try await PracticeHarness.run(createOrganisation: false, publishers: policy, organisationID: organisation) { harness in
+            try await harness.publish(.organisationUpserted, OrganisationUpserted(name: "Mine"))
+            let foreign = TestEnvironment.unique("foreign")
+            try await harness.exchange.publish(EventEnvelope(
+                type: .smsSent, organisationID: TestEnvironment.unique("org-not-mine"),
+                data: SMSSent(clientID: "c-1", to: "+61412345678", text: "forged"), id: foreign
+            ))
+            let mine = try await harness.publish(.smsSent, SMSSent(clientID: "c-1", to: "+61412345678", text: "mine"))
+            _ = try await harness.entries(count: 1)
+            let letter = try await DeadLetterProbe.waitFor(messageID: foreign)
+            #expect(letter.reason.contains("may not publish for organisation"), "\(letter.reason)")
+            #expect(try await harness.entries(count: 1).map(\.sourceRef) == [mine])
+        }
+        let strangers = PublisherPolicy(users: ["someone-else": nil])
+        try await PracticeHarness.run(publishers: strangers) { harness in
+            let refused = try await harness.publish(.smsSent, SMSSent(clientID: "c-1", to: "+61412345678", text: "refused"))
+            let letter = try await DeadLetterProbe.waitFor(messageID: refused)
+            #expect(letter.reason.contains("broker user \(user) may not publish events"), "\(letter.reason)")
+        }
+    }
+
+    @Test("COMMLOG_AMQP_PUBLISHERS is read, and refused when it names nobody or no organisation")
+    func publisherPolicy() throws {
+        let policy = try PublisherPolicy(parsing: " practice-a = org-1 | org-2 , commlog=* ")
+        #expect(policy.users?["practice-a"] == .some(["org-1", "org-2"]))
+        #expect(policy.users?["commlog"] == .some(nil))
+        #expect(policy.refusal(userID: "commlog", for: "org-9") == nil)
+        #expect(policy.refusal(userID: "practice-a", for: "org-2") == nil)
+        #expect(policy.refusal(userID: "practice-a", for: "org-3") != nil)
+        #expect(policy.refusal(userID: nil, for: "org-1") != nil)
+        #expect(PublisherPolicy.open.refusal(userID: nil, for: "org-1") == nil)
+        for bad in ["", "practice-a", "practice-a=", "=org-1"] {
+            #expect(throws: ConfigurationError.self, "\(bad)") { try PublisherPolicy(parsing: bad) }
         }
     }
 }

@@ -42,13 +42,15 @@ struct PracticeHarness {
 
     /// Runs `body` with a consumer running; creates the organisation first unless `createOrganisation` is false.
     /// Events of an unknown organisation wait `prerequisiteWait` (2 s here, a minute deployed) before they are dead-lettered.
-    static func run(createOrganisation: Bool = true, loggingEnabled: Bool = true, prerequisiteWait: Duration = .seconds(2), _ body: @Sendable (PracticeHarness) async throws -> Void) async throws {
+    static func run(createOrganisation: Bool = true, loggingEnabled: Bool = true, prerequisiteWait: Duration = .seconds(2),
+                    publishers: PublisherPolicy = .open, organisationID: String = TestEnvironment.unique("org"), _ body: @Sendable (PracticeHarness) async throws -> Void) async throws {
         try await TestEnvironment.withDatabase { database in
             try await TestEnvironment.withConnection(name: "test-practice") { connection in
                 let queue = TestEnvironment.unique("test.practice")
                 let exchange = try await TestExchange.declare(queue: queue, bindings: ["practice.#"], on: connection)
                 let announcer = Announcer(connection: connection, logger: TestEnvironment.logger)
-                let handler = PracticeEventHandler(database: database, announcer: announcer, logger: TestEnvironment.logger)
+                var handler = PracticeEventHandler(database: database, announcer: announcer, logger: TestEnvironment.logger)
+                handler.publishers = publishers
                 var configuration = BatchConfiguration()
                 configuration.maximumWait = .milliseconds(5)
                 configuration.prerequisiteWait = prerequisiteWait
@@ -60,7 +62,7 @@ struct PracticeHarness {
                     consumerConnection: connection, publisher: connection, handler: handler,
                     configuration: configuration, isTransient: PostgresFailure.isTransient, logger: TestEnvironment.logger
                 )
-                let harness = PracticeHarness(organisationID: TestEnvironment.unique("org"), exchange: exchange, database: database)
+                let harness = PracticeHarness(organisationID: organisationID, exchange: exchange, database: database)
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await consumer.run() }
                     group.addTask { try await announcer.run() }

@@ -21,6 +21,8 @@ struct CallEventHandler: BatchHandler {
     /// Where recordings to download are published (with confirms).
     let publisher: AMQPConnection
     let logger: Logger
+    /// Who may publish for which organisation (`COMMLOG_AMQP_PUBLISHERS`).
+    var publishers = PublisherPolicy.open
 
     private struct CallKey: Hashable, Comparable {
         let organisationID: String
@@ -40,6 +42,10 @@ struct CallEventHandler: BatchHandler {
             do {
                 guard case .phoneCallEvent(let envelope) = try InboundEvent.decode(delivery.body, routingKey: delivery.routingKey) else {
                     rejections.append(Rejection(index: index, reason: "type: call-bridge takes phone.call.event only (got \(delivery.routingKey))"))
+                    continue
+                }
+                if let refusal = publishers.refusal(userID: delivery.properties.userID, for: envelope.organisationID) {
+                    rejections.append(Rejection(index: index, reason: refusal))
                     continue
                 }
                 let key = CallKey(organisationID: envelope.organisationID, source: envelope.data.source, callID: envelope.data.callID)

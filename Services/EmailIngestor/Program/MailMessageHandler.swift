@@ -17,6 +17,9 @@ struct MailMessageHandler: BatchHandler {
     let database: Database
     let announcer: Announcer?
     let logger: Logger
+    /// The broker user email-ingestor publishes fetched mail with: mail from any other publisher is refused, so
+    /// nobody with broker access can slip a message into an organisation's log. Nil: not checked.
+    var fetcherUser: String?
 
     func handle(_ batch: [AMQPDelivery]) async throws -> [Rejection] {
         var rejections: [Rejection] = []
@@ -24,6 +27,9 @@ struct MailMessageHandler: BatchHandler {
         var order: [String] = []
         for (index, delivery) in batch.enumerated() {
             do {
+                if let fetcherUser, delivery.properties.userID != fetcherUser {
+                    throw FetchedMessageError("publisher: mail.message.fetched is taken only from email-ingestor's broker user \(fetcherUser) (got \(delivery.properties.userID ?? "no user_id"))")
+                }
                 let fetched = try FetchedMessage(delivery)
                 let message = try MIMEParser.parse(fetched.raw)
                 if byOrganisation[fetched.organisationID] == nil { order.append(fetched.organisationID) }

@@ -7,7 +7,9 @@ import Storage
 await ProgramRunner.run("email-ingestor", defaultHTTPPort: 8083) { infrastructure, registry in
     let ingestor = try IngestorConfiguration(infrastructure.configuration)
     let announcer = Announcer(connection: infrastructure.publishing, logger: infrastructure.logger)
-    let handler = MailMessageHandler(database: infrastructure.database, announcer: announcer, logger: infrastructure.logger)
+    var handler = MailMessageHandler(database: infrastructure.database, announcer: announcer, logger: infrastructure.logger)
+    // Only what this program (any replica: they share the broker user) fetched.
+    handler.fetcherUser = infrastructure.configuration.amqp.user
     let consumer = infrastructure.consumer(infrastructure.queue(CommlogQueues.mail), handler: handler) { batches in
         batches.prefetch = ingestor.consumerPrefetch
         batches.maximumBatchSize = ingestor.consumerBatchSize
