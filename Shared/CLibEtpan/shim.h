@@ -84,14 +84,16 @@ static inline int64_t commlog_imap_unix_time(struct mailimap_date_time *date) {
 }
 
 /* UID FETCH set (UID INTERNALDATE BODY.PEEK[]): PEEK leaves \Seen alone. uids holds count UIDs. */
-static inline int commlog_imap_fetch(mailimap *session, const uint32_t *uids, size_t count,
+static inline int commlog_imap_fetch(mailimap *session, const uint32_t *uids, size_t count, int headers_only,
                                      commlog_imap_message_cb callback, void *context) {
     struct mailimap_set *set = mailimap_set_new_empty();
     for (size_t i = 0; i < count; i++) mailimap_set_add_single(set, uids[i]);
     struct mailimap_fetch_type *type = mailimap_fetch_type_new_fetch_att_list_empty();
     mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_uid());
     mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_internaldate());
-    mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_body_peek_section(mailimap_section_new(NULL)));
+    /* BODY.PEEK[] or BODY.PEEK[HEADER]: never sets \Seen. */
+    struct mailimap_section *section = headers_only ? mailimap_section_new_header() : mailimap_section_new(NULL);
+    mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_body_peek_section(section));
     clist *result = NULL;
     int status = mailimap_uid_fetch(session, set, type, &result);
     mailimap_fetch_type_free(type);
@@ -120,6 +122,35 @@ static inline int commlog_imap_fetch(mailimap *session, const uint32_t *uids, si
             }
         }
         if (uid != 0) callback(context, uid, bytes, length, internal);
+    }
+    mailimap_fetch_list_free(result);
+    return MAILIMAP_NO_ERROR;
+}
+
+/* UID FETCH uids (UID RFC822.SIZE): each message's size, before deciding whether to fetch it whole. */
+typedef void (*commlog_imap_size_cb)(void *context, uint32_t uid, uint32_t size);
+static inline int commlog_imap_sizes(mailimap *session, const uint32_t *uids, size_t count, commlog_imap_size_cb callback, void *context) {
+    struct mailimap_set *set = mailimap_set_new_empty();
+    for (size_t i = 0; i < count; i++) mailimap_set_add_single(set, uids[i]);
+    struct mailimap_fetch_type *type = mailimap_fetch_type_new_fetch_att_list_empty();
+    mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_uid());
+    mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_rfc822_size());
+    clist *result = NULL;
+    int status = mailimap_uid_fetch(session, set, type, &result);
+    mailimap_fetch_type_free(type);
+    mailimap_set_free(set);
+    if (status != MAILIMAP_NO_ERROR) return status;
+    for (clistiter *it = clist_begin(result); it != NULL; it = clist_next(it)) {
+        struct mailimap_msg_att *message = clist_content(it);
+        uint32_t uid = 0, size = 0;
+        for (clistiter *a = clist_begin(message->att_list); a != NULL; a = clist_next(a)) {
+            struct mailimap_msg_att_item *item = clist_content(a);
+            if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC) continue;
+            struct mailimap_msg_att_static *att = item->att_data.att_static;
+            if (att->att_type == MAILIMAP_MSG_ATT_UID) uid = att->att_data.att_uid;
+            if (att->att_type == MAILIMAP_MSG_ATT_RFC822_SIZE) size = att->att_data.att_rfc822_size;
+        }
+        if (uid != 0) callback(context, uid, size);
     }
     mailimap_fetch_list_free(result);
     return MAILIMAP_NO_ERROR;

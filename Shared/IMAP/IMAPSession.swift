@@ -147,12 +147,27 @@ public final class IMAPSession {
         return box.value.filter { $0 >= first }.sorted()
     }
 
-    /// `UID FETCH uids (UID INTERNALDATE BODY.PEEK[])`: the raw messages, leaving `\Seen` alone.
-    public func fetch(_ uids: [UInt32]) throws -> [IMAPMessage] {
+    /// `UID FETCH uids (UID RFC822.SIZE)`: each message's size in bytes.
+    public func sizes(_ uids: [UInt32]) throws -> [UInt32: Int] {
+        guard !uids.isEmpty else { return [:] }
+        let box = Box<[UInt32: Int]>([:])
+        let status = uids.withUnsafeBufferPointer { buffer in
+            commlog_imap_sizes(handle, buffer.baseAddress, buffer.count, { context, uid, size in
+                guard let context else { return }
+                Box<[UInt32: Int]>.from(context).value[uid] = Int(size)
+            }, box.pointer)
+        }
+        try IMAPError.check(status, "UID FETCH RFC822.SIZE", session: handle)
+        return box.value
+    }
+
+    /// `UID FETCH uids (UID INTERNALDATE BODY.PEEK[])`: the raw messages, leaving `\Seen` alone; with
+    /// `headersOnly`, `BODY.PEEK[HEADER]`: their header sections only.
+    public func fetch(_ uids: [UInt32], headersOnly: Bool = false) throws -> [IMAPMessage] {
         guard !uids.isEmpty else { return [] }
         let box = Box<[IMAPMessage]>([])
         let status = uids.withUnsafeBufferPointer { buffer in
-            commlog_imap_fetch(handle, buffer.baseAddress, buffer.count, { context, uid, bytes, length, received in
+            commlog_imap_fetch(handle, buffer.baseAddress, buffer.count, headersOnly ? 1 : 0, { context, uid, bytes, length, received in
                 guard let context else { return }
                 let raw = bytes.map { Array(UnsafeRawBufferPointer(start: $0, count: length)) } ?? []
                 let date = received == 0 ? nil : Date(timeIntervalSince1970: TimeInterval(received))

@@ -85,6 +85,8 @@ extension ConfigurationKey {
         "Longest wait between two checks of a folder (the safety net under IDLE); at most 60")
     public static let mailIdle = ConfigurationKey("COMMLOG_MAIL_IDLE", default: "true", programs: "email-ingestor",
         "Wait with IMAP IDLE where the server offers it (false: poll only)")
+    public static let mailMaxMessageBytes = ConfigurationKey("COMMLOG_MAIL_MAX_MESSAGE_BYTES", default: "52428800", programs: "email-ingestor",
+        "Largest message imported whole (keep it under the broker's max_message_size); a larger one is logged from its headers, with a note that its body was not imported")
     public static let mailFetchBatch = ConfigurationKey("COMMLOG_MAIL_FETCH_BATCH", default: "100", programs: "email-ingestor",
         "Messages fetched, published and committed as progress per step of a sync")
     public static let mailLeaseTTL = ConfigurationKey("COMMLOG_MAIL_LEASE_TTL_S", default: "30", programs: "email-ingestor",
@@ -140,6 +142,6 @@ extension ConfigurationKey {
         jwtSecret, jwtPublicKeysFile, jwtIssuers, jwtAudience, jwtMaxLifetime, liveHeartbeat, secretKey, secretKeyFile, secretKeyPrevious, queryAPIURL, callBridgeURL, binFolder,
         phoneRegion, phoneMatchDigits, callAutoClose, recordingMaxBytes, recordingTimeout, recordingAttempts, recordingConcurrency, recordingMemory, recordingHosts, twilioWebhookBaseURL,
         smdrEnabled, smdrLease, smdrReconnect,
-        mailPollInterval, mailIdle, mailFetchBatch, mailLeaseTTL, mailMaxBackoff, mailPrefetch, mailBatchSize, mailPoller, imapCAFile,
+        mailPollInterval, mailIdle, mailFetchBatch, mailMaxMessageBytes, mailLeaseTTL, mailMaxBackoff, mailPrefetch, mailBatchSize, mailPoller, imapCAFile,
     ]
 }

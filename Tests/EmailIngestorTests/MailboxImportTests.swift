@@ -1,5 +1,7 @@
 import CommlogDomain
+import CommlogRuntime
 @testable import EmailIngestor
+import Crypto
 import Foundation
 import IMAP
 import PostgresNIO
@@ -164,6 +166,52 @@ extension EmailIngestorProcesses {
                 let letter = try await DeadLetterProbe.waitFor(messageID: "\(mailbox.uuidString.lowercased())/\(inbox)/\(validity)/1")
                 #expect(letter.reason.contains("taken only from email-ingestor's broker user"), "\(letter.reason)")
                 #expect(try await harness.entries().isEmpty)
+            }
+        }
+
+        @Test("a message larger than COMMLOG_MAIL_MAX_MESSAGE_BYTES is logged from its headers with a note, and the folder moves on")
+        func tooLarge() async throws {
+            try await IngestorHarness.run(configure: { $0.maximumMessageBytes = 4_000 }) { harness in
+                let (inbox, sent) = try await harness.folders()
+                try await harness.imap.append(TestMessages.simple(subject: "Huge scan", body: String(repeating: "0123456789abcdef\n", count: 1_000)), to: inbox)
+                try await harness.imap.append(TestMessages.simple(subject: "After the huge one"), to: inbox)
+                _ = try await harness.addMailbox(inbound: inbox, outbound: sent)
+                let entries = try await harness.entries { $0.count == 2 }
+                let huge = try #require(entries.first { $0.subject == "Huge scan" })
+                #expect(huge.notes?.contains("logged from its headers") == true, "\(huge.notes ?? "no notes")")
+                #expect(huge.content?.contains("0123456789abcdef") != true)
+                #expect(huge.participants.contains { $0.address == "ann@example.org" })
+                #expect(entries.contains { $0.subject == "After the huge one" })
+            }
+        }
+
+        @Test("secrets are bound to their mailbox: one sealed before binding is sealed again, bound, at login; one copied to another mailbox does not open")
+        func boundSecrets() async throws {
+            try await IngestorHarness.run { harness in
+                let (inbox, sent) = try await harness.folders()
+                try await harness.imap.append(TestMessages.simple(subject: "Bound"), to: inbox)
+                let mailbox = try await harness.addMailbox(inbound: inbox, outbound: sent, unboundSecret: true)
+                #expect(try await harness.entries { $0.count == 1 }.first?.subject == "Bound")
+                let sealer = SecretSealer(current: IngestorHarness.testKey)
+                let resealed = try await eventually(timeout: .seconds(20), every: .milliseconds(200)) {
+                    try await harness.database.withTenant(harness.organisationID) { connection in
+                        for try await ciphertext in try await connection.query("SELECT secret_ciphertext FROM mailboxes WHERE id = \(mailbox)", logger: harness.database.logger).decode(ByteBuffer.self) {
+                            // Bound now: it no longer opens for another mailbox.
+                            return (try? sealer.open(Array(ciphertext.readableBytesView), keyID: sealer.currentKeyID, for: .mailbox(organisation: harness.organisationID, id: UUID()))) == nil
+                        }
+                        return false
+                    }
+                }
+                #expect(resealed)
+                // Another mailbox of the organisation, given a copy of that secret: refused, the password never used.
+                let other = try await harness.addMailbox(address: "other@example.org", inbound: inbox, outbound: sent)
+                try await harness.database.withTenant(harness.organisationID) { connection in
+                    try await connection.query("""
+                        UPDATE mailboxes SET secret_ciphertext = (SELECT secret_ciphertext FROM mailboxes WHERE id = \(mailbox)) WHERE id = \(other)
+                        """, logger: harness.database.logger)
+                }
+                let failure = try await harness.failure(of: other)
+                #expect(failure.contains("does not open"), "\(failure)")
             }
         }
 

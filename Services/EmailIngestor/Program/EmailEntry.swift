@@ -72,6 +72,9 @@ struct EmailEntry {
         let names = message.attachments.map(\.name.storable)
         if !names.isEmpty { notes.append("Attachments: \(names.joined(separator: ", "))") }
         if message.hasEncryptedPart { notes.append("Encrypted (S/MIME) part kept raw, not readable here.") }
+        if let omitted = fetched.omittedBytes {
+            notes.append("The message is \(omitted) bytes, more than the mailbox import takes: logged from its headers; its text and attachments are in the mailbox, not here.")
+        }
         if collision != nil {
             notes.append("Flagged: another message with the same Message-ID and different content was logged before.")
         }

@@ -16,6 +16,7 @@ struct FetchedMessage: Sendable {
         static let uidValidity = "x-uidvalidity"
         static let uid = "x-uid"
         static let internalDate = "x-internal-date"
+        static let omittedBytes = "x-body-omitted-bytes"
     }
 
     let organisationID: String
@@ -27,6 +28,8 @@ struct FetchedMessage: Sendable {
     let uid: UInt32
     let internalDate: Date?
     let raw: [UInt8]
+    /// Set when the message was too large to import: its size, `raw` holding its header section only.
+    var omittedBytes: Int? = nil
 
     /// Persistent and mandatory; `message_id` names the message in its folder, so a redelivery is recognisable.
     var outgoing: OutgoingMessage {
@@ -40,6 +43,7 @@ struct FetchedMessage: Sendable {
             Header.uid: .int(Int64(uid)),
         ]
         if let internalDate { headers[Header.internalDate] = .timestamp(UInt64(max(0, internalDate.timeIntervalSince1970))) }
+        if let omittedBytes { headers[Header.omittedBytes] = .int(Int64(omittedBytes)) }
         return OutgoingMessage(
             exchange: Topology.eventsExchange,
             routingKey: Self.routingKey,
@@ -73,6 +77,7 @@ extension FetchedMessage {
         uid = UInt32(truncatingIfNeeded: headers[Header.uid]?.intValue ?? 0)
         internalDate = headers[Header.internalDate]?.intValue.map { Date(timeIntervalSince1970: TimeInterval($0)) }
         raw = delivery.body
+        omittedBytes = headers[Header.omittedBytes]?.intValue.map { Int($0) }
     }
 }
 

@@ -10,6 +10,9 @@ struct IngestorConfiguration: Sendable {
     var useIdle = true
     /// Messages fetched, published and recorded as progress per step (`COMMLOG_MAIL_FETCH_BATCH`, default 100).
     var fetchBatch = 100
+    /// Largest message imported whole; a larger one is logged from its headers (the broker would refuse it,
+    /// and the folder would never move past it). Default 50 MiB.
+    var maximumMessageBytes = 50 * 1024 * 1024
     /// How long a claim on a mailbox lasts without renewal (`COMMLOG_MAIL_LEASE_TTL_S`, default 30).
     var leaseTTL: Duration = .seconds(30)
     /// Longest wait before retrying a failed mailbox (`COMMLOG_MAIL_MAX_BACKOFF_S`, default 300).
@@ -34,6 +37,7 @@ struct IngestorConfiguration: Sendable {
         pollInterval = .seconds(interval)
         useIdle = try reader.flag(.mailIdle)
         fetchBatch = try reader.positiveInt(.mailFetchBatch)
+        maximumMessageBytes = try reader.positiveInt(.mailMaxMessageBytes)
         leaseTTL = .seconds(try reader.positiveInt(.mailLeaseTTL))
         maximumBackoff = .seconds(try reader.positiveInt(.mailMaxBackoff))
         pollerEnabled = try reader.flag(.mailPoller)

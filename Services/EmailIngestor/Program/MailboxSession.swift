@@ -165,13 +165,26 @@ struct MailboxSession {
             try Task.checkCancellation()
             let chunk = Array(uids[index..<min(index + configuration.fetchBatch, uids.count)])
             index += chunk.count
-            let messages = try await connection.perform { try $0.fetch(chunk) }
+            // Sizes first: a message larger than the broker takes could never be published, and the folder would
+            // never move past it. Such a message is fetched (and logged) by its headers alone.
+            let limit = configuration.maximumMessageBytes
+            let sizes = try await connection.perform { try $0.sizes(chunk) }
+            let tooLarge = Set(chunk.filter { (sizes[$0] ?? 0) > limit })
+            let whole = try await connection.perform { try $0.fetch(chunk.filter { !tooLarge.contains($0) }) }
+            let headers = try await connection.perform { try $0.fetch(chunk.filter { tooLarge.contains($0) }, headersOnly: true) }
+            let messages = (whole + headers).sorted { $0.uid < $1.uid }
             let outgoing = messages.map { message in
                 FetchedMessage(
                     organisationID: mailbox.organisationID, mailboxID: mailbox.id, mailboxAddress: mailbox.address,
                     folder: name, direction: folder.direction, uidValidity: selected.uidValidity, uid: message.uid,
-                    internalDate: message.internalDate, raw: message.raw
+                    internalDate: message.internalDate, raw: message.raw,
+                    omittedBytes: tooLarge.contains(message.uid) ? sizes[message.uid] : nil
                 ).outgoing
+            }
+            if !tooLarge.isEmpty {
+                logger.warning("messages larger than COMMLOG_MAIL_MAX_MESSAGE_BYTES logged from their headers", metadata: [
+                    "folder": "\(name)", "uids": "\(tooLarge.sorted())", "limit": "\(limit)",
+                ])
             }
             try await publisher.publish(outgoing)
             progress.lastUID = max(progress.lastUID, chunk.last ?? 0)
