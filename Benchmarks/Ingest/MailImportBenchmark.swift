@@ -130,12 +130,13 @@ struct MailImportBenchmark {
             defer { group.cancelAll() }
             let organisation = "bench-mail-\(UUID().uuidString.prefix(8).lowercased())"
             let key = SymmetricKey(size: .bits256)
-            let sealed = try SecretSealer(current: key).seal(password)
+            let mailbox = UUID()
+            let sealed = try SecretSealer(current: key).seal(password, for: .mailbox(organisation: organisation, id: mailbox))
             let ciphertext = Data(sealed.ciphertext).base64EncodedString()
             try await database.withTenant(organisation) { connection in
                 try await connection.query("""
-                    INSERT INTO mailboxes (organisation_id, address, host, port, tls, username, secret_ciphertext, secret_key_id, inbound_folder, outbound_folder)
-                    VALUES (commlog_current_organisation(), \(user), \(host), \(port), 'none', \(user), decode(\(ciphertext), 'base64'), \(sealed.keyID), \(folder), \(empty))
+                    INSERT INTO mailboxes (organisation_id, id, address, host, port, tls, username, secret_ciphertext, secret_key_id, inbound_folder, outbound_folder)
+                    VALUES (commlog_current_organisation(), \(mailbox), \(user), \(host), \(port), 'none', \(user), decode(\(ciphertext), 'base64'), \(sealed.keyID), \(folder), \(empty))
                     """, logger: logger)
             }
             let start = ContinuousClock.now

@@ -30,18 +30,19 @@ struct CallIntegration: AsyncParsableCommand {
 
         func run() async throws {
             var sealed: (ciphertext: [UInt8], keyID: String)?
+            let id = UUID()
             if twilio {
                 let token = (readLine(strippingNewline: true) ?? "").trimmingCharacters(in: .whitespaces)
                 guard !token.isEmpty else { throw ValidationError("give the Twilio auth token on standard input") }
-                sealed = try ProgramConfiguration.forAdmin().secretSealer().seal(token)
+                sealed = try ProgramConfiguration.forAdmin().secretSealer().seal(token, for: .callIntegration(organisation: org, id: id))
             }
             let secret = Self.newSecret()
             let hash = SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
             try await withDatabase { database in
                 try await database.withTenant(org) { connection in
                     _ = try await connection.query("""
-                        INSERT INTO call_integrations (organisation_id, secret_sha256, twilio_auth_token_ciphertext, twilio_auth_token_key_id)
-                        VALUES (\(org), \(hash), \(sealed.map { ByteBuffer(bytes: $0.ciphertext) }), \(sealed?.keyID))
+                        INSERT INTO call_integrations (organisation_id, id, secret_sha256, twilio_auth_token_ciphertext, twilio_auth_token_key_id)
+                        VALUES (\(org), \(id), \(hash), \(sealed.map { ByteBuffer(bytes: $0.ciphertext) }), \(sealed?.keyID))
                         """, logger: database.logger
                     )
                 }

@@ -77,14 +77,16 @@ struct MailboxCommand: AsyncParsableCommand {
         func run() async throws {
             let (kind, secret) = try refresh.secret(accessToken: oauth2)
             let sealer = try ProgramConfiguration.forAdmin().secretSealer()
-            let sealed = try sealer.seal(secret)
+            // The id is chosen here: the secret is sealed bound to it.
+            let newID = UUID()
+            let sealed = try sealer.seal(secret, for: .mailbox(organisation: org, id: newID))
             try await withDatabase { database in
                 let ciphertext = Data(sealed.ciphertext).base64EncodedString()
                 let id = try await database.withTenant(org) { connection -> UUID in
                     let rows = try await connection.query("""
-                        INSERT INTO mailboxes (organisation_id, address, host, port, tls, username, secret_kind, secret_ciphertext,
+                        INSERT INTO mailboxes (organisation_id, id, address, host, port, tls, username, secret_kind, secret_ciphertext,
                                                secret_key_id, since, inbound_folder, outbound_folder)
-                        VALUES (commlog_current_organisation(), \(address), \(host), \(port), \(tls.rawValue), \(user), \(kind),
+                        VALUES (commlog_current_organisation(), \(newID), \(address), \(host), \(port), \(tls.rawValue), \(user), \(kind),
                                 decode(\(ciphertext), 'base64'), \(sealed.keyID), \(since)::date, \(inboundFolder), \(outboundFolder))
                         RETURNING id
                         """, logger: database.logger)
@@ -165,13 +167,21 @@ struct MailboxCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (kind, secret) = try refresh.secret(accessToken: oauth2)
-            let sealed = try ProgramConfiguration.forAdmin().secretSealer().seal(secret)
+            let sealer = try ProgramConfiguration.forAdmin().secretSealer()
             try await withDatabase { database in
+                // The secret is sealed bound to the mailbox's id, so the id comes first.
+                let id = try await database.withTenant(org) { connection -> UUID? in
+                    for try await id in try await connection.query(
+                        "SELECT id FROM mailboxes WHERE id::text = \(mailbox.lowercased()) OR lower(address) = \(mailbox.lowercased())", logger: database.logger
+                    ).decode(UUID.self) { return id }
+                    return nil
+                }
+                let sealed = try sealer.seal(secret, for: .mailbox(organisation: org, id: id ?? UUID()))
                 let ciphertext = Data(sealed.ciphertext).base64EncodedString()
                 try await MailboxCommand.update(mailbox, of: org, in: database, """
                     UPDATE mailboxes SET secret_ciphertext = decode(\(ciphertext), 'base64'), secret_key_id = \(sealed.keyID),
                                          secret_kind = \(kind), enabled = true, last_error = NULL
-                    WHERE id::text = \(mailbox.lowercased()) OR lower(address) = \(mailbox.lowercased()) RETURNING id
+                    WHERE id = \(id ?? UUID()) RETURNING id
                     """)
                 print("Secret replaced; the mailbox is enabled.")
             }
@@ -180,7 +190,7 @@ struct MailboxCommand: AsyncParsableCommand {
 
     struct Reseal: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Seal every mailbox secret again with COMMLOG_SECRET_KEY (after rotating it; the old key in COMMLOG_SECRET_KEY_PREVIOUS)."
+            abstract: "Seal every mailbox secret again with COMMLOG_SECRET_KEY, bound to its mailbox (after rotating the key, the old one in COMMLOG_SECRET_KEY_PREVIOUS; or after an upgrade from unbound secrets)."
         )
 
         func run() async throws {
@@ -193,22 +203,24 @@ struct MailboxCommand: AsyncParsableCommand {
                 var resealed = 0, unopened = 0
                 for organisation in organisations {
                     try await database.withTenant(organisation) { connection in
-                        var stale: [(UUID, String, String)] = []
+                        // Every secret: sealed with an older key, or before secrets were bound to their mailbox.
+                        var rows: [(UUID, String, String)] = []
                         for try await row in try await connection.query(
-                            "SELECT id, encode(secret_ciphertext, 'base64'), secret_key_id FROM mailboxes WHERE secret_key_id <> \(sealer.currentKeyID)",
-                            logger: database.logger
-                        ).decode((UUID, String, String).self) { stale.append(row) }
-                        for (id, ciphertext, keyID) in stale {
+                            "SELECT id, encode(secret_ciphertext, 'base64'), secret_key_id FROM mailboxes", logger: database.logger
+                        ).decode((UUID, String, String).self) { rows.append(row) }
+                        for (id, ciphertext, keyID) in rows {
                             let data = Data(base64Encoded: ciphertext.replacingOccurrences(of: "\n", with: "")) ?? Data()
-                            let secret: String
+                            let context = SecretSealer.Context.mailbox(organisation: organisation, id: id)
+                            let opened: SecretSealer.Opened
                             do {
-                                secret = try sealer.open(Array(data), keyID: keyID)
+                                opened = try sealer.open(Array(data), keyID: keyID, for: context)
                             } catch {
                                 print("mailbox \(id.uuidString.lowercased()) (org \(organisation)) left as it is: \(error)")
                                 unopened += 1
                                 continue
                             }
-                            let sealed = try sealer.seal(secret)
+                            guard opened.needsReseal else { continue }
+                            let sealed = try sealer.seal(opened.secret, for: context)
                             try await connection.query("""
                                 UPDATE mailboxes SET secret_ciphertext = decode(\(Data(sealed.ciphertext).base64EncodedString()), 'base64'),
                                                      secret_key_id = \(sealed.keyID) WHERE id = \(id)

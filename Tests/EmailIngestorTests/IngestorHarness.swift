@@ -93,16 +93,22 @@ struct IngestorHarness: Sendable {
     @discardableResult
     func addMailbox(
         address: String = "shared@example.org", user: String? = nil, password: String? = nil, host: String? = nil, port: Int? = nil,
-        tls: IMAPTLSMode = .none, secretKind: String = "password", inbound: String?, outbound: String?, since: String? = nil
+        tls: IMAPTLSMode = .none, secretKind: String = "password", inbound: String?, outbound: String?, since: String? = nil,
+        unboundSecret: Bool = false
     ) async throws -> UUID {
-        let sealed = try sealer.seal(password ?? imap.password)
+        let newID = UUID()
+        var sealed = try sealer.seal(password ?? imap.password, for: .mailbox(organisation: organisationID, id: newID))
+        if unboundSecret {
+            // As sealed before secrets were bound to their mailbox: no associated data.
+            sealed.ciphertext = Array(try AES.GCM.seal(Data((password ?? imap.password).utf8), using: Self.testKey).combined!)
+        }
         let ciphertext = Data(sealed.ciphertext).base64EncodedString()
         let host = try host ?? TestIMAP.host, port = try port ?? TestIMAP.port, username = user ?? imap.user
         return try await database.withTenant(organisationID) { connection in
             for try await id in try await connection.query("""
-                INSERT INTO mailboxes (organisation_id, address, host, port, tls, username, secret_kind, secret_ciphertext, secret_key_id, since,
+                INSERT INTO mailboxes (organisation_id, id, address, host, port, tls, username, secret_kind, secret_ciphertext, secret_key_id, since,
                                        inbound_folder, outbound_folder)
-                VALUES (commlog_current_organisation(), \(address), \(host), \(port), \(tls.rawValue), \(username), \(secretKind),
+                VALUES (commlog_current_organisation(), \(newID), \(address), \(host), \(port), \(tls.rawValue), \(username), \(secretKind),
                         decode(\(ciphertext), 'base64'), \(sealed.keyID), \(since)::date, \(inbound), \(outbound))
                 RETURNING id
                 """, logger: database.logger).decode(UUID.self) {
@@ -198,7 +204,7 @@ struct IngestorHarness: Sendable {
 
     /// Seals and stores a new password, as `commlog mailbox secret` does.
     func replaceSecret(of mailbox: UUID, with password: String) async throws {
-        let sealed = try sealer.seal(password)
+        let sealed = try sealer.seal(password, for: .mailbox(organisation: organisationID, id: mailbox))
         let ciphertext = Data(sealed.ciphertext).base64EncodedString()
         try await database.withTenant(organisationID) { connection in
             try await connection.query("""
@@ -215,7 +221,7 @@ struct IngestorHarness: Sendable {
             for try await (ciphertext, keyID) in try await connection.query(
                 "SELECT secret_ciphertext, secret_key_id FROM mailboxes WHERE id = \(mailbox)", logger: database.logger
             ).decode((ByteBuffer, String).self) {
-                return try sealer.open(Array(ciphertext.readableBytesView), keyID: keyID)
+                return try sealer.open(Array(ciphertext.readableBytesView), keyID: keyID, for: .mailbox(organisation: organisationID, id: mailbox)).secret
             }
             throw TestFailure("no mailbox \(mailbox)")
         }

@@ -72,7 +72,8 @@ struct CallEventRoutes: Sendable {
                 throw Problem(.contentTooLarge, "the body is larger than \(Self.maximumBody) bytes")
             }
             if ingress == "twilio", let sealed = integration.twilioToken {
-                try verifyTwilioSignature(request, body: buffer, sealed: sealed)
+                try verifyTwilioSignature(request, body: buffer, sealed: sealed,
+                                          context: .callIntegration(organisation: integration.organisationID, id: integration.id))
             }
             let events = try map(Data(buffer.readableBytesView))
             do {
@@ -101,14 +102,16 @@ struct CallEventRoutes: Sendable {
 
     /// Checks `X-Twilio-Signature` with the integration's auth token: a callback that was not signed by the
     /// account is refused even with the right secret in its URL.
-    private func verifyTwilioSignature(_ request: Request, body: ByteBuffer, sealed: (ciphertext: [UInt8], keyID: String)) throws {
+    private func verifyTwilioSignature(
+        _ request: Request, body: ByteBuffer, sealed: (ciphertext: [UInt8], keyID: String), context: SecretSealer.Context
+    ) throws {
         guard let sealer else {
             logger.error("a Twilio integration has an auth token, but COMMLOG_SECRET_KEY is not configured to open it")
             throw Problem(.serviceUnavailable, "the Twilio signature cannot be verified now")
         }
         let token: String
         do {
-            token = try sealer.open(sealed.ciphertext, keyID: sealed.keyID)
+            token = try sealer.open(sealed.ciphertext, keyID: sealed.keyID, for: context).secret
         } catch {
             logger.error("could not open a Twilio auth token", metadata: ["error": "\(error)"])
             throw Problem(.serviceUnavailable, "the Twilio signature cannot be verified now")

@@ -15,7 +15,9 @@ struct IntegrationSecrets: Sendable {
 
     /// A live integration the secret belongs to.
     struct Integration: Sendable {
-        /// The Twilio auth token, sealed, when the integration is Twilio's.
+        let organisationID: String
+        let id: UUID
+        /// The Twilio auth token, sealed (bound to the integration), when the integration is Twilio's.
         let twilioToken: (ciphertext: [UInt8], keyID: String)?
     }
 
@@ -28,13 +30,13 @@ struct IntegrationSecrets: Sendable {
     func integration(_ secret: String, organisationID: String) async throws -> Integration? {
         let hash = Self.sha256(secret)
         return try await database.withTenant(organisationID) { connection in
-            for try await (ciphertext, keyID) in try await connection.query("""
-                SELECT twilio_auth_token_ciphertext, twilio_auth_token_key_id FROM call_integrations
+            for try await (id, ciphertext, keyID) in try await connection.query("""
+                SELECT id, twilio_auth_token_ciphertext, twilio_auth_token_key_id FROM call_integrations
                 WHERE organisation_id = \(organisationID) AND secret_sha256 = \(hash) AND revoked_at IS NULL
                 """, logger: logger
-            ).decode((ByteBuffer?, String?).self) {
-                guard let ciphertext, let keyID else { return Integration(twilioToken: nil) }
-                return Integration(twilioToken: (Array(ciphertext.readableBytesView), keyID))
+            ).decode((UUID, ByteBuffer?, String?).self) {
+                guard let ciphertext, let keyID else { return Integration(organisationID: organisationID, id: id, twilioToken: nil) }
+                return Integration(organisationID: organisationID, id: id, twilioToken: (Array(ciphertext.readableBytesView), keyID))
             }
             return nil
         }

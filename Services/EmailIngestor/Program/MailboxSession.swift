@@ -100,7 +100,14 @@ struct MailboxSession {
     /// takes effect at the next attempt, not at the next restart.
     private func account() async throws -> IMAPAccount {
         let stored = try await store.secret(of: mailbox)
-        let secret = try sealer.open(stored.ciphertext, keyID: stored.keyID)
+        let context = SecretSealer.Context.mailbox(organisation: mailbox.organisationID, id: mailbox.id)
+        let opened = try sealer.open(stored.ciphertext, keyID: stored.keyID, for: context)
+        let secret = opened.secret
+        if opened.needsReseal {
+            // Sealed with an older key, or before secrets were bound to their mailbox: stored again, bound.
+            let sealed = try sealer.seal(secret, for: context)
+            try await store.replaceSecret(of: mailbox, ciphertext: sealed.ciphertext, keyID: sealed.keyID)
+        }
         let credential: IMAPAccount.Credential
         switch stored.kind {
         case .password:
@@ -110,7 +117,7 @@ struct MailboxSession {
         case .oauth2:
             let (mailbox, store, sealer) = (mailbox, store, sealer)
             credential = .oauth2Token(try await tokens.token(stored: try OAuth2RefreshGrant(opened: secret)) { rotated in
-                let sealed = try sealer.seal(try rotated.encoded())
+                let sealed = try sealer.seal(try rotated.encoded(), for: context)
                 try await store.replaceSecret(of: mailbox, ciphertext: sealed.ciphertext, keyID: sealed.keyID)
             })
         }
