@@ -83,21 +83,29 @@ static inline int64_t commlog_imap_unix_time(struct mailimap_date_time *date) {
     return (int64_t)timegm(&tm) - offset;
 }
 
+/* UID FETCH of `type` (which this frees; UID is added to it) for the given UIDs; *result to free with
+   mailimap_fetch_list_free. */
+static inline int commlog_imap_uid_fetch(mailimap *session, const uint32_t *uids, size_t count,
+                                         struct mailimap_fetch_type *type, clist **result) {
+    struct mailimap_set *set = mailimap_set_new_empty();
+    for (size_t i = 0; i < count; i++) mailimap_set_add_single(set, uids[i]);
+    mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_uid());
+    int status = mailimap_uid_fetch(session, set, type, result);
+    mailimap_fetch_type_free(type);
+    mailimap_set_free(set);
+    return status;
+}
+
 /* UID FETCH set (UID INTERNALDATE BODY.PEEK[]): PEEK leaves \Seen alone. uids holds count UIDs. */
 static inline int commlog_imap_fetch(mailimap *session, const uint32_t *uids, size_t count, int headers_only,
                                      commlog_imap_message_cb callback, void *context) {
-    struct mailimap_set *set = mailimap_set_new_empty();
-    for (size_t i = 0; i < count; i++) mailimap_set_add_single(set, uids[i]);
     struct mailimap_fetch_type *type = mailimap_fetch_type_new_fetch_att_list_empty();
-    mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_uid());
     mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_internaldate());
     /* BODY.PEEK[] or BODY.PEEK[HEADER]: never sets \Seen. */
     struct mailimap_section *section = headers_only ? mailimap_section_new_header() : mailimap_section_new(NULL);
     mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_body_peek_section(section));
     clist *result = NULL;
-    int status = mailimap_uid_fetch(session, set, type, &result);
-    mailimap_fetch_type_free(type);
-    mailimap_set_free(set);
+    int status = commlog_imap_uid_fetch(session, uids, count, type, &result);
     if (status != MAILIMAP_NO_ERROR) return status;
     for (clistiter *it = clist_begin(result); it != NULL; it = clist_next(it)) {
         struct mailimap_msg_att *message = clist_content(it);
@@ -130,15 +138,10 @@ static inline int commlog_imap_fetch(mailimap *session, const uint32_t *uids, si
 /* UID FETCH uids (UID RFC822.SIZE): each message's size, before deciding whether to fetch it whole. */
 typedef void (*commlog_imap_size_cb)(void *context, uint32_t uid, uint32_t size);
 static inline int commlog_imap_sizes(mailimap *session, const uint32_t *uids, size_t count, commlog_imap_size_cb callback, void *context) {
-    struct mailimap_set *set = mailimap_set_new_empty();
-    for (size_t i = 0; i < count; i++) mailimap_set_add_single(set, uids[i]);
     struct mailimap_fetch_type *type = mailimap_fetch_type_new_fetch_att_list_empty();
-    mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_uid());
     mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_rfc822_size());
     clist *result = NULL;
-    int status = mailimap_uid_fetch(session, set, type, &result);
-    mailimap_fetch_type_free(type);
-    mailimap_set_free(set);
+    int status = commlog_imap_uid_fetch(session, uids, count, type, &result);
     if (status != MAILIMAP_NO_ERROR) return status;
     for (clistiter *it = clist_begin(result); it != NULL; it = clist_next(it)) {
         struct mailimap_msg_att *message = clist_content(it);

@@ -79,6 +79,11 @@ final class CallBridgeHarness: Sendable {
         try await request("POST", "/v1/organisations/\(organisation ?? organisationID)/call-events", body: json, authorization: "Bearer \(secret ?? self.secret)")
     }
 
+    /// Posts a call that rang and has a recording at `url`; returns the HTTP status.
+    func postRecordedCall(_ callID: String, recording url: String) async throws -> Int {
+        try await post("[" + callEvent(callID, seq: 1, kind: "ringing", at: 0) + "," + callEvent(callID, seq: 4, kind: "recording", recording: url, at: 9) + "]").status
+    }
+
     /// Posts a Twilio-style form callback.
     func twilio(_ kind: String, _ fields: [String: String]) async throws -> Reply {
         let body = fields.sorted { $0.key < $1.key }.map { key, value in

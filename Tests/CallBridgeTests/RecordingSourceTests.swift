@@ -87,8 +87,7 @@ struct RecordingSourceTests {
     func refusal(of url: String, expecting expected: String, bridge: CallBridgeHarness, database: Database) async throws -> [String] {
         let directory = Directory(database: database, organisationID: bridge.organisationID)
         let callID = "ssrf-\(UUID().uuidString.prefix(8))"
-        #expect(try await bridge.post("[" + callEvent(callID, seq: 1, kind: "ringing", at: 0) + "," +
-                                      callEvent(callID, seq: 2, kind: "recording", recording: url, at: 9) + "]").status == 202)
+        #expect(try await bridge.postRecordedCall(callID, recording: url) == 202)
         #expect(try await directory.waitForCall(callID) != nil)
         return await eventually(timeout: .seconds(30), every: .milliseconds(200)) {
             (try? await OperationsTests().deadLetterReasons(database, organisation: bridge.organisationID)) ?? []
@@ -143,8 +142,7 @@ struct RecordingSourceTests {
                 let bridge = try await CallBridgeHarness()
                 let directory = Directory(database: database, organisationID: bridge.organisationID)
                 try await directory.setUp(secret: bridge.secret)
-                #expect(try await bridge.post("[" + callEvent("redir-ok", seq: 1, kind: "ringing", at: 0) + "," +
-                                              callEvent("redir-ok", seq: 2, kind: "recording", recording: server.redirect(to: "/recordings/call.wav"), at: 9) + "]").status == 202)
+                #expect(try await bridge.postRecordedCall("redir-ok", recording: server.redirect(to: "/recordings/call.wav")) == 202)
                 let call = try await directory.waitForCall("redir-ok") { $0.recordingSHA256 != nil }
                 await bridge.stop()
                 #expect(call?.recordingSize == Int64(audio.count))
@@ -165,8 +163,7 @@ struct RecordingSourceTests {
                 let otherSecret = "secret-\(UUID().uuidString)"
                 try await other.setUp(secret: otherSecret)
 
-                #expect(try await bridge.post("[" + callEvent("slow-1", seq: 1, kind: "ringing", at: 0) + "," +
-                                              callEvent("slow-1", seq: 4, kind: "recording", recording: "\(server.base)/slow/10", at: 9) + "]").status == 202)
+                #expect(try await bridge.postRecordedCall("slow-1", recording: "\(server.base)/slow/10") == 202)
                 _ = await eventually(timeout: .seconds(10), every: .milliseconds(20)) { server.requests > 0 }
                 let posted = ContinuousClock.now
                 #expect(try await bridge.post(callEvent("quick-1", seq: 1, kind: "ringing", at: 20), secret: otherSecret, organisation: other.organisationID).status == 202)
