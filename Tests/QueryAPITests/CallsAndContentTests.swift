@@ -109,6 +109,10 @@ struct CallsAndContentTests {
             let download = try await api.get("/v1/communications/\(ids["mail"]!)/attachments/\(first)", token: author)
             #expect(download.status == 200)
             #expect(Array(download.body) == Array("%PDF-".utf8))
+            let part = try await api.send("GET", "/v1/communications/\(ids["mail"]!)/attachments/\(first)", token: author, headers: ["Range": "bytes=1-3"])
+            #expect(part.status == 206)
+            #expect(Array(part.body) == Array("PDF".utf8))
+            #expect(part.headers["content-range"] == "bytes 1-3/5")
             #expect(download.headers["content-disposition"] == "attachment; filename=\"r_sum_ _final_.pdf\"; filename*=UTF-8''r%C3%A9sum%C3%A9%20%22final%22.pdf")
             #expect(try await api.get("/v1/communications/\(ids["mail"]!)/attachments/\(attachments[1]["id"] as! String)", token: author).status == 404)
             #expect(try await api.get("/v1/communications/\(ids["mail"]!)/attachments/\(first)", token: stranger).status == 404)
@@ -118,7 +122,57 @@ struct CallsAndContentTests {
                 try await connection.query("SELECT staff_id, what, object_id FROM read_audit WHERE organisation_id = \(org) ORDER BY id", logger: database.logger)
                     .decode((String, String, String?).self).all()
             }
-            #expect(audits.map { "\($0.0):\($0.1):\($0.2 ?? "-")" } == ["s-h:recording:-", "s-1:content:-", "s-1:attachment:\(first)"])
+            #expect(audits.map { "\($0.0):\($0.1):\($0.2 ?? "-")" } == ["s-h:recording:-", "s-1:content:-", "s-1:attachment:\(first)", "s-1:attachment:\(first)"])
+            await api.stop()
+        }
+    }
+
+    @Test("a recording of several megabytes is streamed whole or in the part a player asks for with Range; bad ranges are ignored or a 416")
+    func ranges() async throws {
+        try await TestEnvironment.withDatabase { database in
+            let api = try await QueryAPIHarness()
+            let org = api.organisationID
+            let ids = try await api.insert([Self.call(api, "big", handler: "s-h")], database: database)
+            let callID = ids["generic:big"]!
+            let audio = (0..<(3 * 1024 * 1024 + 123)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) }
+            try await database.withTenant(org) { connection in
+                try await connection.query("""
+                    INSERT INTO recordings (organisation_id, communication_id, content_type, size, sha256, content)
+                    VALUES (\(org), \(UUID(uuidString: callID)!), 'audio/wav', \(audio.count), 'abc', \(ByteBuffer(bytes: audio)))
+                    """, logger: database.logger)
+            }
+            let token = try await api.token("s-h", [.staff])
+            let path = "/v1/communications/\(callID)/recording"
+            func get(_ range: String?) async throws -> QueryAPIHarness.Reply {
+                try await api.send("GET", path, token: token, headers: range.map { ["Range": $0] } ?? [:])
+            }
+            let whole = try await get(nil)
+            #expect(whole.status == 200)
+            #expect(whole.headers["accept-ranges"] == "bytes")
+            #expect(Array(whole.body) == audio)
+
+            let middle = try await get("bytes=1048570-1048589")
+            #expect(middle.status == 206)
+            #expect(middle.headers["content-range"] == "bytes 1048570-1048589/\(audio.count)")
+            #expect(Array(middle.body) == Array(audio[1048570...1048589]))
+
+            let tail = try await get("bytes=-100")
+            #expect(tail.status == 206)
+            #expect(Array(tail.body) == Array(audio.suffix(100)))
+            let open = try await get("bytes=3145700-")
+            #expect(open.status == 206)
+            #expect(Array(open.body) == Array(audio[3145700...]))
+            #expect(open.headers["content-range"] == "bytes 3145700-\(audio.count - 1)/\(audio.count)")
+
+            let beyond = try await get("bytes=\(audio.count)-")
+            #expect(beyond.status == 416)
+            #expect(beyond.headers["content-range"] == "bytes */\(audio.count)")
+            #expect(beyond.headers["content-type"]?.hasPrefix("application/problem+json") == true)
+            for ignored in ["bytes=abc", "bytes=0-1,5-9", "items=0-9", "bytes=9-1", "bytes=--1", String(repeating: "9", count: 200)] {
+                let reply = try await get(ignored)
+                #expect(reply.status == 200, "\(ignored)")
+                #expect(reply.body.count == audio.count, "\(ignored)")
+            }
             await api.stop()
         }
     }

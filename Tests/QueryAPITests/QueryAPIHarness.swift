@@ -13,17 +13,35 @@ final class QueryAPIHarness: Sendable {
     static let secret = "query-api-test-secret-of-sufficient-length"
 
     let organisationID = TestEnvironment.unique("org-q")
-    let port = freePort()
+    let port: Int
     let process: ProgramProcess
     let keys: StaffTokenKeys
 
+    /// Starts query-api; on another port if it could not listen on the first ones (another program took the
+    /// port between the check and the bind).
     init(environment: [String: String] = [:]) async throws {
-        process = try ProgramProcess("query-api", environment: ["COMMLOG_HTTP_PORT": "\(port)", "COMMLOG_JWT_SECRET": Self.secret].merging(environment) { $1 })
         keys = try await StaffTokenKeys.hmac(secret: Self.secret)
-        let ready = try await eventually(timeout: .seconds(30), every: .milliseconds(100)) {
-            (try? await self.get("/readyz").status) == 200
+        var attempt = 0
+        while true {
+            attempt += 1
+            let port = freePort()
+            let process = try ProgramProcess("query-api", environment: ["COMMLOG_HTTP_PORT": "\(port)", "COMMLOG_JWT_SECRET": Self.secret].merging(environment) { $1 })
+            let ready = await eventually(timeout: .seconds(30), every: .milliseconds(100)) {
+                (try? await QueryAPIHarness.readiness(port: port)) == 200
+            }
+            if ready {
+                self.port = port
+                self.process = process
+                return
+            }
+            await process.kill()
+            guard attempt < 3 else { throw ChildProcessError(description: "query-api did not become ready (last port \(port))") }
         }
-        guard ready else { throw ChildProcessError(description: "query-api did not become ready on port \(port)") }
+    }
+
+    static func readiness(port: Int) async throws -> Int {
+        let (_, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/readyz")!)
+        return (response as? HTTPURLResponse)?.statusCode ?? 0
     }
 
     func stop() async { await process.kill(SIGTERM) }
