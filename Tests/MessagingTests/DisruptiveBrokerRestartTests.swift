@@ -1,7 +1,11 @@
+import Foundation
 import Messaging
 import Synchronization
 import Testing
 import TestSupport
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// Stops and starts the real broker mid-stream. `make test` runs this suite on its own, after the others,
 /// because a broker restart would disturb tests running beside it.
@@ -54,6 +58,37 @@ struct DisruptiveBrokerRestartTests {
         }
         await publisher.shutdown()
         await consumerConnection.shutdown()
+    }
+}
+
+extension DisruptiveBrokerRestartTests {
+    @Test("a program whose broker went away stops within seconds of SIGTERM while it reconnects, and is ready again once the broker is back")
+    func stopWhileReconnecting() async throws {
+        let port = freePort()
+        let program = try ProgramProcess("reminder-logger", environment: ["COMMLOG_HTTP_PORT": "\(port)"])
+        @Sendable func readiness() async -> Int {
+            guard let (_, response) = try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/readyz")!) else { return 0 }
+            return (response as? HTTPURLResponse)?.statusCode ?? 0
+        }
+        #expect(await eventually(timeout: .seconds(30), every: .milliseconds(100)) { await readiness() == 200 })
+        try await TestEnvironment.stack("rabbitmq-stop")
+        let reconnecting = await eventually(timeout: .seconds(20), every: .milliseconds(200)) { await readiness() == 503 }
+        let start = ContinuousClock.now
+        let status = await program.kill(SIGTERM)
+        let stopping = ContinuousClock.now - start
+        try await TestEnvironment.stack("rabbitmq-start")
+        #expect(reconnecting, "the program should say it is not ready while the broker is down")
+        #expect(stopping < .seconds(10), "took \(stopping) to stop")
+        #expect(status == 0, "exit status \(status)")
+
+        // A program started while the broker is down connects once it is back.
+        let other = freePort()
+        let late = try ProgramProcess("reminder-logger", environment: ["COMMLOG_HTTP_PORT": "\(other)"])
+        #expect(await eventually(timeout: .seconds(60), every: .milliseconds(200)) {
+            guard let (_, response) = try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(other)/readyz")!) else { return false }
+            return (response as? HTTPURLResponse)?.statusCode == 200
+        })
+        #expect(await late.kill(SIGTERM) == 0)
     }
 }
 
