@@ -63,6 +63,7 @@ struct MailboxCommand: AsyncParsableCommand {
         @Option(help: "First sync imports only messages received on or after this day (YYYY-MM-DD).") var since: String?
         @Flag(help: "Standard input holds an OAuth2 access token (AUTHENTICATE XOAUTH2) rather than a password.") var oauth2 = false
         @OptionGroup var refresh: OAuth2Options
+        @Option(help: "Another address the mailbox sends from (repeat for several): its mail is outbound too.") var alias: [String] = []
         @Option(help: "Folder of inbound mail (default INBOX).") var inboundFolder: String?
         @Option(help: "Folder of outbound mail (default: the folder flagged \\Sent, found again on every check).") var outboundFolder: String?
 
@@ -85,9 +86,10 @@ struct MailboxCommand: AsyncParsableCommand {
                 let id = try await database.withTenant(org) { connection -> UUID in
                     let rows = try await connection.query("""
                         INSERT INTO mailboxes (organisation_id, id, address, host, port, tls, username, secret_kind, secret_ciphertext,
-                                               secret_key_id, since, inbound_folder, outbound_folder)
+                                               secret_key_id, since, inbound_folder, outbound_folder, aliases)
                         VALUES (commlog_current_organisation(), \(newID), \(address), \(host), \(port), \(tls.rawValue), \(user), \(kind),
-                                decode(\(ciphertext), 'base64'), \(sealed.keyID), \(since)::date, \(inboundFolder), \(outboundFolder))
+                                decode(\(ciphertext), 'base64'), \(sealed.keyID), \(since)::date, \(inboundFolder), \(outboundFolder),
+                                \(alias.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }))
                         RETURNING id
                         """, logger: database.logger)
                     for try await id in rows.decode(UUID.self) { return id }

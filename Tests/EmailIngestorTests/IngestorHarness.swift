@@ -94,7 +94,7 @@ struct IngestorHarness: Sendable {
     func addMailbox(
         address: String = "shared@example.org", user: String? = nil, password: String? = nil, host: String? = nil, port: Int? = nil,
         tls: IMAPTLSMode = .none, secretKind: String = "password", inbound: String?, outbound: String?, since: String? = nil,
-        unboundSecret: Bool = false
+        unboundSecret: Bool = false, aliases: [String] = []
     ) async throws -> UUID {
         let newID = UUID()
         var sealed = try sealer.seal(password ?? imap.password, for: .mailbox(organisation: organisationID, id: newID))
@@ -107,9 +107,9 @@ struct IngestorHarness: Sendable {
         return try await database.withTenant(organisationID) { connection in
             for try await id in try await connection.query("""
                 INSERT INTO mailboxes (organisation_id, id, address, host, port, tls, username, secret_kind, secret_ciphertext, secret_key_id, since,
-                                       inbound_folder, outbound_folder)
+                                       inbound_folder, outbound_folder, aliases)
                 VALUES (commlog_current_organisation(), \(newID), \(address), \(host), \(port), \(tls.rawValue), \(username), \(secretKind),
-                        decode(\(ciphertext), 'base64'), \(sealed.keyID), \(since)::date, \(inbound), \(outbound))
+                        decode(\(ciphertext), 'base64'), \(sealed.keyID), \(since)::date, \(inbound), \(outbound), \(aliases))
                 RETURNING id
                 """, logger: database.logger).decode(UUID.self) {
                 return id

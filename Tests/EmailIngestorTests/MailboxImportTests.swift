@@ -111,16 +111,18 @@ extension EmailIngestorProcesses {
             }
         }
 
-        @Test("the corpus of odd messages through a real IMAP server: every message logged with what a mail client shows; mail from the mailbox's own address is outbound in INBOX too")
+        @Test("the corpus of odd messages through a real IMAP server: every message logged with what a mail client shows; mail from the mailbox's own address or an alias is outbound in INBOX too")
         func oddMessages() async throws {
             try await IngestorHarness.run { harness in
                 let (inbox, sent) = try await harness.folders()
                 for message in MailCorpus.messages { try await harness.imap.append(message.raw, to: inbox) }
                 let own = try #require(MailCorpus.messages.first { $0.name == "sent from the mailbox's own address" })
                 try await harness.imap.append(own.raw, to: sent)
-                _ = try await harness.addMailbox(address: MailCorpus.mailboxAddress, inbound: inbox, outbound: sent)
-                let entries = try await harness.entries { $0.count == MailCorpus.messages.count }
-                #expect(entries.count == MailCorpus.messages.count)
+                try await harness.imap.append(TestMessages.simple(from: "Reception <reception@example.org>", to: "Ann <ann@example.org>", subject: "From the alias"), to: inbox)
+                _ = try await harness.addMailbox(address: MailCorpus.mailboxAddress, inbound: inbox, outbound: sent, aliases: ["reception@example.org"])
+                let entries = try await harness.entries { $0.count == MailCorpus.messages.count + 1 }
+                #expect(entries.count == MailCorpus.messages.count + 1)
+                #expect(entries.first { $0.subject == "From the alias" }?.direction == "outbound", "mail from an alias of the mailbox is outbound")
                 let expected = try MailCorpus.messages.map { try ReferenceParserTests.ours($0.raw) }
                 for reading in expected {
                     let entry = entries.first { ($0.subject ?? "") == (reading.subject ?? "") && ReferenceParserTests.normalised($0.content) == reading.text }

@@ -42,10 +42,12 @@ struct EmailEntry {
         Set((message.from + message.to + message.cc + message.bcc).compactMap { ContactAddress.email($0.address) })
     }
 
-    /// Inbound or outbound by the sender: mail from the mailbox's own address is outbound in whichever folder it
-    /// was found (the copy of a sent message in INBOX too); other mail takes its folder's direction.
+    /// Inbound or outbound by the sender: mail from the mailbox's own address (or one of its aliases) is outbound
+    /// in whichever folder it was found (the copy of a sent message in INBOX too); other mail takes its folder's
+    /// direction.
     var direction: Direction {
-        if let own = ContactAddress.email(fetched.mailboxAddress), message.from.contains(where: { ContactAddress.email($0.address) == own }) {
+        let own = Set(([fetched.mailboxAddress] + fetched.mailboxAliases).compactMap(ContactAddress.email))
+        if message.from.contains(where: { ContactAddress.email($0.address).map(own.contains) ?? false }) {
             return .outbound
         }
         return fetched.direction

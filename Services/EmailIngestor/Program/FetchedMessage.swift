@@ -17,6 +17,7 @@ struct FetchedMessage: Sendable {
         static let uid = "x-uid"
         static let internalDate = "x-internal-date"
         static let omittedBytes = "x-body-omitted-bytes"
+        static let mailboxAliases = "x-mailbox-aliases"
     }
 
     let organisationID: String
@@ -28,6 +29,8 @@ struct FetchedMessage: Sendable {
     let uid: UInt32
     let internalDate: Date?
     let raw: [UInt8]
+    /// The mailbox's aliases (mail from them is outbound, like mail from `mailboxAddress`).
+    var mailboxAliases: [String] = []
     /// Set when the message was too large to import: its size, `raw` holding its header section only.
     var omittedBytes: Int? = nil
 
@@ -44,6 +47,7 @@ struct FetchedMessage: Sendable {
         ]
         if let internalDate { headers[Header.internalDate] = .timestamp(UInt64(max(0, internalDate.timeIntervalSince1970))) }
         if let omittedBytes { headers[Header.omittedBytes] = .int(Int64(omittedBytes)) }
+        if !mailboxAliases.isEmpty { headers[Header.mailboxAliases] = .string(mailboxAliases.joined(separator: ",")) }
         return OutgoingMessage(
             exchange: Topology.eventsExchange,
             routingKey: Self.routingKey,
@@ -78,6 +82,7 @@ extension FetchedMessage {
         internalDate = headers[Header.internalDate]?.intValue.map { Date(timeIntervalSince1970: TimeInterval($0)) }
         raw = delivery.body
         omittedBytes = headers[Header.omittedBytes]?.intValue.map { Int($0) }
+        mailboxAliases = (headers[Header.mailboxAliases]?.stringValue ?? "").split(separator: ",").map(String.init)
     }
 }
 

@@ -18,6 +18,8 @@ struct Mailbox: Sendable, Hashable {
     /// Folder overrides; nil: INBOX, and the folder flagged \Sent.
     let inboundFolder: String?
     let outboundFolder: String?
+    /// Other addresses the mailbox sends from: mail from them is outbound too.
+    var aliases: [String] = []
 
     /// The lease that lets one replica at a time poll it.
     var leaseName: String { "mailbox:\(id.uuidString.lowercased())" }

@@ -185,7 +185,7 @@ struct MailboxSession {
                     organisationID: mailbox.organisationID, mailboxID: mailbox.id, mailboxAddress: mailbox.address,
                     folder: name, direction: folder.direction, uidValidity: selected.uidValidity, uid: message.uid,
                     internalDate: message.internalDate, raw: message.raw,
-                    omittedBytes: tooLarge.contains(message.uid) ? sizes[message.uid] : nil
+                    mailboxAliases: mailbox.aliases, omittedBytes: tooLarge.contains(message.uid) ? sizes[message.uid] : nil
                 ).outgoing
             }
             if !tooLarge.isEmpty {

@@ -21,16 +21,16 @@ struct MailboxStore: Sendable {
             mailboxes += try await database.withTenant(organisation) { connection in
                 var found: [Mailbox] = []
                 let rows = try await connection.query("""
-                    SELECT id, address, host, port, tls, username, to_char(since, 'YYYY-MM-DD'), inbound_folder, outbound_folder
+                    SELECT id, address, host, port, tls, username, to_char(since, 'YYYY-MM-DD'), inbound_folder, outbound_folder, aliases
                     FROM mailboxes WHERE enabled ORDER BY created_at
                     """, logger: logger)
-                for try await (id, address, host, port, tls, username, since, inbound, outbound) in rows.decode(
-                    (UUID, String, String, Int, String, String, String?, String?, String?).self
+                for try await (id, address, host, port, tls, username, since, inbound, outbound, aliases) in rows.decode(
+                    (UUID, String, String, Int, String, String, String?, String?, String?, [String]).self
                 ) {
                     found.append(Mailbox(
                         organisationID: organisation, id: id, address: address, host: host, port: port,
                         tls: IMAPTLSMode(rawValue: tls) ?? .implicit, username: username,
-                        since: since.flatMap(Self.day), inboundFolder: inbound, outboundFolder: outbound
+                        since: since.flatMap(Self.day), inboundFolder: inbound, outboundFolder: outbound, aliases: aliases
                     ))
                 }
                 return found
