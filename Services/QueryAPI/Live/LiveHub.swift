@@ -44,7 +44,13 @@ final class LiveHub: Service, Sendable {
         var subscribers: [UUID: Subscriber] = [:]
         var recent: [Event] = []
         var sequence = 0
+        /// When each organisation last had a stream open here: notices of others are not read at all.
+        var lastWatched: [String: ContinuousClock.Instant] = [:]
     }
+
+    /// How long after its last stream closed an organisation's events are still read and kept for a client
+    /// reconnecting with `Last-Event-ID`.
+    static let replayWindow: Duration = .seconds(120)
 
     /// How many events a replica keeps for `Last-Event-ID`.
     static let replayLimit = 2_000
@@ -75,7 +81,7 @@ final class LiveHub: Service, Sendable {
         continuation.onTermination = { [weak self] _ in
             guard let self else { return }
             let count = state.withLock { state in
-                state.subscribers.removeValue(forKey: id)
+                if let closed = state.subscribers.removeValue(forKey: id) { state.lastWatched[closed.caller.organisationID] = .now }
                 return state.subscribers.count
             }
             Gauge(label: "commlog_live_streams").record(count)
@@ -150,6 +156,19 @@ final class LiveHub: Service, Sendable {
     private func dispatch(_ delivery: AMQPDelivery) async {
         guard let notice = Notice(delivery) else {
             Counter(label: "commlog_live_events_total", dimensions: [("outcome", "unreadable")]).increment()
+            return
+        }
+        // Every entry logged anywhere is announced: only organisations with a stream here, or one that closed
+        // moments ago (its client may come back with Last-Event-ID), cost a read of the entry.
+        let watched = state.withLock { state -> Bool in
+            if state.subscribers.values.contains(where: { $0.caller.organisationID == notice.organisationID }) { return true }
+            guard let last = state.lastWatched[notice.organisationID] else { return false }
+            if ContinuousClock.now - last < Self.replayWindow { return true }
+            state.lastWatched[notice.organisationID] = nil
+            return false
+        }
+        guard watched else {
+            Counter(label: "commlog_live_events_total", dimensions: [("outcome", "unwatched")]).increment()
             return
         }
         // Anyone with broker access can publish a notice: what goes out is read from the organisation's own
