@@ -8,7 +8,9 @@ enum HeaderRepair {
     /// `raw` with a blank line inserted before each such line; `raw` itself when nothing needs it.
     static func repair(_ raw: [UInt8]) -> [UInt8] {
         let lines = split(raw)
-        let boundaries = Set(lines.compactMap(boundary))
+        // Declared in header sections (a Content-Type or its continuation), before the delimiters that use them:
+        // bodies, attachments included, are never searched.
+        var boundaries = Set<[UInt8]>()
         var output: [UInt8] = []
         output.reserveCapacity(raw.count + 16)
         var inHeaders = true
@@ -18,6 +20,7 @@ enum HeaderRepair {
         var atMessageStart = true
         for line in lines {
             let content = trimmingLineEnd(line)
+            if inHeaders, let declared = boundary(content) { boundaries.insert(declared) }
             if inHeaders {
                 if content.isEmpty {
                     inHeaders = false
