@@ -122,18 +122,9 @@ enum MailCorpus {
 
     /// CPython's own test messages for its email package (`test/test_email/data/msg_*.txt`, shipped with the
     /// interpreter on these machines): real-world material nobody here wrote.
-    static func cpythonCorpus() throws -> [URL] {
-        let output = NSTemporaryDirectory() + "cpython-corpus-\(UUID().uuidString).txt"
-        defer { try? FileManager.default.removeItem(atPath: output) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import os, test.test_email as t; print(os.path.join(os.path.dirname(t.__file__), 'data'))"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let folder = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    static func cpythonCorpus() async throws -> [URL] {
+        let output = try await ReferenceParserTests.python(["-c", "import os, test.test_email as t; print(os.path.join(os.path.dirname(t.__file__), 'data'))"])
+        let folder = String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         let names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix("msg_") && $0.hasSuffix(".txt") }.sorted()
         return names.map { URL(fileURLWithPath: folder).appendingPathComponent($0) }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import MIME
 import Testing
+import TestSupport
 
 /// Commlog's parser against a reference (Python's `email` package, run in the test), field by field: subject,
 /// from, to and cc, date, body text and attachment names.
@@ -34,17 +35,21 @@ struct ReferenceParserTests {
         )
     }
 
+    /// What `python3 arguments…` prints (run as a child process: Foundation's `Process` can miss a child's exit).
+    static func python(_ arguments: [String]) async throws -> Data {
+        let output = NSTemporaryDirectory() + "python-\(UUID().uuidString).txt"
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let status = try await ChildProcess(executable: "/usr/bin/env", arguments: ["python3"] + arguments,
+                                            environment: ProcessInfo.processInfo.environment, outputPath: output).wait()
+        let data = try Data(contentsOf: URL(fileURLWithPath: output))
+        guard status == 0 else { throw ChildProcessError(description: "python3 exited with \(status): \(String(decoding: data, as: UTF8.self))") }
+        return data
+    }
+
     /// The reference's readings of `files`, in order.
-    static func reference(_ files: [String]) throws -> [Reading] {
+    static func reference(_ files: [String]) async throws -> [Reading] {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Reference/reference_parse.py").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script] + files
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let data = try await python([script] + files)
         let objects = try #require(try JSONSerialization.jsonObject(with: data) as? [[String: Any]])
         return objects.map { object in
             func list(_ key: String) -> [String] { (object[key] as? [String] ?? []).map { $0.lowercased() } }
@@ -84,10 +89,10 @@ struct ReferenceParserTests {
     }
 
     @Test("the corpus of odd messages: every field agrees with the reference on every message")
-    func constructedCorpus() throws {
+    func constructedCorpus() async throws {
         let files = try Self.write(MailCorpus.messages)
         let ours = try MailCorpus.messages.map { try Self.ours($0.raw) }
-        let theirs = try Self.reference(files)
+        let theirs = try await Self.reference(files)
         #expect(theirs.count == ours.count)
         for (index, (mine, reference)) in zip(ours, theirs).enumerated() {
             #expect(mine == reference, "\(MailCorpus.messages[index].name)")
@@ -97,14 +102,14 @@ struct ReferenceParserTests {
     }
 
     @Test("CPython's email test messages: every one is read, and the fields agree with the reference on most")
-    func cpythonCorpus() throws {
-        let files = try MailCorpus.cpythonCorpus()
+    func cpythonCorpus() async throws {
+        let files = try await MailCorpus.cpythonCorpus()
         #expect(files.count >= 40, "CPython's test_email data should be installed with python3")
         var ours: [Reading] = []
         for file in files {
             ours.append(try Self.ours(Array(try Data(contentsOf: file))))
         }
-        let theirs = try Self.reference(files.map(\.path))
+        let theirs = try await Self.reference(files.map(\.path))
         let agreement = Self.agreement(ours, theirs)
         print("CPython corpus, \(files.count) messages: " + Self.fields.map { "\($0) \(agreement[$0]!.filter { $0 }.count)/\(files.count)" }.joined(separator: ", "))
         for (index, file) in files.enumerated() {
