@@ -18,11 +18,17 @@ final class RecordingHandler: BatchHandler {
     let malformed: Set<String>
     /// Bodies that make the whole batch fail as the database running out of disk would, every time.
     let exhausting: Set<String>
+    /// Bodies rejected as waiting for a prerequisite (an organisation not upserted yet), every time.
+    let waiting: Set<String>
+    private let waited = Mutex(0)
+    /// How often a waiting body was handled.
+    var waitedCount: Int { waited.withLock { $0 } }
 
-    init(poison: Set<String> = [], malformed: Set<String> = [], exhausting: Set<String> = [], transientFailures: Int = 0) {
+    init(poison: Set<String> = [], malformed: Set<String> = [], exhausting: Set<String> = [], waiting: Set<String> = [], transientFailures: Int = 0) {
         self.poison = poison
         self.malformed = malformed
         self.exhausting = exhausting
+        self.waiting = waiting
         state.withLock { $0.transientFailuresLeft = transientFailures }
     }
 
@@ -42,7 +48,10 @@ final class RecordingHandler: BatchHandler {
         var rejections: [Rejection] = []
         var committed: [String] = []
         for (index, text) in texts.enumerated() {
-            if malformed.contains(text) {
+            if waiting.contains(text) {
+                waited.withLock { $0 += 1 }
+                rejections.append(Rejection(index: index, reason: "waiting: \(text)", mayWaitForPrerequisite: true))
+            } else if malformed.contains(text) {
                 rejections.append(Rejection(index: index, reason: "malformed: \(text)"))
             } else {
                 committed.append(text)
@@ -158,6 +167,19 @@ struct BatchingConsumerTests {
         let letter = try await DeadLetterProbe.waitFor(messageID: id)
         #expect(letter.reason == "bad\u{FFFD}reason")
         #expect(letter.organisationID == "org\u{FFFD}x")
+    }
+
+    @Test("a message waiting for its prerequisite is tried again apart from the batches, and handed back, never dead-lettered, when the consumer stops")
+    func waitingThenStopped() async throws {
+        let early = TestEnvironment.unique("early")
+        let texts = ["a-\(early)", early, "b-\(early)"] + (0..<20).map { "later-\($0)-\(early)" }
+        let handler = RecordingHandler(waiting: [early])
+        let left = try await Self.run(texts, handler: handler, configure: { $0.prerequisiteWait = .seconds(60) }) {
+            // The others commit while it waits; it is tried again (at least twice) without holding them up.
+            handler.committed.count >= texts.count - 1 && handler.waitedCount >= 3
+        }
+        // Still on its queue, so neither acked nor dead-lettered (a dead letter is acked on its own queue).
+        #expect(left.map { String(decoding: $0.body, as: UTF8.self) } == [early], "the waiting message goes back to its queue")
     }
 
     @Test("a message the handler rejects is dead-lettered with its reason, the rest committed")
