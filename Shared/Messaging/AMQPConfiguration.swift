@@ -17,6 +17,9 @@ public struct AMQPConfiguration: Sendable {
     public var minimumReconnectDelay: Duration = .milliseconds(250)
     /// Longest delay between reconnect attempts. Default 10 s.
     public var maximumReconnectDelay: Duration = .seconds(10)
+    /// The broker's major version, for a broker (or proxy) that does not give one in its `version` server property;
+    /// nil to read it from the broker. It decides the dead-letter queue's declared delivery limit.
+    public var brokerMajorVersion: Int?
 
     public init(host: String, port: Int = 5672, virtualHost: String = "/", user: String, password: String, tls: Bool = false) {
         self.host = host

@@ -18,6 +18,8 @@ final class ConnectionLoop: @unchecked Sendable {
     private let pool = AMQPPool()
 
     private var state: amqp_connection_state_t?
+    /// The major version the broker gave when this connection opened (its `version` server property).
+    private var brokerMajorVersion: Int?
     private var generation: UInt64 = 0
     private var reconnectDelay: Duration
     private var nextAttempt = ContinuousClock.now
@@ -136,6 +138,8 @@ final class ConnectionLoop: @unchecked Sendable {
         do {
             try open(newState)
             state = newState
+            brokerMajorVersion = configuration.brokerMajorVersion
+                ?? Topology.majorVersion(amqp_get_server_properties(newState)?.pointee.swiftTable["version"]?.stringValue)
             generation += 1
             confirms = ConfirmWindow()
             returned = [:]
@@ -268,8 +272,21 @@ final class ConnectionLoop: @unchecked Sendable {
             // passive 0; durable, exclusive, auto-delete: a quorum queue is durable, a transient one the opposite.
             let durable: amqp_boolean_t = queue.isTransient ? 0 : 1
             let temporary: amqp_boolean_t = queue.isTransient ? 1 : 0
-            _ = amqp_queue_declare(state, channel, pool.bytes(queue.name), 0, durable, temporary, temporary, pool.table(queue.arguments))
-            try check(amqp_get_rpc_reply(state), channel: channel, doing: "declare queue \(queue.name)")
+            let arguments = queue.arguments(brokerMajorVersion: brokerMajorVersion)
+            _ = amqp_queue_declare(state, channel, pool.bytes(queue.name), 0, durable, temporary, temporary, pool.table(arguments))
+            do {
+                try check(amqp_get_rpc_reply(state), channel: channel, doing: "declare queue \(queue.name)")
+            } catch let error as AMQPError where error.code == .channelClosed && arguments != queue.arguments {
+                // Declared before, by an older Commlog or under RabbitMQ 3: its arguments are fixed. It still works,
+                // with the broker's default delivery limit, which a policy lifts.
+                logger.error("the dead-letter queue has the broker's default delivery limit: lift it with a policy", metadata: [
+                    "queue": "\(queue.name)", "error": "\(error)",
+                    "policy": "rabbitmqctl set_policy --apply-to quorum_queues commlog-dead-letters '^commlog\\.dead-letters$' '{\"delivery-limit\":-1}'",
+                ])
+                pool.recycle()
+                _ = amqp_queue_declare(state, channel, pool.bytes(queue.name), 0, durable, temporary, temporary, pool.table(queue.arguments))
+                try check(amqp_get_rpc_reply(state), channel: channel, doing: "declare queue \(queue.name)")
+            }
             for key in queue.bindings {
                 pool.recycle()
                 _ = amqp_queue_bind(state, channel, pool.bytes(queue.name), pool.bytes(queue.exchange), pool.bytes(key), commlog_empty_table())

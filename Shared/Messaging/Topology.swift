@@ -26,6 +26,10 @@ public struct Topology: Sendable {
         public var isTransient = false
         /// Most messages a transient queue holds before it drops the oldest (`x-max-length`).
         public var maximumLength: Int?
+        /// Never drop a message however often it is delivered: the dead-letter queue. RabbitMQ 3 has no limit
+        /// unless one is set (and reads `-1` as "drop at the first return"); RabbitMQ 4 gives every quorum queue a
+        /// limit of 20 unless it is declared with `x-delivery-limit: -1`.
+        public var hasUnlimitedDeliveries = false
 
         public init(
             name: String,
@@ -49,6 +53,13 @@ public struct Topology: Sendable {
             queue.isTransient = true
             queue.maximumLength = maximumLength
             return queue
+        }
+
+        /// Declare arguments for a broker of `brokerMajorVersion` (nil when it did not say).
+        public func arguments(brokerMajorVersion: Int?) -> AMQPTable {
+            var arguments = self.arguments
+            if hasUnlimitedDeliveries, let brokerMajorVersion, brokerMajorVersion >= 4 { arguments["x-delivery-limit"] = .int(-1) }
+            return arguments
         }
 
         /// Declare arguments: a quorum queue, at-least-once dead-lettering (which needs `reject-publish`).
@@ -89,10 +100,15 @@ public struct Topology: Sendable {
 
     /// The shared part: both exchanges and the dead-letter queue (no limit, no dead-lettering of its own).
     public static var base: Topology {
-        Topology(
-            exchanges: [Exchange(name: eventsExchange), Exchange(name: deadLetterExchange)],
-            queues: [Queue(name: deadLetterQueue, bindings: ["#"], exchange: deadLetterExchange, deliveryLimit: nil, deadLetterExchange: nil)]
-        )
+        var deadLetters = Queue(name: deadLetterQueue, bindings: ["#"], exchange: deadLetterExchange, deliveryLimit: nil, deadLetterExchange: nil)
+        deadLetters.hasUnlimitedDeliveries = true
+        return Topology(exchanges: [Exchange(name: eventsExchange), Exchange(name: deadLetterExchange)], queues: [deadLetters])
+    }
+
+    /// The major version in a broker's `version` server property (`"3.13.7"`, `"4.1.0"`); nil when there is none.
+    public static func majorVersion(_ version: String?) -> Int? {
+        guard let version, let major = version.split(separator: ".").first else { return nil }
+        return Int(major)
     }
 
     /// The base topology plus `queues`.

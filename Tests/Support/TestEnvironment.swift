@@ -62,8 +62,12 @@ public enum TestEnvironment {
     }
 
     /// Runs `body` with a fresh AMQP connection, shut down afterwards.
-    public static func withConnection<Result: Sendable>(name: String = "test", _ body: @Sendable (AMQPConnection) async throws -> Result) async throws -> Result {
-        let connection = AMQPConnection(configuration: try amqpConfiguration(name: name), logger: logger)
+    public static func withConnection<Result: Sendable>(
+        name: String = "test", brokerMajorVersion: Int? = nil, _ body: @Sendable (AMQPConnection) async throws -> Result
+    ) async throws -> Result {
+        var configuration = try amqpConfiguration(name: name)
+        configuration.brokerMajorVersion = brokerMajorVersion
+        let connection = AMQPConnection(configuration: configuration, logger: logger)
         do {
             let result = try await body(connection)
             await connection.shutdown()
