@@ -122,6 +122,7 @@ let package = Package(
                 "CommlogDomain",
                 "CommlogRuntime",
                 "Storage",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
@@ -335,7 +336,7 @@ let package = Package(
             name: "QueryAPITests",
             dependencies: [
                 "Auth", "CommlogDomain", "QueryAPI", "CommlogRuntime", "LogStore", "Messaging", "Storage", "TestSupport",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Tests/QueryAPITests",
             swiftSettings: swiftSettings

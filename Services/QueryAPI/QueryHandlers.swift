@@ -12,16 +12,19 @@ struct QueryHandlers: APIProtocol {
     let announcer: Announcer
     /// The live event streams of this replica.
     let live: LiveHub
+    /// Signs the page cursors handed out and checks those taken back.
+    let cursors: PageCursorSigner
     let logger: Logger
 
     func listCommunications(_ input: Operations.ListCommunications.Input) async throws -> Operations.ListCommunications.Output {
         let caller = try Self.caller()
-        let filter = try ListFilter(input.query)
+        let filter = try await ListFilter(input.query, cursors: cursors, organisationID: caller.organisationID)
         if filter.isBoard && !caller.seesEverything {
             throw Problem.forbidden("the organisation-wide board is for managers and admins; filter by client_id, patient_id or staff_id")
         }
         let page = try await EntryPages(source: .pool(database.client), caller: caller, logger: logger).list(filter)
-        return .ok(.init(body: .json(EntryPageJSON(items: page.items, nextCursor: page.next?.encoded))))
+        let next = try await page.next?.encoded(signedBy: cursors, organisationID: caller.organisationID)
+        return .ok(.init(body: .json(EntryPageJSON(items: page.items, nextCursor: next))))
     }
 
     func getCommunication(_ input: Operations.GetCommunication.Input) async throws -> Operations.GetCommunication.Output {
@@ -50,7 +53,7 @@ struct QueryHandlers: APIProtocol {
 
 extension ListFilter {
     /// Validates the query of `GET /v1/communications`; every problem names its parameter.
-    init(_ query: Operations.ListCommunications.Input.Query) throws {
+    init(_ query: Operations.ListCommunications.Input.Query, cursors: PageCursorSigner, organisationID: String) async throws {
         func identifier(_ value: String?, _ name: String) throws -> String? {
             guard let value else { return nil }
             return try Validate.identifier(value, name)
@@ -75,7 +78,9 @@ extension ListFilter {
             self.limit = limit
         }
         if let cursor = query.cursor {
-            guard let decoded = PageCursor(encoded: cursor) else { throw Problem.badRequest("cursor: not a cursor this API handed out") }
+            guard let decoded = try await PageCursor(encoded: cursor, signedBy: cursors, organisationID: organisationID) else {
+                throw Problem.badRequest("cursor: not a cursor this API handed out for this organisation")
+            }
             self.cursor = decoded
         }
     }

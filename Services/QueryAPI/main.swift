@@ -19,7 +19,8 @@ await ProgramRunner.run("query-api", defaultHTTPPort: 8080) { infrastructure, re
     router.add(middleware: RequestBodyMiddleware())
     router.add(middleware: PreEncodedBodyMiddleware())
     router.addOpenAPIDocument()
-    try QueryHandlers(database: infrastructure.database, announcer: announcer, live: live, logger: infrastructure.logger)
+    let cursors = PageCursorSigner(database: infrastructure.database)
+    try QueryHandlers(database: infrastructure.database, announcer: announcer, live: live, cursors: cursors, logger: infrastructure.logger)
         .registerHandlers(on: router, configuration: .init(dateTranscoder: RFC3339DateTranscoder(), jsonEncodingOptions: [.withoutEscapingSlashes]))
     return infrastructure.serviceGroup(services: [announcer, live], router: router, registry: registry)
 }

@@ -33,6 +33,39 @@ struct ListingTests {
         }
     }
 
+    @Test("a cursor is signed: altered, forged or taken to another organisation it is refused with 400")
+    func signedCursors() async throws {
+        try await TestEnvironment.withDatabase { database in
+            let api = try await QueryAPIHarness()
+            let start = Date().addingTimeInterval(-1_000)
+            _ = try await api.insert((0..<3).map { api.entry("s\($0)", client: "c-8", at: start.addingTimeInterval(Double($0))) }, database: database)
+            let manager = try await api.token("m", [.manager])
+            let first = try await api.get("/v1/communications", token: manager, query: ["client_id": "c-8", "limit": "1"])
+            let cursor = try #require(first.nextCursor)
+            #expect(try await api.get("/v1/communications", token: manager, query: ["client_id": "c-8", "limit": "1", "cursor": cursor]).status == 200)
+
+            // The same signature on another position (one microsecond later, to see an entry again).
+            let data = try #require(Data(base64URL: cursor))
+            let text = String(decoding: data, as: UTF8.self)
+            var parts = text.split(separator: ".").map(String.init)
+            #expect(parts.count == 4 && parts[0] == "v2")
+            let micros = try #require(Int64(parts[1]))
+            parts[1] = String(micros + 1)
+            let altered = Data(parts.joined(separator: ".").utf8).base64URL
+            // A cursor of the old, unsigned form: the position alone.
+            let unsigned = Data("v1.\(parts[1]).\(parts[2])".utf8).base64URL
+            for bad in [altered, unsigned] {
+                let reply = try await api.get("/v1/communications", token: manager, query: ["client_id": "c-8", "limit": "1", "cursor": bad])
+                #expect(reply.status == 400)
+                #expect(reply.detail.contains("cursor"), "\(reply.detail)")
+            }
+            let elsewhere = try await api.token("m", [.manager], organisation: TestEnvironment.unique("org-other"))
+            let reply = try await api.get("/v1/communications", token: elsewhere, query: ["client_id": "c-8", "limit": "1", "cursor": cursor])
+            #expect(reply.status == 400)
+            await api.stop()
+        }
+    }
+
     @Test("every filter narrows the list, and they combine")
     func filters() async throws {
         try await TestEnvironment.withDatabase { database in
@@ -85,6 +118,7 @@ struct ListingTests {
     @Test("bad input gets a 400 problem that names what is wrong", arguments: [
         (["limit": "0"], "limit"), (["limit": "201"], "limit"), (["limit": "ten"], "limit"),
         (["cursor": "not-a-cursor"], "cursor"), (["cursor": "djEuOTIyMzM3MjAzNjg1NDc3NTgwNy4wMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDE"], "cursor"), (["cursor": "djEuLTkyMjMzNzIwMzY4NTQ3NzU4MDguMDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAx"], "cursor"),
+        (["cursor": Data("v2.9223372036854775807.00000000-0000-0000-0000-000000000001.00000000000000000000000000000000".utf8).base64URL], "cursor"),
         (["type": "fax"], "fax"), (["from": "yesterday"], "from"),
         (["client_id": String(repeating: "x", count: 300)], "client_id"),
     ])
@@ -137,5 +171,18 @@ struct ListJSONTests {
             #expect(item["subject"] as? String == tricky)
             await api.stop()
         }
+    }
+}
+
+extension Data {
+    /// base64url without padding, as the API writes cursors.
+    var base64URL: String {
+        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    init?(base64URL text: String) {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        self.init(base64Encoded: base64)
     }
 }

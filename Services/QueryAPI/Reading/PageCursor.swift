@@ -22,9 +22,16 @@ struct PageCursor: Equatable, Sendable {
         self.init(occurredAtMicroseconds: Int64((occurredAt.timeIntervalSince1970 * 1_000_000).rounded()), id: id)
     }
 
-    /// `v1.<micros>.<uuid>`, base64url without padding.
-    var encoded: String {
-        let base64 = Data("v1.\(occurredAtMicroseconds).\(id.uuidString.lowercased())".utf8).base64EncodedData()
+    /// The text that is signed: the organisation it was handed out in, then the position.
+    func signedText(organisationID: String) -> String {
+        "\(organisationID)\n\(occurredAtMicroseconds).\(id.uuidString.lowercased())"
+    }
+
+    /// `v2.<micros>.<uuid>.<signature>`, base64url without padding; the signature binds the position to the
+    /// organisation, so a cursor is only taken back where it was handed out, and only as it was.
+    func encoded(signedBy signer: PageCursorSigner, organisationID: String) async throws -> String {
+        let signature = try await signer.signature(of: signedText(organisationID: organisationID))
+        let base64 = Data("v2.\(occurredAtMicroseconds).\(id.uuidString.lowercased()).\(signature)".utf8).base64EncodedData()
         // base64 to base64url, byte by byte (Foundation's replacingOccurrences was 2% of a list page's CPU).
         var url: [UInt8] = []
         url.reserveCapacity(base64.count)
@@ -39,15 +46,16 @@ struct PageCursor: Equatable, Sendable {
         return String(decoding: url, as: UTF8.self)
     }
 
-    /// Nil when `text` is not a cursor this API handed out.
-    init?(encoded text: String) {
+    /// Nil when `text` is not a cursor this API handed out in this organisation (altered, forged, or from another).
+    init?(encoded text: String, signedBy signer: PageCursorSigner, organisationID: String) async throws {
         guard text.count <= 200 else { return nil }
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
         guard let data = Data(base64Encoded: base64), let decoded = String(data: data, encoding: .utf8) else { return nil }
         let parts = decoded.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0] == "v1", let micros = Int64(parts[1]), let id = UUID(uuidString: String(parts[2])),
+        guard parts.count == 4, parts[0] == "v2", let micros = Int64(parts[1]), let id = UUID(uuidString: String(parts[2])),
               (Self.earliestMicroseconds...Self.latestMicroseconds).contains(micros) else { return nil }
         self.init(occurredAtMicroseconds: micros, id: id)
+        guard try await signer.isValid(String(parts[3]), for: signedText(organisationID: organisationID)) else { return nil }
     }
 }
