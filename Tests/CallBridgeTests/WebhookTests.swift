@@ -336,5 +336,51 @@ struct WebhookTests {
             #expect(ended.closedAt != nil && ended.closedAt != ended.endedAt)
         }
     }
+
+    @Test("a call dated ahead of its receipt is ordered by its receipt and keeps the phone's time; the same events again change nothing")
+    func futureCall() async throws {
+        try await withBridge { bridge, directory in
+            let ahead = 300_000_000  // about ten years after the other calls of these tests
+            let events = [
+                callEvent("future-1", seq: 1, kind: "ringing", extension: "201", at: ahead),
+                callEvent("future-1", seq: 2, kind: "ended", outcome: "missed", at: ahead + 30),
+            ]
+            let before = Date()
+            for event in events { #expect(try await bridge.post(event).status == 202) }
+            let call = try #require(try await directory.waitForCall("future-1") { $0.endedAt != nil })
+            #expect(call.occurredAt <= Date() && call.occurredAt >= before.addingTimeInterval(-1))
+
+            func stored() async throws -> (claimed: Date?, version: Int, participantTimes: Set<Date>) {
+                try await directory.database.withTenant(directory.organisationID) { connection in
+                    var result: (Date?, Int, Set<Date>) = (nil, 0, [])
+                    for try await (claimed, version) in try await connection.query(
+                        "SELECT claimed_at, version FROM communications WHERE organisation_id = \(directory.organisationID) AND id = \(call.id)",
+                        logger: TestEnvironment.logger
+                    ).decode((Date?, Int).self) {
+                        result.0 = claimed
+                        result.1 = version
+                    }
+                    for try await time in try await connection.query(
+                        "SELECT occurred_at FROM participants WHERE organisation_id = \(directory.organisationID) AND communication_id = \(call.id)",
+                        logger: TestEnvironment.logger
+                    ).decode(Date.self) {
+                        result.2.insert(time)
+                    }
+                    return result
+                }
+            }
+            let first = try await stored()
+            #expect(first.claimed == Date(timeIntervalSince1970: 1_795_000_000 + TimeInterval(ahead)))
+            #expect(first.participantTimes == [call.occurredAt])
+
+            // Redelivered: the phone's time is compared with the time it gave, not with the receipt.
+            for event in events { #expect(try await bridge.post(event).status == 202) }
+            try await Task.sleep(for: .seconds(1))
+            let again = try await stored()
+            #expect(again.version == first.version)
+            #expect(again.claimed == first.claimed)
+            #expect(try await directory.waitForCall("future-1")?.occurredAt == call.occurredAt)
+        }
+    }
 }
 }

@@ -56,7 +56,8 @@ final class QueryAPIHarness: Sendable {
         let headers: [String: String]
 
         var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body) as? [String: Any]) ?? [:] }
-        var ids: [String] { (json["items"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String } }
+        var items: [[String: Any]] { json["items"] as? [[String: Any]] ?? [] }
+        var ids: [String] { items.compactMap { $0["id"] as? String } }
         var nextCursor: String? { json["next_cursor"] as? String }
         var detail: String { json["detail"] as? String ?? String(decoding: body, as: UTF8.self) }
     }

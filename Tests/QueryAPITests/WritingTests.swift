@@ -57,6 +57,39 @@ struct WritingTests {
         }
     }
 
+    @Test("a manual entry dated ahead keeps that date as claimed_at and is listed by when it was logged; a correction clears it")
+    func futureDate() async throws {
+        let api = try await QueryAPIHarness()
+        let author = try await api.token("s-author", [.staff])
+        let client = TestEnvironment.unique("c-future")
+        let before = Date()
+        let ahead = try await api.send("POST", "/v1/communications", token: author, json: [
+            "type": "note", "client_id": client, "subject": "dated ahead", "occurred_at": "2099-01-01T00:00:00Z",
+        ])
+        #expect(ahead.status == 201, "\(ahead.detail)")
+        let id = try #require(ahead.json["id"] as? String)
+        let occurred = try #require((ahead.json["occurred_at"] as? String).flatMap(RFC3339.date(from:)))
+        #expect(occurred <= Date() && occurred >= before.addingTimeInterval(-1))
+        #expect((ahead.json["claimed_at"] as? String).flatMap(RFC3339.date(from:)) == RFC3339.date(from: "2099-01-01T00:00:00Z"))
+
+        let later = try await api.send("POST", "/v1/communications", token: author, json: ["type": "note", "client_id": client, "subject": "logged after"])
+        #expect(later.status == 201)
+        #expect(later.json["claimed_at"] is NSNull)
+        let list = try await api.get("/v1/communications", token: author, query: ["client_id": client])
+        #expect(list.ids == [try #require(later.json["id"] as? String), id])
+        #expect(list.items.first { $0["id"] as? String == id }?["claimed_at"] as? String != nil)
+
+        // An edit of something else keeps the claim; a corrected date replaces it.
+        let edited = try await api.send("PATCH", "/v1/communications/\(id)", token: author, json: ["notes": "x"], headers: ["If-Match": "\"1\""])
+        #expect(edited.status == 200, "\(edited.detail)")
+        #expect(edited.json["claimed_at"] as? String != nil)
+        let corrected = try await api.send("PATCH", "/v1/communications/\(id)", token: author, json: ["occurred_at": "2026-11-01T09:00:00Z"], headers: ["If-Match": "\"2\""])
+        #expect(corrected.status == 200, "\(corrected.detail)")
+        #expect(corrected.json["claimed_at"] is NSNull)
+        #expect((corrected.json["occurred_at"] as? String).flatMap(RFC3339.date(from:)) == RFC3339.date(from: "2026-11-01T09:00:00Z"))
+        await api.stop()
+    }
+
     @Test("only the author or a manager edits or deletes a manual entry; a deleted entry is gone but its history stays for managers")
     func permissionsAndSoftDelete() async throws {
         try await TestEnvironment.withDatabase { database in

@@ -1,4 +1,7 @@
 import CommlogDomain
+import Foundation
+import PostgresNIO
+import Storage
 import Testing
 import TestSupport
 
@@ -73,6 +76,34 @@ struct EmailAndSMSTests {
             #expect(entry.content?.contains("See you & Bella soon.") == true)
             #expect(entry.content?.contains("<p>") == false)
             #expect(entry.content?.contains("p{}") == false)
+        }
+    }
+
+    @Test("an event dated ahead of its receipt is ordered by its receipt and keeps the practice's time as claimed_at")
+    func datedAhead() async throws {
+        try await PracticeHarness.run { harness in
+            try await harness.publish(.clientUpserted, ClientUpserted(clientID: "c-1", name: "Ann", phones: ["+61412345678"]))
+            let ahead = Date(timeIntervalSince1970: 4_102_444_800)  // 2100-01-01
+            let before = Date()
+            try await harness.publish(.smsSent, SMSSent(clientID: "c-1", to: "+61412345678", text: "from the future"), at: ahead)
+            _ = try await harness.entries(count: 1)
+            let stored = try await harness.database.withTenant(harness.organisationID) { connection in
+                var rows: [(Date, Date?, Date)] = []
+                for try await row in try await connection.query("""
+                    SELECT c.occurred_at, c.claimed_at, p.occurred_at FROM communications c
+                    JOIN participants p ON p.organisation_id = c.organisation_id AND p.communication_id = c.id
+                    WHERE c.organisation_id = \(harness.organisationID)
+                    """, logger: harness.database.logger).decode((Date, Date?, Date).self) {
+                    rows.append(row)
+                }
+                return rows
+            }
+            try #require(!stored.isEmpty)
+            for (occurred, claimed, participant) in stored {
+                #expect(occurred <= Date() && occurred >= before.addingTimeInterval(-1))
+                #expect(claimed == ahead)
+                #expect(participant == occurred)
+            }
         }
     }
 

@@ -97,12 +97,9 @@ struct CallStore {
                 SELECT commlog_current_organisation(), \(existing.id), NULL, 'update', before.row, updated.row FROM before, updated
                 """, logger: logger)
             if participants != parties.participants {
-                try await replaceParticipants(of: existing.id, with: parties.participants, occurredAt: facts.occurredAt)
+                try await replaceParticipants(of: existing.id, with: parties.participants)
             } else if row.occurredAt != existing.occurredAt {
-                try await connection.query(
-                    "UPDATE participants SET occurred_at = \(row.occurredAt) WHERE organisation_id = commlog_current_organisation() AND communication_id = \(existing.id)",
-                    logger: logger
-                )
+                try await copyOccurredAtToParticipants(of: existing.id)
             }
             return CallChange(kind: .updated, organisationID: "", communicationID: existing.id, status: status, clientID: parties.clientID, staffIDs: parties.staffIDs)
         }
@@ -122,7 +119,7 @@ struct CallStore {
             // Another transaction created it first (the advisory lock makes this rare): apply on top of it.
             return try await apply(facts, parties: parties, source: source, callID: callID)
         }
-        try await replaceParticipants(of: id, with: parties.participants, occurredAt: facts.occurredAt)
+        try await replaceParticipants(of: id, with: parties.participants)
         try await connection.query("""
             INSERT INTO audit_history (organisation_id, communication_id, staff_id, action, before, after)
             SELECT commlog_current_organisation(), id, NULL, 'create', NULL, to_jsonb(c) - 'search' FROM communications c
@@ -186,10 +183,11 @@ struct CallStore {
         var ambiguous: Bool
     }
 
-    /// The call's row, and whether a person (or auto-close) closed it.
+    /// The call's row (its start as the phone gave it, `claimed_at` when later than the receipt), and whether a
+    /// person (or auto-close) closed it.
     private func current(sourceRef: String) async throws -> (row: Row, closedByStaff: Bool)? {
         let rows = try await connection.query("""
-            SELECT id, status, direction, occurred_at, answered_at, ended_at, closed_at, outcome, duration_s, client_id, address, ambiguous,
+            SELECT id, status, direction, coalesce(claimed_at, occurred_at), answered_at, ended_at, closed_at, outcome, duration_s, client_id, address, ambiguous,
                    status = 'closed' AND EXISTS (SELECT 1 FROM audit_history a WHERE a.organisation_id = c.organisation_id
                                                    AND a.communication_id = c.id AND a.action IN ('end_call', 'auto_close'))
             FROM communications c
@@ -223,21 +221,28 @@ struct CallStore {
         return result
     }
 
-    private func replaceParticipants(of id: UUID, with participants: [Participant], occurredAt: Date) async throws {
+    /// The call's `occurred_at` as stored (no later than its receipt, migration 0013) onto its participants.
+    private func copyOccurredAtToParticipants(of id: UUID) async throws {
+        try await connection.query("""
+            UPDATE participants p SET occurred_at = c.occurred_at FROM communications c
+            WHERE c.organisation_id = p.organisation_id AND c.id = p.communication_id
+              AND p.organisation_id = commlog_current_organisation() AND p.communication_id = \(id)
+            """, logger: logger)
+    }
+
+    private func replaceParticipants(of id: UUID, with participants: [Participant]) async throws {
         try await connection.query("""
             DELETE FROM participants
             WHERE organisation_id = commlog_current_organisation() AND communication_id = \(id) AND role IN ('caller', 'callee', 'handler')
             """, logger: logger)
-        try await connection.query(
-            "UPDATE participants SET occurred_at = \(occurredAt) WHERE organisation_id = commlog_current_organisation() AND communication_id = \(id)",
-            logger: logger
-        )
+        try await copyOccurredAtToParticipants(of: id)
         guard !participants.isEmpty else { return }
         try await connection.query("""
             INSERT INTO participants (organisation_id, communication_id, position, role, kind, ref_id, address, name, occurred_at)
             SELECT commlog_current_organisation(), \(id),
                    (SELECT coalesce(max(position), -1) FROM participants WHERE organisation_id = commlog_current_organisation() AND communication_id = \(id)) + p.n,
-                   p.role, p.kind, nullif(p.ref_id, ''), nullif(p.address, ''), nullif(p.name, ''), \(occurredAt)
+                   p.role, p.kind, nullif(p.ref_id, ''), nullif(p.address, ''), nullif(p.name, ''),
+                   (SELECT occurred_at FROM communications WHERE organisation_id = commlog_current_organisation() AND id = \(id))
             FROM unnest(\(participants.map(\.role.rawValue))::text[], \(participants.map(\.kind.rawValue))::text[],
                         \(participants.map { $0.id ?? "" })::text[], \(participants.map { $0.address ?? "" })::text[],
                         \(participants.map { $0.name ?? "" })::text[])

@@ -56,6 +56,7 @@ enum EntryPageWriter {
         json.raw(",\"direction\":"); json.string(e.direction)
         json.raw(",\"status\":"); json.string(e.status)
         json.raw(",\"occurred_at\":"); json.date(e.occurredAt)
+        json.raw(",\"claimed_at\":"); json.date(e.claimedAt)
         json.raw(",\"answered_at\":"); json.date(e.answeredAt)
         json.raw(",\"ended_at\":"); json.date(e.endedAt)
         json.raw(",\"closed_at\":"); json.date(e.closedAt)

@@ -9,7 +9,7 @@ typealias EntrySummaryJSON = EntrySummary
 extension EntrySummary: Codable {
     enum CodingKeys: String, CodingKey {
         case id, type, direction, status, outcome, reason, address, subject, description, notes, source, participants, version
-        case occurredAt = "occurred_at", answeredAt = "answered_at", endedAt = "ended_at", closedAt = "closed_at"
+        case occurredAt = "occurred_at", claimedAt = "claimed_at", answeredAt = "answered_at", endedAt = "ended_at", closedAt = "closed_at"
         case durationSeconds = "duration_s", clientID = "client_id", patientID = "patient_id", locationID = "location_id"
         case authorStaffID = "author_staff_id", showInPatientHistory = "show_in_patient_history", hasRecording = "has_recording"
         case template, reminderType = "reminder_type", reminderCount = "reminder_count", ambiguous
@@ -32,7 +32,7 @@ extension EntrySummary: Codable {
             version: try c.decode(Int.self, forKey: .version),
             template: try c.decodeIfPresent(String.self, forKey: .template), reminderType: try c.decodeIfPresent(String.self, forKey: .reminderType),
             reminderCount: try c.decodeIfPresent(Int.self, forKey: .reminderCount), ambiguous: try c.decodeIfPresent(Bool.self, forKey: .ambiguous) ?? false,
-            participants: try c.decode([Participant].self, forKey: .participants)
+            claimedAt: try c.decodeIfPresent(Date.self, forKey: .claimedAt), participants: try c.decode([Participant].self, forKey: .participants)
         )
     }
 
@@ -43,6 +43,7 @@ extension EntrySummary: Codable {
         try c.encode(direction, forKey: .direction)
         try c.encode(status, forKey: .status)
         try c.encode(occurredAt, forKey: .occurredAt)
+        try c.encode(claimedAt, forKey: .claimedAt)
         try c.encode(answeredAt, forKey: .answeredAt)
         try c.encode(endedAt, forKey: .endedAt)
         try c.encode(closedAt, forKey: .closedAt)

@@ -40,7 +40,7 @@ struct EntryPages {
         ("c.version", "version integer"),
         ("(extract(epoch FROM c.occurred_at) * 1000000)::bigint", "occurred_at_us bigint"),
         ("c.template", "template text"), ("c.reminder_type", "reminder_type text"), ("c.reminder_count", "reminder_count integer"),
-        ("c.ambiguous", "ambiguous boolean"),
+        ("c.ambiguous", "ambiguous boolean"), ("c.claimed_at", "claimed_at timestamptz"),
     ]
 
     /// The select list of a page (`FROM communications c`).
@@ -177,14 +177,15 @@ struct EntryPages {
                     notes: try c[18].decode(String?.self), source: try c[19].decode(String.self), showInPatientHistory: try c[20].decode(Bool.self),
                     hasRecording: try c[21].decode(Bool.self), version: try c[22].decode(Int.self),
                     occurredAtMicroseconds: try c[23].decode(Int64.self), template: try c[24].decode(String?.self),
-                    reminderType: try c[25].decode(String?.self), reminderCount: try c[26].decode(Int?.self), ambiguous: try c[27].decode(Bool.self)
+                    reminderType: try c[25].decode(String?.self), reminderCount: try c[26].decode(Int?.self), ambiguous: try c[27].decode(Bool.self),
+                    claimedAt: try c[28].decode(Date?.self)
                 ))
             }
             // No participant: the left join's nulls.
-            guard let role = try c[28].decode(String?.self).flatMap(ParticipantRole.init(rawValue:)),
-                  let kind = try c[29].decode(String?.self).flatMap(ParticipantKind.init(rawValue:)) else { continue }
+            guard let role = try c[29].decode(String?.self).flatMap(ParticipantRole.init(rawValue:)),
+                  let kind = try c[30].decode(String?.self).flatMap(ParticipantKind.init(rawValue:)) else { continue }
             items[items.count - 1].participants.append(Participant(
-                role: role, kind: kind, id: try c[30].decode(String?.self), address: try c[31].decode(String?.self), name: try c[32].decode(String?.self)
+                role: role, kind: kind, id: try c[31].decode(String?.self), address: try c[32].decode(String?.self), name: try c[33].decode(String?.self)
             ))
         }
         return items

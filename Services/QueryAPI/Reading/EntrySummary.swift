@@ -33,5 +33,7 @@ struct EntrySummary: Sendable, Hashable {
     var reminderType: String? = nil
     var reminderCount: Int? = nil
     var ambiguous = false
+    /// The time the sender gave, when it was later than Commlog received the entry (`occurred_at` is then the receipt).
+    var claimedAt: Date? = nil
     var participants: [Participant] = []
 }
