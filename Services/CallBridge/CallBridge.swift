@@ -25,8 +25,7 @@ enum CallBridge {
         handler.publishers = infrastructure.configuration.publishers
         let downloads = RecordingDownloadHandler(
             database: infrastructure.database, announcer: announcer,
-            fetcher: RecordingFetcher(configuration: settings.recordings, logger: logger),
-            budget: ByteBudget(bytes: settings.recordingMemoryBytes), logger: logger
+            fetcher: RecordingFetcher(configuration: settings.recordings, logger: logger), logger: logger
         )
         let publisher = CallEventPublisher(connection: infrastructure.publishing)
         let router = Router()

@@ -12,8 +12,6 @@ struct CallBridgeConfiguration: Sendable {
     var recordings = RecordingFetcher.Configuration()
     /// Recordings downloaded at the same time (default 4).
     var recordingConcurrency = 4
-    /// Bytes of recordings held in memory at once, each download counted at its largest allowed size.
-    var recordingMemoryBytes = 4 * 100 * 1024 * 1024
     /// Opens Twilio auth tokens (`COMMLOG_SECRET_KEY`); nil when no key is configured.
     var sealer: SecretSealer?
     /// `COMMLOG_TWILIO_WEBHOOK_BASE_URL`.
@@ -35,7 +33,6 @@ struct CallBridgeConfiguration: Sendable {
         recordings.timeout = .seconds(try configuration.positiveInt(.recordingTimeout))
         recordings.attempts = try configuration.positiveInt(.recordingAttempts)
         recordingConcurrency = try configuration.positiveInt(.recordingConcurrency)
-        recordingMemoryBytes = try configuration.optionalPositiveInt(.recordingMemory) ?? recordingConcurrency * recordings.maximumBytes
         if let hosts = configuration.string(.recordingHosts), !hosts.trimmingCharacters(in: .whitespaces).isEmpty {
             recordings.sources.allowedHosts = hosts.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
         }

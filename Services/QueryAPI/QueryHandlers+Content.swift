@@ -13,8 +13,8 @@ extension QueryHandlers {
             let queries = EntryQueries(connection: connection, caller: caller, logger: logger)
             guard let entry = try await queries.entry(id), entry.type == "phone" else { return nil }
             let rows = try await connection.query("""
-                SELECT coalesce(content_type, 'application/octet-stream'), octet_length(content) FROM recordings
-                WHERE organisation_id = \(caller.organisationID) AND communication_id = \(id) AND content IS NOT NULL
+                SELECT coalesce(content_type, 'application/octet-stream'), size FROM recordings
+                WHERE organisation_id = \(caller.organisationID) AND communication_id = \(id) AND upload_id IS NOT NULL AND size IS NOT NULL
                 """, logger: logger)
             for try await (type, size) in rows.decode((String, Int).self) {
                 try await queries.audit(id, what: "recording", object: nil)
@@ -27,8 +27,17 @@ extension QueryHandlers {
         if range == .unsatisfiable {
             return .rangeNotSatisfiable(Self.unsatisfiable(size: stored.size))
         }
+        // The chunks (migration 0014) that hold the asked bytes, each cut to its part of them.
         let body = streamed(range: range, size: stored.size, caller: caller, """
-            SELECT substring(content FROM $1::integer FOR $2::integer) FROM recordings WHERE organisation_id = $3 AND communication_id = $4::uuid
+            SELECT coalesce(string_agg(
+                       substring(k.bytes FROM (greatest($1::bigint, k.position::bigint * r.chunk_size + 1) - k.position::bigint * r.chunk_size)::integer
+                                 FOR (least($1::bigint + $2 - 1, (k.position::bigint + 1) * r.chunk_size)
+                                      - greatest($1::bigint, k.position::bigint * r.chunk_size + 1) + 1)::integer),
+                       ''::bytea ORDER BY k.position), ''::bytea)
+            FROM recordings r
+            JOIN recording_chunks k ON k.organisation_id = r.organisation_id AND k.upload_id = r.upload_id
+            WHERE r.organisation_id = $3 AND r.communication_id = $4::uuid
+              AND k.position BETWEEN ($1::bigint - 1) / r.chunk_size AND ($1::bigint + $2 - 2) / r.chunk_size
             """, binds: [caller.organisationID, id.uuidString.lowercased()])
         let disposition = "inline; filename=\"call-\(id.uuidString.lowercased()).\(Self.fileExtension(ofAudio: stored.type))\""
         let content: Operations.GetRecording.Output.Ok.Body = switch stored.type.lowercased() {

@@ -122,8 +122,6 @@ extension ConfigurationKey {
         "Download attempts of a recording before its event is dead-lettered")
     public static let recordingConcurrency = ConfigurationKey("COMMLOG_RECORDING_CONCURRENCY", default: "4", programs: "call-bridge",
         "Recordings downloaded at the same time, apart from the call consumer")
-    public static let recordingMemory = ConfigurationKey("COMMLOG_RECORDING_MEMORY_BYTES", default: "concurrency × max bytes", programs: "call-bridge",
-        "Bytes of recordings held in memory at once, each download counted at COMMLOG_RECORDING_MAX_BYTES; downloads wait for room")
     public static let recordingHosts = ConfigurationKey("COMMLOG_RECORDING_HOSTS", default: nil, programs: "call-bridge",
         "Comma-separated hosts recordings may be downloaded from (`api.twilio.com`, `.example.org` for a domain and its subdomains); unset: any host whose addresses are all public. A host named exactly may also resolve to private or loopback addresses")
     public static let twilioWebhookBaseURL = ConfigurationKey("COMMLOG_TWILIO_WEBHOOK_BASE_URL", default: nil, programs: "call-bridge",
@@ -140,7 +138,7 @@ extension ConfigurationKey {
         amqpURL, amqpHeartbeat, amqpPublishers, databaseURL, databaseOwnerURL, databasePoolSize, migrateOnStart,
         httpHost, httpPort, httpIdleTimeout, logLevel, batchSize, batchWait, prefetch, consumerConcurrency, deliveryLimit, unknownOrganisationWait, instanceID,
         jwtSecret, jwtPublicKeysFile, jwtIssuers, jwtAudience, jwtMaxLifetime, liveHeartbeat, secretKey, secretKeyFile, secretKeyPrevious, queryAPIURL, callBridgeURL, binFolder,
-        phoneRegion, phoneMatchDigits, callAutoClose, recordingMaxBytes, recordingTimeout, recordingAttempts, recordingConcurrency, recordingMemory, recordingHosts, twilioWebhookBaseURL,
+        phoneRegion, phoneMatchDigits, callAutoClose, recordingMaxBytes, recordingTimeout, recordingAttempts, recordingConcurrency, recordingHosts, twilioWebhookBaseURL,
         smdrEnabled, smdrLease, smdrReconnect,
         mailPollInterval, mailIdle, mailFetchBatch, mailMaxMessageBytes, mailLeaseTTL, mailMaxBackoff, mailPrefetch, mailBatchSize, mailPoller, imapCAFile,
     ]

@@ -36,6 +36,22 @@ final class RecordingServer: Sendable {
             Response(status: .ok, headers: [.contentType: "audio/wav"], body: .init(byteBuffer: ByteBuffer(bytes: audio)))
         }
         router.get("/missing/:name") { _, _ in Response(status: .notFound) }
+        // The first request breaks off after 1.5 MiB; the next ones get the whole recording.
+        let broken = Atomic<Int>(0)
+        router.get("/broken/:name") { _, _ in
+            let attempt = broken.add(1, ordering: .relaxed).newValue
+            let cut = attempt == 1 ? min(audio.count, 1_572_864) : audio.count
+            return Response(status: .ok, headers: [.contentType: "audio/wav"], body: ResponseBody { writer in
+                var offset = 0
+                while offset < cut {
+                    let end = min(offset + 65_536, cut)
+                    try await writer.write(ByteBuffer(bytes: audio[offset..<end]))
+                    offset = end
+                }
+                if cut < audio.count { throw BrokenOff() }
+                try await writer.finish(nil)
+            })
+        }
         router.get("/slow/:seconds") { _, context in
             try await Task.sleep(for: .seconds(Int(context.parameters.get("seconds") ?? "1") ?? 1))
             return Response(status: .ok, headers: [.contentType: "audio/wav"], body: .init(byteBuffer: ByteBuffer(bytes: audio)))
@@ -63,6 +79,8 @@ final class RecordingServer: Sendable {
     static func with<Result: Sendable>(audio: [UInt8], _ body: @Sendable (_ url: String) async throws -> Result) async throws -> Result {
         try await with(audio: audio, host: "127.0.0.1") { server in try await body(server.url) }
     }
+
+    private struct BrokenOff: Error {}
 
     private struct CountingMiddleware: RouterMiddleware {
         let server: RecordingServer

@@ -382,5 +382,41 @@ struct WebhookTests {
             #expect(try await directory.waitForCall("future-1")?.occurredAt == call.occurredAt)
         }
     }
+
+    @Test("a recording of several chunks streams into storage; an attempt broken off midway leaves nothing behind")
+    func chunkedRecording() async throws {
+        let audio = (0..<(3 * 1024 * 1024 + 4321)).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ $0 >> 11) }
+        try await RecordingServer.with(audio: audio, host: "127.0.0.1") { server in
+            try await withBridge { bridge, directory in
+                let url = "\(server.base)/broken/call.wav"
+                for event in [
+                    callEvent("chunked-1", seq: 1, kind: "ringing", extension: "201", at: 0),
+                    callEvent("chunked-1", seq: 2, kind: "recording", recording: url, at: 60),
+                ] {
+                    #expect(try await bridge.post(event).status == 202)
+                }
+                let call = try #require(try await directory.waitForCall("chunked-1") { $0.recordingSHA256 != nil })
+                #expect(call.recordingSize == Int64(audio.count))
+                #expect(call.recordingSHA256 == SHA256.hash(data: audio).map { String(format: "%02x", $0) }.joined())
+                #expect(server.requests == 2)  // the broken attempt, then the whole one
+
+                let chunks = try await directory.database.withTenant(directory.organisationID) { connection in
+                    var chunks: [(upload: UUID, position: Int, bytes: [UInt8])] = []
+                    for try await (upload, position, bytes) in try await connection.query("""
+                        SELECT upload_id, position, bytes FROM recording_chunks
+                        WHERE organisation_id = \(directory.organisationID) AND communication_id = \(call.id) ORDER BY position
+                        """, logger: TestEnvironment.logger).decode((UUID, Int, ByteBuffer).self) {
+                        chunks.append((upload, position, Array(buffer: bytes)))
+                    }
+                    return chunks
+                }
+                // One upload of 1 MiB chunks (the broken attempt's chunks are gone), together the recording.
+                #expect(Set(chunks.map(\.upload)).count == 1)
+                #expect(chunks.map(\.position) == [0, 1, 2, 3])
+                #expect(chunks.dropLast().allSatisfy { $0.bytes.count == 1024 * 1024 })
+                #expect(chunks.flatMap(\.bytes) == audio)
+            }
+        }
+    }
 }
 }

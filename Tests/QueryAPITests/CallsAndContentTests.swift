@@ -8,6 +8,24 @@ import TestSupport
 /// Open calls, ending them, recordings and attachments through the real query-api.
 @Suite("query-api: calls and content")
 struct CallsAndContentTests {
+    /// Stores `audio` as call-bridge does (migration 0014): chunks of one upload, then the row that names it.
+    static func storeRecording(_ audio: [UInt8], type: String, of call: UUID, in org: String, chunkSize: Int = 1024 * 1024, database: Database) async throws {
+        let upload = UUID()
+        try await database.withTenant(org) { connection in
+            for (position, start) in stride(from: 0, to: max(audio.count, 1), by: chunkSize).enumerated() {
+                let chunk = ByteBuffer(bytes: audio[start..<min(start + chunkSize, audio.count)])
+                try await connection.query("""
+                    INSERT INTO recording_chunks (organisation_id, upload_id, communication_id, position, bytes)
+                    VALUES (\(org), \(upload), \(call), \(position), \(chunk))
+                    """, logger: database.logger)
+            }
+            try await connection.query("""
+                INSERT INTO recordings (organisation_id, communication_id, url, content_type, size, sha256, upload_id, chunk_size, fetched_at)
+                VALUES (\(org), \(call), 'https://pbx.example/rec', \(type), \(audio.count), 'abc', \(upload), \(chunkSize), now())
+                """, logger: database.logger)
+        }
+    }
+
     static func call(_ api: QueryAPIHarness, _ ref: String, handler: String, client: String = "c-1", status: CommunicationStatus = .open) -> NewCommunication {
         NewCommunication(
             organisationID: api.organisationID, type: .phone, direction: .inbound, status: status, occurredAt: Date(),
@@ -85,12 +103,7 @@ struct CallsAndContentTests {
             let ids = try await api.insert([Self.call(api, "rec", handler: "s-h"), email], database: database)
             let callID = UUID(uuidString: ids["generic:rec"]!)!
             let audio: [UInt8] = [0x49, 0x44, 0x33, 0x04, 0x00, 0xFF]
-            try await database.withTenant(org) { connection in
-                try await connection.query("""
-                    INSERT INTO recordings (organisation_id, communication_id, url, content_type, size, sha256, content, fetched_at)
-                    VALUES (\(org), \(callID), 'https://pbx.example/rec.mp3', 'audio/mpeg', \(audio.count), 'abc', \(ByteBuffer(bytes: audio)), now())
-                    """, logger: database.logger)
-            }
+            try await Self.storeRecording(audio, type: "audio/mpeg", of: callID, in: org, database: database)
             let handler = try await api.token("s-h", [.staff])
             let stranger = try await api.token("s-none", [.staff])
             let recording = try await api.get("/v1/communications/\(callID.uuidString.lowercased())/recording", token: handler)
@@ -135,12 +148,8 @@ struct CallsAndContentTests {
             let ids = try await api.insert([Self.call(api, "big", handler: "s-h")], database: database)
             let callID = ids["generic:big"]!
             let audio = (0..<(3 * 1024 * 1024 + 123)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) }
-            try await database.withTenant(org) { connection in
-                try await connection.query("""
-                    INSERT INTO recordings (organisation_id, communication_id, content_type, size, sha256, content)
-                    VALUES (\(org), \(UUID(uuidString: callID)!), 'audio/wav', \(audio.count), 'abc', \(ByteBuffer(bytes: audio)))
-                    """, logger: database.logger)
-            }
+            // Chunks of an odd size, so that ranges start, end and cross chunks anywhere.
+            try await Self.storeRecording(audio, type: "audio/wav", of: UUID(uuidString: callID)!, in: org, chunkSize: 1_000_003, database: database)
             let token = try await api.token("s-h", [.staff])
             let path = "/v1/communications/\(callID)/recording"
             func get(_ range: String?) async throws -> QueryAPIHarness.Reply {
@@ -155,6 +164,13 @@ struct CallsAndContentTests {
             #expect(middle.status == 206)
             #expect(middle.headers["content-range"] == "bytes 1048570-1048589/\(audio.count)")
             #expect(Array(middle.body) == Array(audio[1048570...1048589]))
+
+            // Ranges at and across the chunk boundaries (1,000,003 and 2,000,006).
+            for (first, last) in [(1_000_000, 1_000_010), (1_000_003, 1_000_003), (999_990, 2_000_010), (0, 1_000_002), (2_000_006, 3_000_008)] {
+                let part = try await get("bytes=\(first)-\(last)")
+                #expect(part.status == 206)
+                #expect(Array(part.body) == Array(audio[first...last]), "\(first)-\(last)")
+            }
 
             let tail = try await get("bytes=-100")
             #expect(tail.status == 206)
@@ -200,12 +216,7 @@ struct CallPermissionTests {
             for (index, (who, staff, roles, organisation, status)) in cases.enumerated() {
                 let ids = try await api.insert([CallsAndContentTests.call(api, "perm-\(index)", handler: "s-h")], database: database)
                 let id = ids["generic:perm-\(index)"]!
-                try await database.withTenant(org) { connection in
-                    try await connection.query("""
-                        INSERT INTO recordings (organisation_id, communication_id, content_type, size, sha256, content)
-                        VALUES (\(org), \(UUID(uuidString: id)!), 'audio/wav', 3, 'x', \(ByteBuffer(bytes: [1, 2, 3])))
-                        """, logger: database.logger)
-                }
+                try await CallsAndContentTests.storeRecording([1, 2, 3], type: "audio/wav", of: UUID(uuidString: id)!, in: org, database: database)
                 let token = try await api.token(staff, roles, organisation: organisation)
                 let recording = try await api.get("/v1/communications/\(id)/recording", token: token)
                 #expect(recording.status == status, "\(who): recording \(recording.status)")

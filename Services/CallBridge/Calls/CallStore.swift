@@ -128,22 +128,47 @@ struct CallStore {
         return CallChange(kind: .opened, organisationID: "", communicationID: id, status: computedStatus, clientID: parties.clientID, staffIDs: parties.staffIDs)
     }
 
-    /// Stores a fetched recording; false when the same audio was already stored.
-    func storeRecording(_ recording: FetchedRecording, communicationID: UUID) async throws -> Bool {
+    /// Makes a complete upload the call's recording; false when the same audio was already stored (the upload
+    /// is then dropped). Chunks of any other upload of the call (replaced audio, failed or crashed attempts) go.
+    func storeRecording(url: String, contentType: String?, upload: RecordingUpload, communicationID: UUID) async throws -> Bool {
         var changed = false
         for try await _ in try await connection.query("""
-            INSERT INTO recordings (organisation_id, communication_id, url, content_type, size, sha256, content, fetched_at)
-            VALUES (commlog_current_organisation(), \(communicationID), \(recording.url), \(recording.contentType), \(Int64(recording.content.count)),
-                \(recording.sha256), \(ByteBuffer(bytes: recording.content)), now())
+            INSERT INTO recordings (organisation_id, communication_id, url, content_type, size, sha256, upload_id, chunk_size, fetched_at)
+            VALUES (commlog_current_organisation(), \(communicationID), \(url), \(contentType), \(Int64(upload.size)),
+                \(upload.sha256), \(upload.id), \(RecordingUpload.chunkSize), now())
             ON CONFLICT (organisation_id, communication_id) DO UPDATE
                 SET url = EXCLUDED.url, content_type = EXCLUDED.content_type, size = EXCLUDED.size, sha256 = EXCLUDED.sha256,
-                    content = EXCLUDED.content, fetched_at = EXCLUDED.fetched_at
-                WHERE recordings.sha256 IS DISTINCT FROM EXCLUDED.sha256
+                    upload_id = EXCLUDED.upload_id, chunk_size = EXCLUDED.chunk_size, fetched_at = EXCLUDED.fetched_at
+                WHERE recordings.sha256 IS DISTINCT FROM EXCLUDED.sha256 OR recordings.upload_id IS NULL
             RETURNING 1
             """, logger: logger).decode(Int.self) {
             changed = true
         }
+        if changed {
+            // The row is locked now: another replica's cleanup of this call has committed, or waits for us.
+            var chunks = 0
+            for try await count in try await connection.query("""
+                SELECT count(*) FROM recording_chunks WHERE organisation_id = commlog_current_organisation() AND upload_id = \(upload.id)
+                """, logger: logger).decode(Int.self) {
+                chunks = count
+            }
+            let expected = max(1, (upload.size + RecordingUpload.chunkSize - 1) / RecordingUpload.chunkSize)
+            guard chunks == expected else { throw IncompleteUpload(expected: expected, found: chunks) }
+        }
+        try await connection.query("""
+            DELETE FROM recording_chunks k
+            WHERE k.organisation_id = commlog_current_organisation() AND k.communication_id = \(communicationID)
+              AND k.upload_id IS DISTINCT FROM (SELECT r.upload_id FROM recordings r
+                                                WHERE r.organisation_id = commlog_current_organisation() AND r.communication_id = \(communicationID))
+            """, logger: logger)
         return changed
+    }
+
+    /// An upload lost chunks to another replica storing the same call's recording at the same time: downloaded again.
+    struct IncompleteUpload: Error, CustomStringConvertible {
+        let expected: Int
+        let found: Int
+        var description: String { "recording upload incomplete (\(found) of \(expected) chunks): another download of the call replaced it" }
     }
 
     /// The call as announced after a change that is not the phone's (its recording stored).

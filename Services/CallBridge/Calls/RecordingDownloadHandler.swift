@@ -10,16 +10,16 @@ import Storage
 /// Downloads the recordings the call consumer hands on (`call-bridge.recordings`) and stores them with their call.
 ///
 /// Runs as its own consumer, one recording per batch and `COMMLOG_RECORDING_CONCURRENCY` at a time, so a slow
-/// or large recording delays neither calls nor more than its own slot. The bytes held in memory at once are
-/// capped by `ByteBudget`. A recording that cannot be fetched (refused, 4xx, too large, still failing after the
-/// attempts) is dead-lettered with the reason; replaying it downloads it again.
+/// or large recording delays neither calls nor more than its own slot. A download streams into the database a
+/// chunk at a time (`RecordingUpload`), so each holds about one chunk in memory. A recording that cannot be
+/// fetched (refused, 4xx, too large, still failing after the attempts) is dead-lettered with the reason;
+/// replaying it downloads it again.
 struct RecordingDownloadHandler: BatchHandler {
     static let routingKey = CommlogQueues.recordings.bindings[0]
 
     let database: Database
     let announcer: Announcer
     let fetcher: RecordingFetcher
-    let budget: ByteBudget
     let logger: Logger
 
     /// The message that asks for a recording: the call event as it arrived, under the recordings queue's key.
@@ -36,21 +36,29 @@ struct RecordingDownloadHandler: BatchHandler {
                 rejections.append(Rejection(index: index, reason: "body: not a phone.call.event of kind recording with a recording_url"))
                 continue
             }
-            let recording: FetchedRecording
+            let event = envelope.data
+            let organisationID = envelope.organisationID
+            let call = try await database.withTenant(organisationID) { connection in
+                try await CallStore(connection: connection, logger: logger).communicationID(source: event.source, callID: event.callID)
+            }
+            guard let call else { continue }
+            let recording: FetchedRecording<RecordingUpload>
             do {
-                recording = try await budget.spending(fetcher.configuration.maximumBytes) { try await fetcher.fetch(url) }
+                recording = try await fetcher.fetch(url) { [database, logger] in
+                    RecordingUpload(database: database, organisationID: organisationID, communicationID: call, logger: logger)
+                }
                 Counter(label: "commlog_call_recordings_total", dimensions: [("outcome", "fetched")]).increment()
             } catch let failure as RecordingFetcher.Failure {
                 Counter(label: "commlog_call_recordings_total", dimensions: [("outcome", "failed")]).increment()
                 rejections.append(Rejection(index: index, reason: failure.description))
                 continue
             }
-            let event = envelope.data
-            let change = try await database.withTenant(envelope.organisationID) { connection -> CallChange? in
+            let change = try await database.withTenant(organisationID) { connection -> CallChange? in
                 let store = CallStore(connection: connection, logger: logger)
-                guard let id = try await store.communicationID(source: event.source, callID: event.callID) else { return nil }
-                guard try await store.storeRecording(recording, communicationID: id) else { return nil }
-                return try await store.change(of: id)
+                guard try await store.storeRecording(
+                    url: recording.url, contentType: recording.contentType, upload: recording.sink, communicationID: call
+                ) else { return nil }
+                return try await store.change(of: call)
             }
             if let change {
                 announcer.announce(try [EventEnvelope(

@@ -6,13 +6,23 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// A call recording as downloaded.
-struct FetchedRecording: Sendable {
+/// Where one download attempt's bytes go as they arrive (`RecordingUpload` writes them to the database).
+protocol RecordingSink: Sendable {
+    /// Bytes taken so far.
+    var size: Int { get }
+    mutating func append(_ buffer: ByteBuffer) async throws
+    /// The download is complete.
+    mutating func finish() async throws
+    /// The attempt failed: drop what was taken.
+    func discard() async
+}
+
+/// A call recording as downloaded into its sink.
+struct FetchedRecording<Sink: RecordingSink>: Sendable {
     /// The URL the call event named (not the one a redirect led to): the recording's identity.
     let url: String
     let contentType: String?
-    let content: [UInt8]
-    var sha256: String { SHA256.hash(data: content).map { String(format: "%02x", $0) }.joined() }
+    let sink: Sink
 }
 
 /// Downloads call recordings: only from allowed sources (`RecordingSources`, checked again at every redirect),
@@ -41,12 +51,13 @@ struct RecordingFetcher: Sendable {
     /// Resolves host names; the system resolver unless a test says otherwise.
     var resolve: @Sendable (String) async throws -> [IPAddress] = RecordingSources.resolve
 
-    func fetch(_ url: String) async throws -> FetchedRecording {
+    /// Downloads `url` into a sink that `makeSink` makes for each attempt, never holding the whole recording.
+    func fetch<Sink: RecordingSink>(_ url: String, into makeSink: @Sendable () -> Sink) async throws -> FetchedRecording<Sink> {
         guard let parsed = URL(string: url) else { throw Failure(description: "recording_url: not an http(s) URL (\(url))") }
         var lastError = ""
         for attempt in 1...max(1, configuration.attempts) {
             do {
-                return try await fetchOnce(parsed, named: url)
+                return try await fetchOnce(parsed, named: url, into: makeSink)
             } catch let failure as Failure {
                 throw failure
             } catch let refusal as RecordingSources.Refusal {
@@ -63,20 +74,20 @@ struct RecordingFetcher: Sendable {
     private struct Retryable: Error, CustomStringConvertible { let description: String }
 
     /// One attempt: the URL and each redirect are checked, then fetched from the address that was checked.
-    private func fetchOnce(_ start: URL, named url: String) async throws -> FetchedRecording {
+    private func fetchOnce<Sink: RecordingSink>(_ start: URL, named url: String, into makeSink: @Sendable () -> Sink) async throws -> FetchedRecording<Sink> {
         let deadline = NIODeadline.now() + .nanoseconds(Int64(configuration.timeout.components.seconds) * 1_000_000_000)
         var current = start
         for _ in 0...configuration.maximumRedirects {
             let target = try await configuration.sources.target(for: current, resolve: resolve)
-            let outcome = try await withPinnedClient(to: target) { client in
+            let outcome = try await withPinnedClient(to: target) { client -> Hop<Sink> in
                 let response = try await client.execute(HTTPClientRequest(url: target.url.absoluteString), deadline: deadline)
                 if (300..<400).contains(response.status.code), let location = response.headers.first(name: "location") {
                     guard let next = URL(string: location, relativeTo: target.url)?.absoluteURL else {
                         throw Failure(description: "recording_url: \(target.url.absoluteString) redirects to an unreadable location")
                     }
-                    return Hop.redirect(next)
+                    return .redirect(next)
                 }
-                return Hop.done(try await read(response, from: target.url, named: url))
+                return .done(try await read(response, from: target.url, named: url, into: makeSink()))
             }
             switch outcome {
             case .done(let recording): return recording
@@ -86,8 +97,8 @@ struct RecordingFetcher: Sendable {
         throw Failure(description: "recording_url: \(url) redirects more than \(configuration.maximumRedirects) times")
     }
 
-    private enum Hop: Sendable {
-        case done(FetchedRecording)
+    private enum Hop<Sink: RecordingSink>: Sendable {
+        case done(FetchedRecording<Sink>)
         case redirect(URL)
     }
 
@@ -108,7 +119,8 @@ struct RecordingFetcher: Sendable {
         }
     }
 
-    private func read(_ response: HTTPClientResponse, from source: URL, named url: String) async throws -> FetchedRecording {
+    /// A 2xx response's body into `sink`, chunk by chunk, refusing it once it grows past the largest allowed.
+    private func read<Sink: RecordingSink>(_ response: HTTPClientResponse, from source: URL, named url: String, into sink: Sink) async throws -> FetchedRecording<Sink> {
         switch response.status.code {
         case 200..<300:
             break
@@ -120,12 +132,19 @@ struct RecordingFetcher: Sendable {
         if let length = response.headers.first(name: "content-length").flatMap(Int.init), length > configuration.maximumBytes {
             throw Failure(description: "recording_url: \(url) is \(length) bytes, more than the \(configuration.maximumBytes) allowed")
         }
-        let body: ByteBuffer
+        var sink = sink
         do {
-            body = try await response.body.collect(upTo: configuration.maximumBytes)
-        } catch is NIOTooManyBytesError {
-            throw Failure(description: "recording_url: \(url) is more than the \(configuration.maximumBytes) bytes allowed")
+            for try await part in response.body {
+                guard sink.size + part.readableBytes <= configuration.maximumBytes else {
+                    throw Failure(description: "recording_url: \(url) is more than the \(configuration.maximumBytes) bytes allowed")
+                }
+                try await sink.append(part)
+            }
+            try await sink.finish()
+        } catch {
+            await sink.discard()
+            throw error
         }
-        return FetchedRecording(url: url, contentType: response.headers.first(name: "content-type"), content: Array(body.readableBytesView))
+        return FetchedRecording(url: url, contentType: response.headers.first(name: "content-type"), sink: sink)
     }
 }

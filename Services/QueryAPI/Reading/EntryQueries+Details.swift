@@ -24,7 +24,7 @@ extension EntryQueries {
         var recording: EntryJSON.Recording?
         let recordingRows = try await connection.query("""
             SELECT content_type, size, sha256 FROM recordings
-            WHERE organisation_id = \(organisation) AND communication_id = \(summary.id) AND content IS NOT NULL
+            WHERE organisation_id = \(organisation) AND communication_id = \(summary.id) AND upload_id IS NOT NULL
             """, logger: logger)
         for try await (type, size, sha) in recordingRows.decode((String?, Int?, String?).self) {
             recording = .init(contentType: type ?? "application/octet-stream", size: size ?? 0, sha256: sha ?? "")
