@@ -121,6 +121,7 @@ let package = Package(
                 "Auth",
                 "CommlogDomain",
                 "CommlogRuntime",
+                "LogStore",
                 "Storage",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),

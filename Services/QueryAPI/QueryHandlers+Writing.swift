@@ -2,6 +2,7 @@ import CommlogDomain
 import CommlogRuntime
 import Foundation
 import Hummingbird
+import LogStore
 import OpenAPIRuntime
 import PostgresNIO
 import Storage
@@ -12,8 +13,8 @@ extension QueryHandlers {
         let caller = try Self.caller()
         guard case .json(let body) = input.body else { throw Problem(.unsupportedMediaType, "the body must be application/json") }
         let entry = try ManualEntry(body)
-        let created = try await change(as: caller, announcing: .communicationLogged) { commands in
-            try await commands.create(entry)
+        let created = try await change(as: caller, announcing: .communicationLogged) { log, _ in
+            try await log.create(entry, author: caller.staffID)
         }
         return .created(.init(
             headers: .init(eTag: "\"\(created.summary.version)\"", location: "/v1/communications/\(created.summary.id.uuidString.lowercased())"),
@@ -29,8 +30,9 @@ extension QueryHandlers {
         guard let ifMatch = try Validate.header(input.headers.ifMatch, "If-Match") else {
             throw Problem(.preconditionRequired, "If-Match is required: send the entry's ETag (from GET) so that a stale edit is refused")
         }
-        let entry = try await self.change(as: caller, announcing: .communicationUpdated) { commands in
-            try await commands.update(id, change, ifMatch: ifMatch)
+        let entry = try await self.change(as: caller, announcing: .communicationUpdated) { log, queries in
+            try await queries.requireVisible(id)
+            try await log.update(id, change, ifMatch: ifMatch, by: caller.actor)
             return id
         }
         return .ok(.init(headers: .init(eTag: "\"\(entry.summary.version)\""), body: .json(entry)))
@@ -39,10 +41,12 @@ extension QueryHandlers {
     func deleteCommunication(_ input: Operations.DeleteCommunication.Input) async throws -> Operations.DeleteCommunication.Output {
         let caller = try Self.caller()
         let id = try Self.uuid(input.path.id, "id")
+        let ifMatch = try Validate.header(input.headers.ifMatch, "If-Match")
         let notice = try await database.withTenant(caller.organisationID) { connection in
-            let commands = EntryCommands(connection: connection, caller: caller, logger: logger)
-            try await commands.delete(id, ifMatch: try Validate.header(input.headers.ifMatch, "If-Match"))
-            return try await commands.notice(id)
+            let log = EntryLog(connection: connection, logger: logger)
+            try await EntryQueries(connection: connection, caller: caller, logger: logger).requireVisible(id)
+            try await log.delete(id, ifMatch: ifMatch, by: caller.actor)
+            return try await log.notice(id)
         }
         announce(.communicationUpdated, notice, organisation: caller.organisationID)
         return .noContent(.init())
@@ -51,8 +55,9 @@ extension QueryHandlers {
     func endCall(_ input: Operations.EndCall.Input) async throws -> Operations.EndCall.Output {
         let caller = try Self.caller()
         let id = try Self.uuid(input.path.id, "id")
-        let entry = try await change(as: caller, announcing: .communicationUpdated) { commands in
-            try await commands.endCall(id)
+        let entry = try await change(as: caller, announcing: .communicationUpdated) { log, queries in
+            try await queries.requireVisible(id)
+            try await log.endCall(id, by: caller.actor)
             return id
         }
         return .ok(.init(headers: .init(eTag: "\"\(entry.summary.version)\""), body: .json(entry)))
@@ -79,18 +84,18 @@ extension QueryHandlers {
         return .ok(.init(body: .json(.init(items: calls))))
     }
 
-    /// Runs a change in the caller's transaction, reads the entry back, and announces it after the commit.
+    /// Runs a change of the log in the caller's transaction, reads the entry back, and announces it after the commit.
     private func change(
         as caller: Caller,
         announcing type: EventType,
-        _ body: @Sendable @escaping (EntryCommands) async throws -> UUID
+        _ body: @Sendable @escaping (EntryLog, EntryQueries) async throws -> UUID
     ) async throws -> EntryJSON {
         let (entry, notice) = try await database.withTenant(caller.organisationID) { connection -> (EntryJSON, CommunicationChanged?) in
-            let commands = EntryCommands(connection: connection, caller: caller, logger: logger)
-            let id = try await body(commands)
+            let log = EntryLog(connection: connection, logger: logger)
             let queries = EntryQueries(connection: connection, caller: caller, logger: logger)
+            let id = try await body(log, queries)
             guard let summary = try await queries.entry(id) else { throw Problem.notFound() }
-            return (try await queries.details(of: summary, auditing: false), try await commands.notice(id))
+            return (try await queries.details(of: summary, auditing: false), try await log.notice(id))
         }
         announce(type, notice, organisation: caller.organisationID)
         return entry

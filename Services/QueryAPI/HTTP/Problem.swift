@@ -1,6 +1,7 @@
 import CommlogRuntime
 import Foundation
 import Hummingbird
+import LogStore
 import Logging
 import OpenAPIRuntime
 
@@ -19,6 +20,7 @@ enum QueryAPIProblems {
         if let error = error as? ServerError {
             // A handler's Problem, or input the generated layer could not decode (a 4xx, said plainly).
             if let problem = error.underlyingError as? Problem { return problem.response }
+            if let refusal = error.underlyingError as? LogError { return Problem(refusal).response }
             if let diagnosis = QueryDiagnosis.problem(in: request) { return Problem(.badRequest, diagnosis).response }
             if let invalid = error.underlyingError as? RFC3339DateTranscoder.InvalidDate {
                 return Problem(.badRequest, "a date-time in the request: \(invalid)").response
@@ -68,5 +70,18 @@ enum QueryAPIProblems {
         let underlying = "\(error.underlyingError)"
         if let range = underlying.range(of: "codingPath"), underlying.count < 400 { return "the request is invalid: \(underlying[..<range.lowerBound])" }
         return "the request is invalid: \(error.causeDescription)"
+    }
+}
+
+extension Problem {
+    /// The log's refusal as the answer to the request that asked for the change.
+    init(_ refusal: LogError) {
+        switch refusal {
+        case .notFound: self = .notFound()
+        case .staleVersion: self.init(.preconditionFailed, refusal.description)
+        case .notAllowed: self.init(.forbidden, refusal.description)
+        case .immutable: self.init(.conflict, refusal.description)
+        case .invalid: self.init(.unprocessableContent, refusal.description)
+        }
     }
 }

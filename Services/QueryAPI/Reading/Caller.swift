@@ -1,4 +1,5 @@
 import Foundation
+import LogStore
 import CommlogDomain
 
 /// The authenticated staff member a request is made for, from the bearer token.
@@ -13,4 +14,7 @@ struct Caller: Sendable, Equatable {
     var seesEverything: Bool { roles.contains(.manager) || roles.contains(.admin) }
 
     @TaskLocal static var current: Caller?
+
+    /// The caller as the log records who changed an entry.
+    var actor: LogActor { LogActor(staffID: staffID, isManager: seesEverything) }
 }

@@ -1,4 +1,5 @@
 import CommlogDomain
+import CommlogRuntime
 import Foundation
 import Logging
 import PostgresNIO
@@ -16,5 +17,10 @@ struct EntryQueries {
     /// One entry the caller may see, or nil (for a missing entry and an invisible one alike).
     func entry(_ id: UUID) async throws -> EntrySummary? {
         try await pages.entry(id)
+    }
+
+    /// Nothing, when the caller may see the entry; a 404 otherwise (before the log is asked to change it).
+    func requireVisible(_ id: UUID) async throws {
+        guard try await entry(id) != nil else { throw Problem.notFound() }
     }
 }

@@ -1,35 +1,20 @@
 import CommlogDomain
 import CommlogRuntime
 import Foundation
+import LogStore
 
-/// A staff member, client or connection an entry is related to.
-struct RelatedPerson: Hashable, Sendable {
-    let kind: ParticipantKind
-    let id: String
-}
-
-/// A manual entry to create, validated against the document's limits.
-struct ManualEntry: Sendable {
-    let type: CommunicationType
-    let clientID: String
-    var patientID: String?
-    var locationID: String?
-    var direction: Direction?
-    var occurredAt: Date
-    var reason: String?
-    var address: String?
-    var subject: String?
-    var description: String?
-    var notes: String?
-
+extension ManualEntry {
+    /// A manual entry from its request body, validated against the document's limits.
     init(_ body: Components.Schemas.NewManualEntry, now: Date = Date()) throws {
-        type = try Validate.enumeration(CommunicationType.self, body._type.rawValue, "type")
-        clientID = try Validate.identifier(body.clientId, "client_id")
+        self.init(
+            type: try Validate.enumeration(CommunicationType.self, body._type.rawValue, "type"),
+            clientID: try Validate.identifier(body.clientId, "client_id"),
+            occurredAt: body.occurredAt ?? now
+        )
         patientID = try body.patientId.map { try Validate.identifier($0, "patient_id") }
         locationID = try body.locationId.map { try Validate.identifier($0, "location_id") }
         direction = try body.direction.map { try Validate.enumeration(Direction.self, $0.rawValue, "direction") }
         if type == .note, direction != nil { throw Problem.unprocessable("direction: a note has no direction") }
-        occurredAt = body.occurredAt ?? now
         reason = try body.reason.map { try Validate.identifier($0, "reason") }
         address = try Validate.text(body.address, "address", maximum: 1000)
         subject = try Validate.text(body.subject, "subject", maximum: 1000)
@@ -38,19 +23,10 @@ struct ManualEntry: Sendable {
     }
 }
 
-/// The fields a PATCH changes. For text fields nil means unchanged, `.some(nil)` cleared (an empty string).
-struct EntryChange: Sendable {
-    var subject: String??
-    var description: String??
-    var notes: String??
-    var reason: String??
-    var address: String??
-    var patientID: String??
-    var occurredAt: Date?
-    var direction: Direction?
-    var related: [RelatedPerson]?
-
+extension EntryChange {
+    /// The fields a PATCH changes, validated; an empty string clears a text field.
     init(_ body: Components.Schemas.EntryPatch) throws {
+        self.init()
         if let title = body.title, let subject = body.subject, title != subject {
             throw Problem.unprocessable("title and subject are the same field: send one, or both with the same value")
         }
@@ -71,29 +47,6 @@ struct EntryChange: Sendable {
                 )
             }
         }
-    }
-
-    var isEmpty: Bool {
-        subject == nil && description == nil && notes == nil && reason == nil && address == nil && patientID == nil
-            && occurredAt == nil && direction == nil && related == nil
-    }
-
-    /// Fields given that an open call does not take (only title/subject, description and related).
-    var fieldsOutsideCallEdits: [String] {
-        var fields: [String] = []
-        if notes != nil { fields.append("notes") }
-        if reason != nil { fields.append("reason") }
-        if address != nil { fields.append("address") }
-        if patientID != nil { fields.append("patient_id") }
-        if occurredAt != nil { fields.append("occurred_at") }
-        if direction != nil { fields.append("direction") }
-        return fields
-    }
-
-    /// The text columns to set, in a fixed order.
-    var textAssignments: [(column: String, value: String?)] {
-        [("subject", subject), ("description", description), ("notes", notes), ("reason", reason), ("address", address), ("patient_id", patientID)]
-            .compactMap { column, value in value.map { (column, $0) } }
     }
 
     private static func clearable(_ value: String?, _ name: String, maximum: Int) throws -> String?? {
