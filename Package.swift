@@ -188,6 +188,7 @@ let package = Package(
                 "CommlogDomain",
                 "PhoneNumbers",
                 "Storage",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
@@ -349,6 +350,15 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Tests/ReminderLoggerTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LogStoreTests",
+            dependencies: [
+                "CommlogDomain", "LogStore", "Storage", "TestSupport",
+                .product(name: "Logging", package: "swift-log"), .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Tests/LogStoreTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

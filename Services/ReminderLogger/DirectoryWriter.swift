@@ -149,21 +149,7 @@ struct DirectoryWriter {
                   UNION ALL SELECT 'extension', unnest(\(extensions)::text[])) AS points
             ON CONFLICT DO NOTHING
             """, logger: logger)
-        guard !emails.isEmpty || !phones.isEmpty else { return }
-        try await connection.query("""
-            UPDATE participants SET kind = \(owner.rawValue), ref_id = \(id)
-            WHERE organisation_id = commlog_current_organisation() AND ref_id IS NULL
-              AND (lower(address) = ANY(\(emails)) OR address = ANY(\(phones)))
-            """, logger: logger)
-        if owner == .client {
-            // Entries that had no client take the client their participant now matches.
-            try await connection.query("""
-                UPDATE communications c SET client_id = \(id), updated_at = now()
-                FROM participants p
-                WHERE p.organisation_id = commlog_current_organisation() AND p.kind = 'client' AND p.ref_id = \(id)
-                  AND c.organisation_id = p.organisation_id AND c.id = p.communication_id AND c.client_id IS NULL
-                """, logger: logger)
-        }
+        try await DirectoryLinks(connection: connection, logger: logger).link(owner, id: id, emails: emails, phones: phones)
     }
 
     private func returnsRow(_ query: PostgresQuery) async throws -> Bool {

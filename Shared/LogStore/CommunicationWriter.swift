@@ -48,6 +48,19 @@ public enum CommunicationWriter {
         }
     }
 
+    /// Keeps the raw form and the HTML body of new entries (`contents`), once: a second call for an entry
+    /// changes nothing.
+    public static func keepContents(_ contents: [(communicationID: UUID, raw: [UInt8], html: String?)], on connection: PostgresConnection, logger: Logger) async throws {
+        guard !contents.isEmpty else { return }
+        try await connection.query("""
+            INSERT INTO contents (organisation_id, communication_id, raw, html)
+            SELECT commlog_current_organisation(), id, decode(raw, 'base64'), nullif(html, '')
+            FROM unnest(\(contents.map(\.communicationID))::uuid[], \(contents.map { Data($0.raw).base64EncodedString() })::text[],
+                        \(contents.map { $0.html ?? "" })::text[]) AS t(id, raw, html)
+            ON CONFLICT (organisation_id, communication_id) DO NOTHING
+            """, logger: logger)
+    }
+
     /// The entries as the JSON array `insertSQL` reads with `jsonb_to_recordset`: every key of
     /// `NewCommunication.encode(to:)`, written directly (through `JSONEncoder` this was a third of
     /// reminder-logger's CPU).

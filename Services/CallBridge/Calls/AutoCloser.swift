@@ -1,6 +1,7 @@
 import CommlogDomain
 import CommlogRuntime
 import Foundation
+import LogStore
 import Logging
 import Metrics
 import PostgresNIO
@@ -45,31 +46,7 @@ struct AutoCloser: Service {
         var closed = 0
         for organisation in organisations {
             let changes = try await database.withTenant(organisation) { connection in
-                var changes: [(UUID, String?, [String])] = []
-                let rows = try await connection.query("""
-                    WITH stale AS (
-                        SELECT id, to_jsonb(c) - 'search' AS before FROM communications c
-                        WHERE organisation_id = commlog_current_organisation() AND type = 'phone' AND status = 'open'
-                          AND deleted_at IS NULL AND occurred_at < \(cutoff)
-                        FOR UPDATE SKIP LOCKED
-                    ), closed AS (
-                        UPDATE communications c SET status = 'closed', closed_at = now(), version = version + 1, updated_at = now()
-                        FROM stale WHERE c.organisation_id = commlog_current_organisation() AND c.id = stale.id AND c.status = 'open'
-                        RETURNING c.id, c.client_id, to_jsonb(c.*) - 'search' AS after, stale.before
-                    ), audited AS (
-                        INSERT INTO audit_history (organisation_id, communication_id, staff_id, action, before, after)
-                        SELECT commlog_current_organisation(), id, NULL, 'auto_close', before, after FROM closed
-                    )
-                    SELECT closed.id, closed.client_id,
-                        coalesce((SELECT array_agg(p.ref_id ORDER BY p.position) FROM participants p
-                                  WHERE p.organisation_id = commlog_current_organisation() AND p.communication_id = closed.id
-                                    AND p.kind = 'staff' AND p.ref_id IS NOT NULL), '{}')
-                    FROM closed
-                    """, logger: logger)
-                for try await (id, client, staff) in rows.decode((UUID, String?, [String]).self) {
-                    changes.append((id, client, staff))
-                }
-                return changes
+                try await PhoneCallLog(connection: connection, logger: logger).closeStale(before: cutoff)
             }
             closed += changes.count
             Counter(label: "commlog_calls_auto_closed_total").increment(by: changes.count)

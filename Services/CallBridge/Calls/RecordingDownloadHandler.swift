@@ -1,6 +1,7 @@
 import CommlogDomain
 import CommlogRuntime
 import Foundation
+import LogStore
 import Logging
 import Messaging
 import Metrics
@@ -39,7 +40,7 @@ struct RecordingDownloadHandler: BatchHandler {
             let event = envelope.data
             let organisationID = envelope.organisationID
             let call = try await database.withTenant(organisationID) { connection in
-                try await CallStore(connection: connection, logger: logger).communicationID(source: event.source, callID: event.callID)
+                try await PhoneCallLog(connection: connection, logger: logger).communicationID(sourceRef: "\(event.source):\(event.callID)")
             }
             guard let call else { continue }
             let recording: FetchedRecording<RecordingUpload>
@@ -54,11 +55,12 @@ struct RecordingDownloadHandler: BatchHandler {
                 continue
             }
             let change = try await database.withTenant(organisationID) { connection -> CallChange? in
-                let store = CallStore(connection: connection, logger: logger)
-                guard try await store.storeRecording(
+                let log = PhoneCallLog(connection: connection, logger: logger)
+                guard try await log.storeRecording(
                     url: recording.url, contentType: recording.contentType, upload: recording.sink, communicationID: call
-                ) else { return nil }
-                return try await store.change(of: call)
+                ), let now = try await log.announced(call) else { return nil }
+                return CallChange(kind: .updated, organisationID: organisationID, communicationID: call, status: now.status,
+                                  clientID: now.clientID, staffIDs: now.staffIDs)
             }
             if let change {
                 announcer.announce(try [EventEnvelope(
@@ -71,3 +73,5 @@ struct RecordingDownloadHandler: BatchHandler {
         return rejections
     }
 }
+
+extension RecordingUpload: RecordingSink {}

@@ -98,19 +98,11 @@ struct MailMessageHandler: BatchHandler {
         guard !logged.isEmpty else { return }
         var bySourceRef: [String: EmailEntry] = [:]
         for entry in entries where bySourceRef[entry.sourceRef] == nil { bySourceRef[entry.sourceRef] = entry }
-        var ids: [UUID] = [], raws: [String] = [], htmls: [String] = []
-        for communication in logged {
-            guard let entry = bySourceRef[communication.entry.sourceRef] else { continue }
-            ids.append(communication.id)
-            raws.append(Data(entry.fetched.raw).base64EncodedString())
-            htmls.append(entry.message.html?.storable ?? "")
+        let contents = logged.compactMap { communication -> (communicationID: UUID, raw: [UInt8], html: String?)? in
+            guard let entry = bySourceRef[communication.entry.sourceRef] else { return nil }
+            return (communication.id, entry.fetched.raw, entry.message.html?.storable)
         }
-        try await connection.query("""
-            INSERT INTO contents (organisation_id, communication_id, raw, html)
-            SELECT commlog_current_organisation(), id, decode(raw, 'base64'), nullif(html, '')
-            FROM unnest(\(ids)::uuid[], \(raws)::text[], \(htmls)::text[]) AS t(id, raw, html)
-            ON CONFLICT (organisation_id, communication_id) DO NOTHING
-            """, logger: logger)
+        try await CommunicationWriter.keepContents(contents, on: connection, logger: logger)
     }
 
     /// `communication.logged` for live views, after the commit.

@@ -8,33 +8,35 @@ import Storage
 /// Writes one download of a call's recording into `recording_chunks` as it arrives (migration 0014), a chunk
 /// per short transaction: at most one chunk of a recording is held in memory. The recording becomes visible
 /// only when `CallStore.storeRecording` names the upload; until then (a failed attempt, a crash) its chunks are
-/// never read, and they are removed by the next attempt's `storeRecording` or `discard`.
-struct RecordingUpload: RecordingSink {
+/// never read, and they are removed by the next attempt's `PhoneCallLog.storeRecording` or `discard`.
+public struct RecordingUpload: Sendable {
     /// Bytes per chunk: the unit query-api reads back too.
-    static let chunkSize = 1024 * 1024
+    public static let chunkSize = 1024 * 1024
 
     let database: Database
     let organisationID: String
     let communicationID: UUID
     let logger: Logger
-    let id = UUID()
+    /// The upload's id: its chunks' `upload_id`.
+    public let id = UUID()
 
-    private(set) var size = 0
+    /// Bytes taken so far.
+    public private(set) var size = 0
     private var hash = SHA256()
     private var pending = ByteBuffer()
     private var position: Int32 = 0
 
-    init(database: Database, organisationID: String, communicationID: UUID, logger: Logger) {
+    public init(database: Database, organisationID: String, communicationID: UUID, logger: Logger) {
         self.database = database
         self.organisationID = organisationID
         self.communicationID = communicationID
         self.logger = logger
     }
 
-    var sha256: String { hash.finalize().map { String(format: "%02x", $0) }.joined() }
+    public var sha256: String { hash.finalize().map { String(format: "%02x", $0) }.joined() }
 
     /// Takes the next bytes of the download, writing every full chunk.
-    mutating func append(_ buffer: ByteBuffer) async throws {
+    public mutating func append(_ buffer: ByteBuffer) async throws {
         size += buffer.readableBytes
         buffer.withUnsafeReadableBytes { hash.update(bufferPointer: $0) }
         var buffer = buffer
@@ -46,7 +48,7 @@ struct RecordingUpload: RecordingSink {
     }
 
     /// Writes what is left (the last, shorter chunk).
-    mutating func finish() async throws {
+    public mutating func finish() async throws {
         if pending.readableBytes > 0 || position == 0 {
             try await write(pending)
             pending.clear()
@@ -54,7 +56,7 @@ struct RecordingUpload: RecordingSink {
     }
 
     /// Removes this upload's chunks (an attempt that failed); best effort, as the next attempt removes them too.
-    func discard() async {
+    public func discard() async {
         do {
             try await database.withTenant(organisationID) { connection in
                 try await connection.query("""
