@@ -24,7 +24,8 @@ public final class AMQPConnection: Service, Sendable {
 
     public let configuration: AMQPConfiguration
     let logger: Logger
-    private let jobs = Mutex<[Job]>([])
+    /// Work for the connection thread, and whether the thread has ended (then work is refused at once).
+    private let jobs = Mutex<(queue: [Job], closed: Bool)>(([], false))
     private let wakeup: Wakeup
     private let connected = Atomic<Bool>(false)
     private let nextConsumerID = Atomic<Int>(0)
@@ -49,7 +50,8 @@ public final class AMQPConnection: Service, Sendable {
         await shutdown()
     }
 
-    /// Closes the connection; pending publishes fail with `.shutdown`, consumers end.
+    /// Closes the connection; pending publishes fail with `.shutdown`, consumers end. Idempotent: once closed,
+    /// it returns at once, and every later publish, declare or consume fails with `.shutdown` at once.
     public func shutdown() async {
         await withCheckedContinuation { continuation in submit(.shutdown(continuation)) }
     }
@@ -106,14 +108,40 @@ public final class AMQPConnection: Service, Sendable {
     // MARK: Thread side
 
     func submit(_ job: Job) {
-        jobs.withLock { $0.append(job) }
-        wakeup.signal()
+        let accepted = jobs.withLock { jobs -> Bool in
+            guard !jobs.closed else { return false }
+            jobs.queue.append(job)
+            return true
+        }
+        if accepted { wakeup.signal() } else { Self.refuse(job) }
     }
 
     func takeJobs() -> [Job] {
         jobs.withLock { jobs in
-            defer { jobs.removeAll(keepingCapacity: true) }
-            return jobs
+            defer { jobs.queue.removeAll(keepingCapacity: true) }
+            return jobs.queue
+        }
+    }
+
+    /// The connection thread has ended: refuses what it did not take, and everything submitted from now on.
+    func close() {
+        let left = jobs.withLock { jobs -> [Job] in
+            jobs.closed = true
+            defer { jobs.queue = [] }
+            return jobs.queue
+        }
+        for job in left { Self.refuse(job) }
+    }
+
+    /// Ends a job the connection thread will never run: its waiter hears `.shutdown` (a shutdown, that it is done).
+    private static func refuse(_ job: Job) {
+        let error = AMQPError(.shutdown, "the connection is closed")
+        switch job {
+        case .publish(let request): request.complete(throwing: error)
+        case .declare(_, let request), .deleteQueue(_, let request): request.complete(throwing: error)
+        case .consume(let registration): registration.buffer.finish(throwing: error)
+        case .shutdown(let continuation): continuation.resume()
+        case .settle, .cancelConsumer: break
         }
     }
 

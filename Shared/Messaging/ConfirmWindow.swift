@@ -2,11 +2,11 @@
 ///
 /// Sequence numbers are consecutive from 1 on each channel, so entries live in an array indexed by
 /// `tag - base`; confirms (single or `multiple`) clear slots and the front advances past cleared ones.
-struct ConfirmWindow {
+struct ConfirmWindow<Payload> {
     struct Entry {
         let tag: UInt64
-        let request: PublishRequest
-        let index: Int
+        /// What waits for the confirm (the connection's: a publish request and the message's index in it).
+        let payload: Payload
     }
 
     private var slots: [Entry?] = []
@@ -18,17 +18,20 @@ struct ConfirmWindow {
 
     var isEmpty: Bool { head == slots.count }
 
-    mutating func append(tag: UInt64, request: PublishRequest, index: Int) {
+    mutating func append(tag: UInt64, _ payload: Payload) {
         precondition(tag == nextTag, "publish sequence numbers are consecutive")
-        slots.append(Entry(tag: tag, request: request, index: index))
+        slots.append(Entry(tag: tag, payload: payload))
     }
 
     /// Removes and returns the entry for `tag`, or with `multiple` every entry up to and including it.
     mutating func remove(upTo tag: UInt64, multiple: Bool) -> [Entry] {
         guard tag >= base, tag < nextTag else { return [] }
         let last = Int(tag - base)
+        let first = multiple ? head : last
+        // A run that was confirmed already (the front has moved past it): nothing to remove.
+        guard first <= last else { return [] }
         var removed: [Entry] = []
-        for position in (multiple ? head : last)...last {
+        for position in first...last {
             if let entry = slots[position] {
                 removed.append(entry)
                 slots[position] = nil

@@ -37,7 +37,7 @@ final class ConnectionLoop: @unchecked Sendable {
 
     private var activeRequests: [ObjectIdentifier: PublishRequest] = [:]
     private var unsent: [(request: PublishRequest, index: Int)] = []
-    private var confirms = ConfirmWindow()
+    private var confirms = ConfirmWindow<(request: PublishRequest, index: Int)>()
     private var returned: [UInt64: String] = [:]
 
     private var consumers: [Int: ConsumerRegistration] = [:]
@@ -56,6 +56,7 @@ final class ConnectionLoop: @unchecked Sendable {
     func run() {
         while true {
             guard let owner = connection.value else {
+                // Nobody holds the connection any more, so nobody can submit to it either.
                 disconnect(reason: .shutdown, graceful: true)
                 return
             }
@@ -64,6 +65,8 @@ final class ConnectionLoop: @unchecked Sendable {
             if let shutdownRequest {
                 disconnect(reason: .shutdown, graceful: true)
                 owner.setConnected(false)
+                // From now on the connection refuses work at once: nothing submitted later waits for this thread.
+                owner.close()
                 shutdownRequest.resume()
                 return
             }
@@ -141,7 +144,7 @@ final class ConnectionLoop: @unchecked Sendable {
             brokerMajorVersion = configuration.brokerMajorVersion
                 ?? Topology.majorVersion(amqp_get_server_properties(newState)?.pointee.swiftTable["version"]?.stringValue)
             generation += 1
-            confirms = ConfirmWindow()
+            confirms = ConfirmWindow<(request: PublishRequest, index: Int)>()
             returned = [:]
             consumerOfChannel = [:]
             nextChannel = Self.firstConsumerChannel
@@ -204,7 +207,7 @@ final class ConnectionLoop: @unchecked Sendable {
         if let state { amqp_destroy_connection(state) }
         state = nil
         owner.setConnected(false)
-        let inFlight = confirms.removeAll().filter { !$0.request.isResolved }.map { ($0.request, $0.index) }
+        let inFlight = confirms.removeAll().map(\.payload).filter { !$0.request.isResolved }
         unsent = inFlight + unsent
         returned = [:]
         consumerOfChannel = [:]
@@ -358,7 +361,7 @@ final class ConnectionLoop: @unchecked Sendable {
             guard status == AMQP_STATUS_OK.rawValue else {
                 throw AMQPError(.connectionLost, "publish failed: \(Self.describe(status))")
             }
-            confirms.append(tag: tag, request: request, index: index)
+            confirms.append(tag: tag, (request, index))
             sent += 1
         }
     }
@@ -396,12 +399,12 @@ final class ConnectionLoop: @unchecked Sendable {
 
     private func confirm(tag: UInt64, multiple: Bool, acknowledged: Bool) {
         for entry in confirms.remove(upTo: tag, multiple: multiple) {
-            let request = entry.request
-            request.unconfirmed.remove(entry.index)
+            let (request, index) = entry.payload
+            request.unconfirmed.remove(index)
             if let reason = returned.removeValue(forKey: entry.tag) {
-                request.failure = AMQPError(.unroutable, "\(request.messages[entry.index].routingKey): \(reason)")
+                request.failure = AMQPError(.unroutable, "\(request.messages[index].routingKey): \(reason)")
             } else if !acknowledged {
-                request.failure = AMQPError(.publishRejected, "the broker refused \(request.messages[entry.index].routingKey)")
+                request.failure = AMQPError(.publishRejected, "the broker refused \(request.messages[index].routingKey)")
             }
             if request.unconfirmed.isEmpty {
                 request.complete()
