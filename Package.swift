@@ -9,9 +9,10 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+// Linux only (Debian 12): the programs link rabbitmq-c, libetpan, GMime and libphonenumber from Debian's
+// packages, and no Apple platform is claimed.
 let package = Package(
     name: "commlog",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "reminder-logger", targets: ["ReminderLogger"]),
         .executable(name: "email-ingestor", targets: ["EmailIngestor"]),

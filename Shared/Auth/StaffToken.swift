@@ -131,7 +131,18 @@ public struct StaffTokenKeys: Sendable {
                 firstError = firstError ?? error
             }
         }
-        throw firstError!
+        throw Self.refusal(firstError!)
+    }
+
+    /// What jwt-kit's error means for the caller, by its type (never by its text): expired, a signature that
+    /// does not match, or a token that is malformed or not signed for this service.
+    static func refusal(_ error: any Error) -> StaffTokenRefusal {
+        guard let jwt = error as? JWTError else { return StaffTokenRefusal("it is malformed or not signed for this service") }
+        switch jwt.errorType {
+        case .claimVerificationFailure where jwt.failedClaim is ExpirationClaim: return StaffTokenRefusal("it has expired")
+        case .signatureVerificationFailed: return StaffTokenRefusal("its signature does not match")
+        default: return StaffTokenRefusal("it is malformed or not signed for this service")
+        }
     }
 
     /// The `alg` of a token's header, without verifying anything.

@@ -29,6 +29,23 @@ struct StaffTokenPolicyTests {
         }
     }
 
+    @Test("jwt-kit's refusals are told apart by their type: expired, a signature that does not match, malformed")
+    func signatureRefusals() async throws {
+        let keys = try await Self.keys()
+        #expect(try await Self.refusal(Self.claims(expires: Date().addingTimeInterval(-60)), by: keys) == "it has expired")
+        let token = try await keys.sign(Self.claims())
+        let tampered = String(token.dropLast(4)) + (token.hasSuffix("AAAA") ? "BBBB" : "AAAA")
+        let malformed = String(token.split(separator: ".")[0]) + ".e30"  // a known algorithm, then no signature part
+        for (text, reason) in [(tampered, "its signature does not match"), (malformed, "it is malformed or not signed for this service")] {
+            await #expect(throws: StaffTokenRefusal.self) { _ = try await keys.verify(text) }
+            do {
+                _ = try await keys.verify(text)
+            } catch let refusal as StaffTokenRefusal {
+                #expect(refusal.message == reason)
+            }
+        }
+    }
+
     @Test("a lifetime beyond the maximum is refused (exp = 1e300 too), from now and from iat")
     func lifetime() async throws {
         let keys = try await Self.keys(StaffTokenPolicy(maximumLifetime: 3600))

@@ -186,7 +186,7 @@ struct Directory {
     /// Waits until the call exists and `condition` holds.
     func waitForCall(source: String = "generic", _ callID: String, timeout: Duration = .seconds(30), where condition: @Sendable (Call) -> Bool = { _ in true }) async throws -> Call? {
         var last: Call?
-        _ = try await eventually(timeout: timeout, every: .milliseconds(100)) {
+        try await waitUntil("the call \(callID) as expected", timeout: timeout, every: .milliseconds(100)) {
             last = try await call(source: source, callID: callID)
             return last.map(condition) ?? false
         }

@@ -67,7 +67,7 @@ final class RecordingServer: Sendable {
             }
             defer { group.cancelAll() }
             // The listener is up once it answers (a refused connection would count nothing).
-            _ = await eventually(timeout: .seconds(10), every: .milliseconds(20)) {
+            try await waitUntil("listening", timeout: .seconds(10), every: .milliseconds(20)) {
                 (try? await URLSession.shared.data(from: URL(string: "\(server.base)/missing/probe")!)) != nil
             }
             server.seen.store(0, ordering: .relaxed)

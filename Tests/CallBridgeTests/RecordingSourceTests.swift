@@ -164,7 +164,7 @@ struct RecordingSourceTests {
                 try await other.setUp(secret: otherSecret)
 
                 #expect(try await bridge.postRecordedCall("slow-1", recording: "\(server.base)/slow/10") == 202)
-                _ = await eventually(timeout: .seconds(10), every: .milliseconds(20)) { server.requests > 0 }
+                try await waitUntil("asked for the recording", timeout: .seconds(10), every: .milliseconds(20)) { server.requests > 0 }
                 let posted = ContinuousClock.now
                 #expect(try await bridge.post(callEvent("quick-1", seq: 1, kind: "ringing", at: 20), secret: otherSecret, organisation: other.organisationID).status == 202)
                 let quick = try await other.waitForCall("quick-1", timeout: .seconds(8))

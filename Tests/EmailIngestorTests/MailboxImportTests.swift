@@ -231,7 +231,7 @@ extension EmailIngestorProcesses {
                 try await harness.imap.append(noID, to: sent)
                 let first = try await harness.addMailbox(inbound: inbox, outbound: sent)
                 let second = try await harness.addMailbox(address: "second@example.org", inbound: other, outbound: sent)
-                _ = try await eventually(timeout: .seconds(30)) {
+                try await waitUntil("done", timeout: .seconds(30)) {
                     let sentDone = try await harness.progress(of: first, folder: sent)?.lastUID == 2
                     let otherDone = try await harness.progress(of: second, folder: other)?.lastUID == 1
                     return sentDone && otherDone
@@ -248,7 +248,7 @@ extension EmailIngestorProcesses {
                 let (inbox, sent) = try await harness.folders()
                 let mailbox = try await harness.addMailbox(inbound: inbox, outbound: sent)
                 // The first check is done (and the poller is idling) once the folder's progress is recorded.
-                _ = try await eventually { try await harness.progress(of: mailbox, folder: sent) != nil }
+                try await waitUntil("Sent recorded") { try await harness.progress(of: mailbox, folder: sent) != nil }
                 try await Task.sleep(for: .milliseconds(500))
                 let appended = ContinuousClock.now
                 try await harness.imap.append(TestMessages.simple(subject: "Pushed"), to: inbox)
@@ -263,7 +263,7 @@ extension EmailIngestorProcesses {
             try await IngestorHarness.run(configure: { $0.useIdle = false; $0.pollInterval = .seconds(1) }) { harness in
                 let (inbox, sent) = try await harness.folders()
                 let mailbox = try await harness.addMailbox(inbound: inbox, outbound: sent)
-                _ = try await eventually { try await harness.progress(of: mailbox, folder: sent) != nil }
+                try await waitUntil("Sent recorded") { try await harness.progress(of: mailbox, folder: sent) != nil }
                 try await harness.imap.append(TestMessages.simple(subject: "Polled"), to: inbox)
                 let entries = try await harness.entries(timeout: .seconds(10)) { !$0.isEmpty }
                 #expect(entries.map(\.subject) == ["Polled"])
@@ -284,7 +284,7 @@ extension EmailIngestorProcesses {
                 try await harness.imap.connection.perform { try $0.create(inbox) }
                 try await harness.imap.append(kept, to: inbox)
                 try await harness.imap.append(TestMessages.simple(subject: "New after resync"), to: inbox)
-                _ = try await eventually(timeout: .seconds(30)) {
+                try await waitUntil("done", timeout: .seconds(30)) {
                     let progress = try await harness.progress(of: mailbox, folder: inbox)
                     return progress?.uidValidity != before && progress?.lastUID == 2
                 }
@@ -302,7 +302,7 @@ extension EmailIngestorProcesses {
                 try await harness.imap.append(TestMessages.simple(subject: "Today"), to: inbox)
                 // INTERNALDATE is the APPEND time, today: a since date in the future leaves everything out.
                 let mailbox = try await harness.addMailbox(inbound: inbox, outbound: sent, since: "2999-01-01")
-                _ = try await eventually { try await harness.progress(of: mailbox, folder: inbox)?.lastUID == 1 }
+                try await waitUntil("INBOX at UID 1") { try await harness.progress(of: mailbox, folder: inbox)?.lastUID == 1 }
                 try await Task.sleep(for: .seconds(1))
                 #expect(try await harness.entries().isEmpty)
             }
@@ -365,7 +365,7 @@ extension EmailIngestorProcesses {
                 let first = try await harness.addMailbox(inbound: inbox, outbound: sent)
                 try await harness.addMailbox(address: "second@example.org", inbound: sent, outbound: inbox)
                 try await harness.entries { $0.count >= 20 }
-                _ = try await eventually { try await harness.progress(of: first, folder: sent)?.lastUID == 10 }
+                try await waitUntil("Sent at UID 10") { try await harness.progress(of: first, folder: sent)?.lastUID == 10 }
                 try await Task.sleep(for: .seconds(2))
                 let holders = try await harness.database.withTransaction { connection in
                     var holders: [String] = []

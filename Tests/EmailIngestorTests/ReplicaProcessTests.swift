@@ -28,7 +28,7 @@ extension EmailIngestorProcesses {
                 let mailbox = try await harness.addMailbox(inbound: inbox, outbound: sent)
                 try await harness.entries { $0.count == 1 }
                 var holder: String?
-                _ = try await eventually { holder = try await harness.leaseHolder(of: mailbox); return holder != nil }
+                try await waitUntil("leased") { holder = try await harness.leaseHolder(of: mailbox); return holder != nil }
                 let killed = try #require(holder.flatMap { $0.split(separator: "-").last.map(String.init) })
                 await replicas[killed]?.kill(SIGKILL)
                 try await harness.imap.append(TestMessages.simple(subject: "After the crash"), to: inbox)

@@ -231,9 +231,9 @@ struct BatchingConsumerInterruptionTests {
             let handler = BlockingHandler()
             let consumer = BatchingConsumer(queue: queue, consumerConnection: connection, publisher: connection, handler: handler,
                                             isTransient: { _ in false }, logger: TestEnvironment.logger)
-            await withThrowingTaskGroup(of: Void.self) { group in
+            try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await consumer.run() }
-                _ = await eventually { handler.hasStarted }
+                try await waitUntil("started") { handler.hasStarted }
                 group.cancelAll()
             }
             let again = try await connection.consume(queue: queue.name, prefetch: 1).take(1, within: .seconds(10))

@@ -85,7 +85,7 @@ struct PracticeHarness {
 
     /// Waits until the organisation has `count` entries (and a moment more, to catch extra ones), and returns them.
     func entries(count: Int, settle: Duration = .milliseconds(300)) async throws -> [Entry] {
-        _ = try await eventually { try await self.entries().count >= count }
+        try await waitUntil("\(count) entries logged") { try await self.entries().count >= count }
         try await Task.sleep(for: settle)
         return try await entries()
     }

@@ -38,11 +38,10 @@ public enum DeadLetterProbe {
                     }
                     defer { group.cancelAll() }
                     var found: Found?
-                    _ = try await eventually(timeout: timeout, every: .milliseconds(100)) {
+                    guard try await eventually(timeout: timeout, every: .milliseconds(100), {
                         found = try await find(messageID, in: database)
                         return found != nil
-                    }
-                    guard let found else { throw NotFound(messageID: messageID) }
+                    }), let found else { throw NotFound(messageID: messageID) }
                     return found
                 }
             }

@@ -104,6 +104,22 @@ public func eventually<Value>(
     return try await value()
 }
 
+/// A wait that ran out: what was waited for, and where.
+public struct WaitTimedOut: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// Polls `condition` until it holds; throws `WaitTimedOut` when `timeout` passes first (a wait that never
+/// silently gives up).
+public func waitUntil(
+    _ what: String, timeout: Duration = .seconds(20), every interval: Duration = .milliseconds(50),
+    fileID: String = #fileID, line: Int = #line, _ condition: () async throws -> Bool
+) async throws {
+    guard try await eventually(timeout: timeout, every: interval, condition) else {
+        throw WaitTimedOut(description: "\(fileID):\(line): still not \(what) after \(timeout)")
+    }
+}
+
 /// Polls `condition` until it holds or `timeout` passes; returns whether it held.
 public func eventually(timeout: Duration = .seconds(20), every interval: Duration = .milliseconds(50), _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = ContinuousClock.now.advanced(by: timeout)

@@ -31,9 +31,7 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
     /// Why a token was refused, without echoing the token.
     static func reason(_ error: any Error) -> String {
         if let refusal = error as? StaffTokenRefusal { return refusal.message }
-        let text = "\(error)".lowercased()
-        if text.contains("exp") { return "it has expired" }
-        if text.contains("signature") { return "its signature does not match" }
+        if let configuration = error as? TokenConfigurationError { return configuration.message }
         return "it is malformed or not signed for this service"
     }
 }
