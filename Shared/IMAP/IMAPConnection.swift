@@ -1,4 +1,4 @@
-import CLibEtpan
+internal import CLibEtpan
 import Foundation
 #if canImport(Glibc)
 import Glibc

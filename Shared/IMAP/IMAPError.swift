@@ -1,4 +1,4 @@
-import CLibEtpan
+internal import CLibEtpan
 
 /// A failed IMAP operation: what was being done, libetpan's status and the server's last words.
 public struct IMAPError: Error, CustomStringConvertible, Sendable {

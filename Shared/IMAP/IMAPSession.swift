@@ -1,4 +1,4 @@
-import CLibEtpan
+internal import CLibEtpan
 import Foundation
 
 /// How the connection to the IMAP server is secured.

@@ -1,4 +1,4 @@
-import CRabbitMQ
+internal import CRabbitMQ
 
 /// Memory for the C structures of one outgoing method: strings and tables are copied into an
 /// `amqp_pool_t` and live until the pool is recycled, so no pointer into a Swift value escapes.

@@ -1,4 +1,4 @@
-import CPhoneNumber
+internal import CPhoneNumber
 
 /// Phone numbers as libphonenumber reads them: any written form to E.164.
 public enum PhoneNumber {
