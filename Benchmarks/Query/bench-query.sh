@@ -78,6 +78,19 @@ SQL
     psql -q "$OWNER_URL" -c "VACUUM (ANALYZE) communications" -c "VACUUM (ANALYZE) participants"
 fi
 
+# The directory the names come from: every client of the entries and the 40 staff, with names.
+clients="$(psql -q "$OWNER_URL" -tAc "SELECT count(*) FROM clients WHERE organisation_id = '$ORG'")"
+if ((clients < CLIENTS)); then
+    echo "seeding the directory ($CLIENTS clients, 40 staff) into commlog_bench; this is done once"
+    psql -q -v ON_ERROR_STOP=1 "$OWNER_URL" <<SQL
+INSERT INTO clients (organisation_id, id, name)
+SELECT '$ORG', 'c-' || i, 'Client ' || i FROM generate_series(0, $CLIENTS - 1) AS i ON CONFLICT DO NOTHING;
+INSERT INTO staff (organisation_id, id, name)
+SELECT '$ORG', 's-' || i, 'Staff member ' || i FROM generate_series(0, 39) AS i ON CONFLICT DO NOTHING;
+SQL
+    psql -q "$OWNER_URL" -c "VACUUM (ANALYZE) clients" -c "VACUUM (ANALYZE) staff"
+fi
+
 # query-api on the benchmark database.
 PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 SECRET="bench-query-secret-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
@@ -95,19 +108,31 @@ COLUMNS="c.id, c.type, c.direction, c.status, c.occurred_at, c.answered_at, c.en
   c.client_id, c.patient_id, c.location_id, c.author_staff_id, c.reason, c.address, c.subject, c.description, c.notes,
   c.source, c.show_in_patient_history,
   EXISTS (SELECT 1 FROM recordings r WHERE r.organisation_id = c.organisation_id AND r.communication_id = c.id) AS has_recording,
-  c.version, (extract(epoch FROM c.occurred_at) * 1000000)::bigint AS occurred_at_us, c.template, c.reminder_type, c.reminder_count, c.ambiguous"
+  c.version, (extract(epoch FROM c.occurred_at) * 1000000)::bigint AS occurred_at_us, c.template, c.reminder_type, c.reminder_count, c.ambiguous,
+  c.claimed_at,
+  (SELECT nullif(x.name, '') FROM clients x WHERE x.organisation_id = c.organisation_id AND x.id = c.client_id) AS client_name,
+  (SELECT nullif(x.name, '') FROM patients x WHERE x.organisation_id = c.organisation_id AND x.id = c.patient_id) AS patient_name,
+  (SELECT nullif(x.name, '') FROM locations x WHERE x.organisation_id = c.organisation_id AND x.id = c.location_id) AS location_name,
+  (SELECT nullif(x.name, '') FROM staff x WHERE x.organisation_id = c.organisation_id AND x.id = c.author_staff_id) AS author_name,
+  coalesce((SELECT x.name FROM reasons x WHERE x.organisation_id = c.organisation_id AND x.code = c.reason),
+           (SELECT x.name FROM reasons x WHERE x.organisation_id IS NULL AND x.code = c.reason)) AS reason_label"
 ROW="id uuid, type text, direction text, status text, occurred_at timestamptz, answered_at timestamptz, ended_at timestamptz,
   closed_at timestamptz, outcome text, duration_s integer, client_id text, patient_id text, location_id text, author_staff_id text,
   reason text, address text, subject text, description text, notes text, source text, show_in_patient_history boolean,
   has_recording boolean, version integer, occurred_at_us bigint, template text, reminder_type text, reminder_count integer,
-  ambiguous boolean, participant_role text, participant_kind text, participant_ref_id text, participant_address text, participant_name text"
+  ambiguous boolean, claimed_at timestamptz, client_name text, patient_name text, location_name text, author_name text,
+  reason_label text, participant_role text, participant_kind text, participant_ref_id text, participant_address text, participant_name text"
 pgbench_script() { # name, \set lines, condition (on $1[3]), the third value[, common table expression]
     cat >"$WORK/$1.sql" <<SQL
 $2
 SELECT * FROM commlog_read('$ORG', \$page\$WITH ${5:-}page AS (SELECT $COLUMNS FROM communications c
   WHERE c.organisation_id = \$1[1] AND c.deleted_at IS NULL AND $3
   ORDER BY c.occurred_at DESC, c.id DESC LIMIT \$1[2]::bigint)
-SELECT page.*, p.role, p.kind, p.ref_id, p.address, p.name
+SELECT page.*, p.role, p.kind, p.ref_id, p.address,
+  coalesce(CASE p.kind WHEN 'staff' THEN (SELECT nullif(x.name, '') FROM staff x WHERE x.organisation_id = p.organisation_id AND x.id = p.ref_id)
+                       WHEN 'client' THEN (SELECT nullif(x.name, '') FROM clients x WHERE x.organisation_id = p.organisation_id AND x.id = p.ref_id)
+                       WHEN 'connection' THEN (SELECT nullif(x.name, '') FROM connections x WHERE x.organisation_id = p.organisation_id AND x.id = p.ref_id) END,
+           p.name)
   FROM page LEFT JOIN participants p ON p.organisation_id = \$1[1] AND p.communication_id = page.id
   ORDER BY page.occurred_at DESC, page.id DESC, p.position\$page\$, ARRAY['$ORG', '51', $4]) AS read($ROW);
 SQL

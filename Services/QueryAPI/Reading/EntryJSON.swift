@@ -13,6 +13,8 @@ extension EntrySummary: Codable {
         case durationSeconds = "duration_s", clientID = "client_id", patientID = "patient_id", locationID = "location_id"
         case authorStaffID = "author_staff_id", showInPatientHistory = "show_in_patient_history", hasRecording = "has_recording"
         case template, reminderType = "reminder_type", reminderCount = "reminder_count", ambiguous
+        case clientName = "client_name", patientName = "patient_name", locationName = "location_name", authorName = "author_name"
+        case reasonLabel = "reason_label"
     }
 
     init(from decoder: any Decoder) throws {
@@ -32,7 +34,13 @@ extension EntrySummary: Codable {
             version: try c.decode(Int.self, forKey: .version),
             template: try c.decodeIfPresent(String.self, forKey: .template), reminderType: try c.decodeIfPresent(String.self, forKey: .reminderType),
             reminderCount: try c.decodeIfPresent(Int.self, forKey: .reminderCount), ambiguous: try c.decodeIfPresent(Bool.self, forKey: .ambiguous) ?? false,
-            claimedAt: try c.decodeIfPresent(Date.self, forKey: .claimedAt), participants: try c.decode([Participant].self, forKey: .participants)
+            claimedAt: try c.decodeIfPresent(Date.self, forKey: .claimedAt),
+            names: EntryNames(
+                client: try c.decodeIfPresent(String.self, forKey: .clientName), patient: try c.decodeIfPresent(String.self, forKey: .patientName),
+                location: try c.decodeIfPresent(String.self, forKey: .locationName), author: try c.decodeIfPresent(String.self, forKey: .authorName),
+                reason: try c.decodeIfPresent(String.self, forKey: .reasonLabel)
+            ),
+            participants: try c.decode([Participant].self, forKey: .participants)
         )
     }
 
@@ -50,10 +58,15 @@ extension EntrySummary: Codable {
         try c.encode(outcome, forKey: .outcome)
         try c.encode(durationSeconds, forKey: .durationSeconds)
         try c.encode(clientID, forKey: .clientID)
+        try c.encode(names.client, forKey: .clientName)
         try c.encode(patientID, forKey: .patientID)
+        try c.encode(names.patient, forKey: .patientName)
         try c.encode(locationID, forKey: .locationID)
+        try c.encode(names.location, forKey: .locationName)
         try c.encode(authorStaffID, forKey: .authorStaffID)
+        try c.encode(names.author, forKey: .authorName)
         try c.encode(reason, forKey: .reason)
+        try c.encode(names.reason, forKey: .reasonLabel)
         try c.encode(address, forKey: .address)
         try c.encode(subject, forKey: .subject)
         try c.encode(description, forKey: .description)

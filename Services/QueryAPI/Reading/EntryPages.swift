@@ -41,7 +41,21 @@ struct EntryPages {
         ("(extract(epoch FROM c.occurred_at) * 1000000)::bigint", "occurred_at_us bigint"),
         ("c.template", "template text"), ("c.reminder_type", "reminder_type text"), ("c.reminder_count", "reminder_count integer"),
         ("c.ambiguous", "ambiguous boolean"), ("c.claimed_at", "claimed_at timestamptz"),
+        // The names the directory gives the ids now (a rename shows at once); null for a record it does not know.
+        (name(in: "clients", id: "c.client_id"), "client_name text"),
+        (name(in: "patients", id: "c.patient_id"), "patient_name text"),
+        (name(in: "locations", id: "c.location_id"), "location_name text"),
+        (name(in: "staff", id: "c.author_staff_id"), "author_name text"),
+        ("""
+         coalesce((SELECT x.name FROM reasons x WHERE x.organisation_id = c.organisation_id AND x.code = c.reason),
+                  (SELECT x.name FROM reasons x WHERE x.organisation_id IS NULL AND x.code = c.reason))
+         """, "reason_label text"),
     ]
+
+    /// The directory's name of the record `id` of `table`, of the entry's organisation.
+    private static func name(in table: String, id: String, organisation: String = "c.organisation_id") -> String {
+        "(SELECT nullif(x.name, '') FROM \(table) x WHERE x.organisation_id = \(organisation) AND x.id = \(id))"
+    }
 
     /// The select list of a page (`FROM communications c`).
     static let selectList = columns.map { "\($0.select) AS \($0.definition.prefix { $0 != " " })" }.joined(separator: ", ")
@@ -153,7 +167,11 @@ struct EntryPages {
     private func summaries(_ read: inout TenantRead, page: String, tables: String? = nil) async throws -> [EntrySummary] {
         let statement = """
             WITH \(tables.map { "\($0),\n" } ?? "")page AS (\(page))
-            SELECT page.*, p.role, p.kind, p.ref_id, p.address, p.name
+            SELECT page.*, p.role, p.kind, p.ref_id, p.address,
+                   coalesce(CASE p.kind WHEN 'staff' THEN \(Self.name(in: "staff", id: "p.ref_id", organisation: "p.organisation_id"))
+                                        WHEN 'client' THEN \(Self.name(in: "clients", id: "p.ref_id", organisation: "p.organisation_id"))
+                                        WHEN 'connection' THEN \(Self.name(in: "connections", id: "p.ref_id", organisation: "p.organisation_id")) END,
+                            p.name)
             FROM page LEFT JOIN participants p ON p.organisation_id = \(read.bind(caller.organisationID)) AND p.communication_id = page.id
             ORDER BY page.occurred_at DESC, page.id DESC, p.position
             """
@@ -178,14 +196,17 @@ struct EntryPages {
                     hasRecording: try c[21].decode(Bool.self), version: try c[22].decode(Int.self),
                     occurredAtMicroseconds: try c[23].decode(Int64.self), template: try c[24].decode(String?.self),
                     reminderType: try c[25].decode(String?.self), reminderCount: try c[26].decode(Int?.self), ambiguous: try c[27].decode(Bool.self),
-                    claimedAt: try c[28].decode(Date?.self)
+                    claimedAt: try c[28].decode(Date?.self),
+                    names: EntryNames(client: try c[29].decode(String?.self), patient: try c[30].decode(String?.self),
+                                      location: try c[31].decode(String?.self), author: try c[32].decode(String?.self),
+                                      reason: try c[33].decode(String?.self))
                 ))
             }
             // No participant: the left join's nulls.
-            guard let role = try c[29].decode(String?.self).flatMap(ParticipantRole.init(rawValue:)),
-                  let kind = try c[30].decode(String?.self).flatMap(ParticipantKind.init(rawValue:)) else { continue }
+            guard let role = try c[34].decode(String?.self).flatMap(ParticipantRole.init(rawValue:)),
+                  let kind = try c[35].decode(String?.self).flatMap(ParticipantKind.init(rawValue:)) else { continue }
             items[items.count - 1].participants.append(Participant(
-                role: role, kind: kind, id: try c[31].decode(String?.self), address: try c[32].decode(String?.self), name: try c[33].decode(String?.self)
+                role: role, kind: kind, id: try c[36].decode(String?.self), address: try c[37].decode(String?.self), name: try c[38].decode(String?.self)
             ))
         }
         return items

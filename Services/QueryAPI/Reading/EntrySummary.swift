@@ -35,5 +35,17 @@ struct EntrySummary: Sendable, Hashable {
     var ambiguous = false
     /// The time the sender gave, when it was later than Commlog received the entry (`occurred_at` is then the receipt).
     var claimedAt: Date? = nil
+    /// The directory's names of its ids, as they are now.
+    var names = EntryNames()
     var participants: [Participant] = []
+}
+
+/// The display names of an entry's ids: `null` for a record the directory does not know (yet).
+struct EntryNames: Sendable, Hashable {
+    var client: String?
+    var patient: String?
+    var location: String?
+    var author: String?
+    /// The label of the reason code: the organisation's own, or the standard one.
+    var reason: String?
 }
