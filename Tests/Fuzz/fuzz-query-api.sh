@@ -53,7 +53,7 @@ INSERT INTO attachments (organisation_id, communication_id, position, name, cont
 VALUES ('$ORG', '5f0c8f7e-1d2a-4c3b-8e9f-0a1b2c3d4e5f', 0, 'results.pdf', 'application/pdf', 5, '\x255044462d');
 SQL
 
-TOKEN="$(COMMLOG_JWT_SECRET="$SECRET" "$BIN/commlog" token --org "$ORG" --staff s-1 --role manager)"
+TOKEN="$(COMMLOG_JWT_SECRET="$SECRET" "$BIN/commlog" token --org "$ORG" --staff s-1 --role admin)"
 seed=()
 [[ -n "${FUZZ_SEED:-}" ]] && seed=(--seed "$FUZZ_SEED")
 status=0
