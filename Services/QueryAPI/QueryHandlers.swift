@@ -19,6 +19,9 @@ struct QueryHandlers: APIProtocol {
     func listCommunications(_ input: Operations.ListCommunications.Input) async throws -> Operations.ListCommunications.Output {
         let caller = try Self.caller()
         let filter = try await ListFilter(input.query, cursors: cursors, organisationID: caller.organisationID)
+        if filter.unfiled && !caller.seesEverything {
+            throw Problem.forbidden("the unfiled entries are for managers and admins")
+        }
         if filter.isBoard && !caller.seesEverything {
             throw Problem.forbidden("the organisation-wide board is for managers and admins; filter by client_id, patient_id or staff_id")
         }
@@ -66,6 +69,8 @@ extension ListFilter {
         type = try query._type.map { try Self.value(CommunicationType.self, $0.rawValue, "type") }
         direction = try query.direction.map { try Self.value(Direction.self, $0.rawValue, "direction") }
         status = try query.status.map { try Self.value(CommunicationStatus.self, $0.rawValue, "status") }
+        unfiled = query.unfiled ?? false
+        if unfiled && clientID != nil { throw Problem.badRequest("unfiled: lists entries filed under no client; leave out client_id") }
         from = query.from
         to = query.to
         if let text = query.q {

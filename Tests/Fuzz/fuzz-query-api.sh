@@ -47,8 +47,10 @@ VALUES ('$ORG', '0b7e3f5c-8d8e-4f5e-9a55-3c1f2d9b6a01', 'phone', 'inbound', 'ope
        ('$ORG', '5f0c8f7e-1d2a-4c3b-8e9f-0a1b2c3d4e5f', 'email', 'outbound', 'closed', now(), 'c-1', 'mailbox', 'fuzz:mail');
 INSERT INTO participants (organisation_id, communication_id, position, role, kind, ref_id, occurred_at)
 VALUES ('$ORG', '0b7e3f5c-8d8e-4f5e-9a55-3c1f2d9b6a01', 0, 'handler', 'staff', 's-1', now());
-INSERT INTO recordings (organisation_id, communication_id, content_type, size, sha256, content)
-VALUES ('$ORG', '0b7e3f5c-8d8e-4f5e-9a55-3c1f2d9b6a01', 'audio/mpeg', 4, 'x', '\x49443304');
+INSERT INTO recording_chunks (organisation_id, upload_id, communication_id, position, bytes)
+VALUES ('$ORG', 'a6c1e0de-0000-4000-8000-000000000001', '0b7e3f5c-8d8e-4f5e-9a55-3c1f2d9b6a01', 0, '\x49443304');
+INSERT INTO recordings (organisation_id, communication_id, content_type, size, sha256, upload_id, chunk_size)
+VALUES ('$ORG', '0b7e3f5c-8d8e-4f5e-9a55-3c1f2d9b6a01', 'audio/mpeg', 4, 'x', 'a6c1e0de-0000-4000-8000-000000000001', 1048576);
 INSERT INTO attachments (organisation_id, communication_id, position, name, content_type, size, content)
 VALUES ('$ORG', '5f0c8f7e-1d2a-4c3b-8e9f-0a1b2c3d4e5f', 0, 'results.pdf', 'application/pdf', 5, '\x255044462d');
 SQL

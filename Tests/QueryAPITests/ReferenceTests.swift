@@ -89,4 +89,22 @@ struct ReferenceTests {
             await api.stop()
         }
     }
+
+    @Test("unfiled=true lists the entries filed under no client, for managers and admins only")
+    func unfiled() async throws {
+        try await TestEnvironment.withDatabase { database in
+            let api = try await QueryAPIHarness()
+            let ids = try await api.insert([api.entry("filed", client: "c-1"), api.entry("loose-1", client: nil), api.entry("loose-2", client: nil)], database: database)
+            let manager = try await api.token("m-1", [.manager])
+            let list = try await api.get("/v1/communications", token: manager, query: ["unfiled": "true"])
+            #expect(list.status == 200, "\(list.detail)")
+            #expect(Set(list.ids) == Set([ids["loose-1"], ids["loose-2"]].compactMap { $0 }))
+            #expect(try await api.get("/v1/communications", token: manager, query: ["unfiled": "false"]).ids.contains(try #require(ids["filed"])))
+            #expect(try await api.get("/v1/communications", token: try await api.token("s-1", [.staff]), query: ["unfiled": "true"]).status == 403)
+            let both = try await api.get("/v1/communications", token: manager, query: ["unfiled": "true", "client_id": "c-1"])
+            #expect(both.status == 400)
+            #expect(both.detail.contains("unfiled"))
+            await api.stop()
+        }
+    }
 }

@@ -8,10 +8,13 @@ enum KnownRoutes {
         ("/v1/communications", [.get, .post]),
         ("/v1/communications/*", [.get, .patch, .delete]),
         ("/v1/communications/*/history", [.get]),
+        ("/v1/communications/*/reads", [.get]),
         ("/v1/communications/*/recording", [.get]),
         ("/v1/communications/*/attachments/*", [.get]),
         ("/v1/calls/open", [.get]),
         ("/v1/calls/*/end", [.post]),
+        ("/v1/reasons", [.get, .post]),
+        ("/v1/reasons/*", [.patch]),
         ("/v1/live", [.get]),
         ("/healthz", [.get]),
         ("/readyz", [.get]),
@@ -32,6 +35,7 @@ enum KnownRoutes {
 
     /// Whether the operation at `path` takes a JSON body.
     static func takesBody(_ method: HTTPRequest.Method, _ path: String) -> Bool {
-        (method == .post && path == "/v1/communications") || (method == .patch && methods(for: path)?.contains(.patch) == true)
+        (method == .post && (path == "/v1/communications" || path == "/v1/reasons"))
+            || (method == .patch && methods(for: path)?.contains(.patch) == true)
     }
 }

@@ -71,6 +71,7 @@ struct EntryPages {
         var conditions = ["c.organisation_id = \(read.bind(caller.organisationID))", "c.deleted_at IS NULL"]
         if let visibility = visibilityCondition(&read) { conditions.append(visibility) }
         if let client = filter.clientID { conditions.append("c.client_id = \(read.bind(client))") }
+        if filter.unfiled { conditions.append("c.client_id IS NULL") }
         if let patient = filter.patientID { conditions.append("c.patient_id = \(read.bind(patient))") }
         if let staff = filter.staffID {
             let parameter = read.bind(staff)

@@ -11,6 +11,8 @@ struct ListFilter: Sendable, Equatable {
     var reason: String?
     var locationID: String?
     var status: CommunicationStatus?
+    /// Only entries filed under no client.
+    var unfiled = false
     var from: Date?
     var to: Date?
     var text: String?
