@@ -109,7 +109,7 @@ COLUMNS="c.id, c.type, c.direction, c.status, c.occurred_at, c.answered_at, c.en
   c.source, c.show_in_patient_history,
   EXISTS (SELECT 1 FROM recordings r WHERE r.organisation_id = c.organisation_id AND r.communication_id = c.id) AS has_recording,
   c.version, (extract(epoch FROM c.occurred_at) * 1000000)::bigint AS occurred_at_us, c.template, c.reminder_type, c.reminder_count, c.ambiguous,
-  c.claimed_at,
+  c.claimed_at, c.print_in_patient_history,
   (SELECT nullif(x.name, '') FROM clients x WHERE x.organisation_id = c.organisation_id AND x.id = c.client_id) AS client_name,
   (SELECT nullif(x.name, '') FROM patients x WHERE x.organisation_id = c.organisation_id AND x.id = c.patient_id) AS patient_name,
   (SELECT nullif(x.name, '') FROM locations x WHERE x.organisation_id = c.organisation_id AND x.id = c.location_id) AS location_name,
@@ -120,7 +120,7 @@ ROW="id uuid, type text, direction text, status text, occurred_at timestamptz, a
   closed_at timestamptz, outcome text, duration_s integer, client_id text, patient_id text, location_id text, author_staff_id text,
   reason text, address text, subject text, description text, notes text, source text, show_in_patient_history boolean,
   has_recording boolean, version integer, occurred_at_us bigint, template text, reminder_type text, reminder_count integer,
-  ambiguous boolean, claimed_at timestamptz, client_name text, patient_name text, location_name text, author_name text,
+  ambiguous boolean, claimed_at timestamptz, print_in_patient_history boolean, client_name text, patient_name text, location_name text, author_name text,
   reason_label text, participant_role text, participant_kind text, participant_ref_id text, participant_address text, participant_name text"
 pgbench_script() { # name, \set lines, condition (on $1[3]), the third value[, common table expression]
     cat >"$WORK/$1.sql" <<SQL

@@ -90,6 +90,56 @@ struct WritingTests {
         await api.stop()
     }
 
+    @Test("where an entry is filed is corrected on any entry, emails and closed calls included; what was sent never changes")
+    func refiling() async throws {
+        try await TestEnvironment.withDatabase { database in
+            let api = try await QueryAPIHarness()
+            let org = api.organisationID
+            try await database.withTenant(org) { connection in
+                try await connection.query("INSERT INTO patients (organisation_id, id, client_id, name) VALUES (\(org), 'p-7', 'c-7', 'Rex')", logger: database.logger)
+            }
+            let email = api.entry("loose-mail", client: nil, type: .email, subject: "from a carer", content: "Rex is limping")
+            let call = CallsAndContentTests.call(api, "closed-call", handler: "s-h", client: "c-1", status: .closed)
+            let ids = try await api.insert([email, call], database: database)
+            let manager = try await api.token("m-1", [.manager])
+            let mail = try #require(ids["loose-mail"])
+
+            let refiled = try await api.send("PATCH", "/v1/communications/\(mail)", token: manager, json: [
+                "client_id": "c-7", "patient_id": "p-7", "show_in_patient_history": true, "print_in_patient_history": true,
+            ], headers: ["If-Match": "\"1\""])
+            #expect(refiled.status == 200, "\(refiled.detail)")
+            #expect(refiled.json["client_id"] as? String == "c-7")
+            #expect(refiled.json["patient_id"] as? String == "p-7")
+            #expect(refiled.json["print_in_patient_history"] as? Bool == true)
+            #expect(refiled.json["content"] as? String == "Rex is limping")
+            #expect(refiled.headers["etag"] == "\"2\"")
+            let history = try await api.get("/v1/communications/\(mail)/history", token: manager)
+            let last = try #require((history.json["items"] as? [[String: Any]])?.last)
+            #expect(last["action"] as? String == "update" && last["staff_id"] as? String == "m-1")
+            #expect((last["before"] as? [String: Any])?["client_id"] is NSNull)
+            #expect((last["after"] as? [String: Any])?["client_id"] as? String == "c-7")
+            #expect(try await api.get("/v1/communications", token: manager, query: ["unfiled": "true"]).ids.allSatisfy { $0 != mail })
+
+            // What was sent stays: a subject change on the email, or a filing change mixed with one, is refused.
+            #expect(try await api.send("PATCH", "/v1/communications/\(mail)", token: manager, json: ["subject": "x"], headers: ["If-Match": "*"]).status == 409)
+            #expect(try await api.send("PATCH", "/v1/communications/\(mail)", token: manager, json: ["subject": "x", "client_id": "c-1"], headers: ["If-Match": "*"]).status == 409)
+            // A patient of another client is refused.
+            #expect(try await api.send("PATCH", "/v1/communications/\(mail)", token: manager, json: ["client_id": "c-1", "patient_id": "p-7"], headers: ["If-Match": "*"]).status == 422)
+
+            // A closed call: related people and the flags may still be set.
+            let closed = try #require(ids["generic:closed-call"])
+            let related = try await api.send("PATCH", "/v1/communications/\(closed)", token: manager, json: [
+                "related": [["kind": "client", "id": "c-7"]], "show_in_patient_history": true,
+            ], headers: ["If-Match": "*"])
+            #expect(related.status == 200, "\(related.detail)")
+            #expect(related.json["show_in_patient_history"] as? Bool == true)
+            #expect(try await api.send("PATCH", "/v1/communications/\(closed)", token: manager, json: ["title": "x"], headers: ["If-Match": "*"]).status == 409)
+            // Staff who may not see the entry do not re-file it.
+            #expect(try await api.send("PATCH", "/v1/communications/\(mail)", token: try await api.token("s-x", [.staff]), json: ["client_id": "c-9"], headers: ["If-Match": "*"]).status == 404)
+            await api.stop()
+        }
+    }
+
     @Test("only the author or a manager edits or deletes a manual entry; a deleted entry is gone but its history stays for managers")
     func permissionsAndSoftDelete() async throws {
         try await TestEnvironment.withDatabase { database in

@@ -78,6 +78,7 @@ enum EntryPageWriter {
         json.raw(",\"notes\":"); json.string(e.notes)
         json.raw(",\"source\":"); json.string(e.source)
         json.raw(",\"show_in_patient_history\":"); json.bool(e.showInPatientHistory)
+        json.raw(",\"print_in_patient_history\":"); json.bool(e.printInPatientHistory)
         json.raw(",\"has_recording\":"); json.bool(e.hasRecording)
         json.raw(",\"version\":"); json.number(e.version)
         json.raw(",\"template\":"); json.string(e.template)

@@ -14,7 +14,7 @@ extension EntrySummary: Codable {
         case authorStaffID = "author_staff_id", showInPatientHistory = "show_in_patient_history", hasRecording = "has_recording"
         case template, reminderType = "reminder_type", reminderCount = "reminder_count", ambiguous
         case clientName = "client_name", patientName = "patient_name", locationName = "location_name", authorName = "author_name"
-        case reasonLabel = "reason_label"
+        case reasonLabel = "reason_label", printInPatientHistory = "print_in_patient_history"
     }
 
     init(from decoder: any Decoder) throws {
@@ -35,6 +35,7 @@ extension EntrySummary: Codable {
             template: try c.decodeIfPresent(String.self, forKey: .template), reminderType: try c.decodeIfPresent(String.self, forKey: .reminderType),
             reminderCount: try c.decodeIfPresent(Int.self, forKey: .reminderCount), ambiguous: try c.decodeIfPresent(Bool.self, forKey: .ambiguous) ?? false,
             claimedAt: try c.decodeIfPresent(Date.self, forKey: .claimedAt),
+            printInPatientHistory: try c.decodeIfPresent(Bool.self, forKey: .printInPatientHistory) ?? false,
             names: EntryNames(
                 client: try c.decodeIfPresent(String.self, forKey: .clientName), patient: try c.decodeIfPresent(String.self, forKey: .patientName),
                 location: try c.decodeIfPresent(String.self, forKey: .locationName), author: try c.decodeIfPresent(String.self, forKey: .authorName),
@@ -73,6 +74,7 @@ extension EntrySummary: Codable {
         try c.encode(notes, forKey: .notes)
         try c.encode(source, forKey: .source)
         try c.encode(showInPatientHistory, forKey: .showInPatientHistory)
+        try c.encode(printInPatientHistory, forKey: .printInPatientHistory)
         try c.encode(hasRecording, forKey: .hasRecording)
         try c.encode(version, forKey: .version)
         try c.encode(template, forKey: .template)

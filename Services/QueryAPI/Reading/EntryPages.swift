@@ -41,6 +41,7 @@ struct EntryPages {
         ("(extract(epoch FROM c.occurred_at) * 1000000)::bigint", "occurred_at_us bigint"),
         ("c.template", "template text"), ("c.reminder_type", "reminder_type text"), ("c.reminder_count", "reminder_count integer"),
         ("c.ambiguous", "ambiguous boolean"), ("c.claimed_at", "claimed_at timestamptz"),
+        ("c.print_in_patient_history", "print_in_patient_history boolean"),
         // The names the directory gives the ids now (a rename shows at once); null for a record it does not know.
         (name(in: "clients", id: "c.client_id"), "client_name text"),
         (name(in: "patients", id: "c.patient_id"), "patient_name text"),
@@ -197,17 +198,17 @@ struct EntryPages {
                     hasRecording: try c[21].decode(Bool.self), version: try c[22].decode(Int.self),
                     occurredAtMicroseconds: try c[23].decode(Int64.self), template: try c[24].decode(String?.self),
                     reminderType: try c[25].decode(String?.self), reminderCount: try c[26].decode(Int?.self), ambiguous: try c[27].decode(Bool.self),
-                    claimedAt: try c[28].decode(Date?.self),
-                    names: EntryNames(client: try c[29].decode(String?.self), patient: try c[30].decode(String?.self),
-                                      location: try c[31].decode(String?.self), author: try c[32].decode(String?.self),
-                                      reason: try c[33].decode(String?.self))
+                    claimedAt: try c[28].decode(Date?.self), printInPatientHistory: try c[29].decode(Bool.self),
+                    names: EntryNames(client: try c[30].decode(String?.self), patient: try c[31].decode(String?.self),
+                                      location: try c[32].decode(String?.self), author: try c[33].decode(String?.self),
+                                      reason: try c[34].decode(String?.self))
                 ))
             }
             // No participant: the left join's nulls.
-            guard let role = try c[34].decode(String?.self).flatMap(ParticipantRole.init(rawValue:)),
-                  let kind = try c[35].decode(String?.self).flatMap(ParticipantKind.init(rawValue:)) else { continue }
+            guard let role = try c[35].decode(String?.self).flatMap(ParticipantRole.init(rawValue:)),
+                  let kind = try c[36].decode(String?.self).flatMap(ParticipantKind.init(rawValue:)) else { continue }
             items[items.count - 1].participants.append(Participant(
-                role: role, kind: kind, id: try c[36].decode(String?.self), address: try c[37].decode(String?.self), name: try c[38].decode(String?.self)
+                role: role, kind: kind, id: try c[37].decode(String?.self), address: try c[38].decode(String?.self), name: try c[39].decode(String?.self)
             ))
         }
         return items

@@ -35,6 +35,8 @@ struct EntrySummary: Sendable, Hashable {
     var ambiguous = false
     /// The time the sender gave, when it was later than Commlog received the entry (`occurred_at` is then the receipt).
     var claimedAt: Date? = nil
+    /// Printed with the patient's medical history.
+    var printInPatientHistory = false
     /// The directory's names of its ids, as they are now.
     var names = EntryNames()
     var participants: [Participant] = []

@@ -37,6 +37,9 @@ extension EntryChange {
         address = try Self.clearable(body.address, "address", maximum: 1000)
         patientID = try Self.clearable(body.patientId, "patient_id", maximum: 200)
         occurredAt = body.occurredAt
+        clientID = try body.clientId.map { try Validate.identifier($0, "client_id") }
+        showInPatientHistory = body.showInPatientHistory
+        printInPatientHistory = body.printInPatientHistory
         direction = try body.direction.map { try Validate.enumeration(Direction.self, $0.rawValue, "direction") }
         if let related = body.related {
             guard related.count <= 100 else { throw Problem.badRequest("related: at most 100 people (got \(related.count))") }

@@ -76,7 +76,9 @@ public struct EntryLog {
     public func update(_ id: UUID, _ change: EntryChange, ifMatch: String, by actor: LogActor) async throws {
         let target = try await locked(id)
         try target.check(ifMatch: ifMatch)
-        if target.isManual {
+        if change.isFilingOnly {
+            // Where an entry is filed may be corrected on any entry (what was sent stays as it was).
+        } else if target.isManual {
             try requireAuthorOrManager(target, actor, "edit")
             if target.type == .note, change.direction != nil { throw LogError.invalid(field: "direction", "a note has no direction") }
         } else if target.isPhoneSystemCall {
@@ -90,7 +92,7 @@ public struct EntryLog {
         // A change without fields changes nothing: the entry stays as it is, its version unchanged.
         if change.isEmpty { return }
         try await checkReason(change.reason.flatMap { $0 })
-        if case .some(.some(let patient)) = change.patientID { try await checkPatient(patient, belongsTo: target.clientID) }
+        if case .some(.some(let patient)) = change.patientID { try await checkPatient(patient, belongsTo: change.clientID ?? target.clientID) }
 
         let before = try await snapshot(id)
         var sql = SQLBuilder()
@@ -98,9 +100,13 @@ public struct EntryLog {
         for (column, value) in change.textAssignments {
             assignments.append("\(column) = \(value.map { sql.bind($0) } ?? "NULL")")
         }
-        if case .some(let patient) = change.patientID {
+        if let client = change.clientID { assignments.append("client_id = \(sql.bind(client))") }
+        if let show = change.showInPatientHistory {
+            assignments.append("show_in_patient_history = \(sql.bind(show))")
+        } else if case .some(let patient) = change.patientID {
             assignments.append("show_in_patient_history = \(sql.bind(patient != nil))")
         }
+        if let print = change.printInPatientHistory { assignments.append("print_in_patient_history = \(sql.bind(print))") }
         if let occurredAt = change.occurredAt { assignments.append("occurred_at = \(sql.bind(occurredAt))") }
         if let direction = change.direction { assignments.append("direction = \(sql.bind(direction.rawValue))") }
         // Built before `sql.query` is called: the binds are added as the text is made.

@@ -44,12 +44,26 @@ public struct EntryChange: Sendable {
     public var occurredAt: Date?
     public var direction: Direction?
     public var related: [RelatedPerson]?
+    /// Re-files the entry under this client.
+    public var clientID: String?
+    public var showInPatientHistory: Bool?
+    public var printInPatientHistory: Bool?
 
     public init() {}
 
     public var isEmpty: Bool {
         subject == nil && description == nil && notes == nil && reason == nil && address == nil && patientID == nil
-            && occurredAt == nil && direction == nil && related == nil
+            && occurredAt == nil && direction == nil && related == nil && isFilingEmpty
+    }
+
+    private var isFilingEmpty: Bool { clientID == nil && showInPatientHistory == nil && printInPatientHistory == nil }
+
+    /// Only where the entry is filed changes (client, patient, related people, the history flags): allowed on
+    /// every entry its actor may see, whatever its type or state.
+    public var isFilingOnly: Bool {
+        let files = !isFilingEmpty || patientID != nil || related != nil
+        let more = subject != nil || description != nil || notes != nil || reason != nil || address != nil || occurredAt != nil || direction != nil
+        return files && !more
     }
 
     /// Fields given that an open call does not take (only title/subject, description and related).
