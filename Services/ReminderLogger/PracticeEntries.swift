@@ -1,14 +1,30 @@
 import CommlogDomain
 import Foundation
 import LogStore
+import Metrics
 
 /// Turns the practice software's send events into log entries, as the rules of automatic logging say.
 ///
 /// Pure: the address book and the patients' clients are looked up beforehand, so this is unit-testable.
 struct PracticeEntries {
     let addresses: AddressBook
-    /// The client of each patient the batch mentions (for documents owned by a patient).
+    /// The client of each patient the batch mentions (its events' patients and the patients owning documents).
     let clientOfPatient: [String: String]
+
+    /// The event's patient, unless the directory says it belongs to another client: then none, as OpenVPMS logs
+    /// it ("the current patient, or none if … doesn't belong to the customer"), and counted. A patient the
+    /// directory does not know (yet) is kept.
+    func patient(_ patient: String?, of client: String?) -> String? {
+        guard let patient, let client, let owner = clientOfPatient[patient], owner != client else { return patient }
+        Counter(label: "commlog_patients_dropped_total").increment()
+        return nil
+    }
+
+    /// A reminder's description: its type and count, e.g. `Vaccination (reminder 2)`.
+    static func reminderDescription(type: String?, count: Int?) -> String? {
+        guard let type, !type.isEmpty else { return nil }
+        return count.map { "\(type) (reminder \($0))" } ?? type
+    }
 
     /// The entry for a reminder, or nil for a reminder that is phoned or exported (not logged).
     func entry(for envelope: EventEnvelope<ReminderSent>) -> NewCommunication? {
@@ -18,25 +34,27 @@ struct PracticeEntries {
         let address = data.address.map { type == .sms ? ContactAddress.phone($0) ?? $0 : $0 }
         let recipient = data.address.map { addresses.participant(.to, address: $0, kind: addressKind, preferredClient: data.clientID) }
             ?? Participant(role: .to, kind: .client, id: data.clientID)
+        let patientID = patient(data.patientID, of: data.clientID)
         return NewCommunication(
             organisationID: envelope.organisationID,
             type: type,
             direction: .outbound,
             occurredAt: envelope.occurredAt,
             clientID: data.clientID,
-            patientID: data.patientID,
+            patientID: patientID,
             locationID: data.locationID,
             authorStaffID: data.authorStaffID,
             reason: data.reason,
             address: type == .mail ? data.address : address,
             subject: data.subject,
+            description: Self.reminderDescription(type: data.reminderType, count: data.reminderCount),
             content: data.content,
             source: .practice,
             sourceRef: envelope.id,
             template: data.template,
             reminderType: data.reminderType,
             reminderCount: data.reminderCount,
-            showInPatientHistory: data.patientID != nil,
+            showInPatientHistory: patientID != nil,
             participants: type == .mail ? [Participant(role: .to, kind: .client, id: data.clientID, address: data.address)] : [recipient]
         )
     }
@@ -60,13 +78,14 @@ struct PracticeEntries {
         }
         let matchedClient = participants.first { $0.kind == .client }?.id
         let names = data.attachments.map(\.name)
+        let patientID = patient(data.patientID ?? documentPatient, of: clientID ?? matchedClient)
         return NewCommunication(
             organisationID: envelope.organisationID,
             type: .email,
             direction: .outbound,
             occurredAt: envelope.occurredAt,
             clientID: clientID ?? matchedClient,
-            patientID: data.patientID ?? documentPatient,
+            patientID: patientID,
             locationID: data.locationID,
             authorStaffID: data.authorStaffID,
             reason: data.reason,
@@ -76,7 +95,8 @@ struct PracticeEntries {
             content: data.bodyText ?? data.bodyHTML.map(HTMLText.plainText),
             source: .practice,
             sourceRef: envelope.id,
-            showInPatientHistory: data.reason == .forwardedDocument && (data.patientID ?? documentPatient) != nil,
+            // An email about a patient belongs in its medical history, forwarded document or not.
+            showInPatientHistory: patientID != nil,
             participants: participants,
             attachments: data.attachments.map { attachment in
                 NewAttachment(
@@ -94,13 +114,15 @@ struct PracticeEntries {
     func entry(for envelope: EventEnvelope<SMSSent>) -> NewCommunication {
         let data = envelope.data
         let recipient = addresses.participant(.to, address: data.to, kind: .phone, preferredClient: data.clientID)
+        let clientID = data.clientID ?? (recipient.kind == .client ? recipient.id : nil)
+        let patientID = patient(data.patientID, of: clientID)
         return NewCommunication(
             organisationID: envelope.organisationID,
             type: .sms,
             direction: .outbound,
             occurredAt: envelope.occurredAt,
-            clientID: data.clientID ?? (recipient.kind == .client ? recipient.id : nil),
-            patientID: data.patientID,
+            clientID: clientID,
+            patientID: patientID,
             locationID: data.locationID,
             authorStaffID: data.authorStaffID,
             reason: data.reason,
@@ -108,6 +130,7 @@ struct PracticeEntries {
             content: data.text,
             source: .practice,
             sourceRef: envelope.id,
+            showInPatientHistory: patientID != nil,
             participants: [recipient]
         )
     }

@@ -205,6 +205,7 @@ struct OrganisationBatch {
         for event in events {
             switch event {
             case .reminderSent(let envelope):
+                envelope.data.patientID.map { patients.insert($0) }
                 if let address = envelope.data.address {
                     if envelope.data.channel == .sms { ContactAddress.phone(address).map { phones.insert($0) } }
                     else { ContactAddress.email(address).map { emails.insert($0) } }
@@ -213,8 +214,10 @@ struct OrganisationBatch {
                 let data = envelope.data
                 for address in [data.from] + data.to + data.cc + data.bcc { ContactAddress.email(address).map { emails.insert($0) } }
                 for document in data.documents where document.owner == .patient { patients.insert(document.id) }
+                data.patientID.map { patients.insert($0) }
             case .smsSent(let envelope):
                 ContactAddress.phone(envelope.data.to).map { phones.insert($0) }
+                envelope.data.patientID.map { patients.insert($0) }
             default:
                 break
             }

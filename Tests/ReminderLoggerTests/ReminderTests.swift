@@ -1,4 +1,6 @@
 import CommlogDomain
+import PostgresNIO
+import Storage
 import Testing
 import TestSupport
 
@@ -50,6 +52,46 @@ struct ReminderTests {
             #expect(printed.type == "mail")
             #expect(printed.reason == "APPOINTMENT_REMINDER")
             #expect(printed.address == "1 Main St, Springfield")
+        }
+    }
+
+    @Test("a reminder's description is its type and count; a patient of another client is dropped, one the directory does not know is kept")
+    func openVPMSRules() async throws {
+        try await PracticeHarness.run { harness in
+            try await harness.publish(.clientUpserted, ClientUpserted(clientID: "c-1", name: "Ann", emails: ["ann@example.org"]))
+            try await harness.publish(.clientUpserted, ClientUpserted(clientID: "c-2", name: "Bob"))
+            try await harness.publish(.patientUpserted, PatientUpserted(patientID: "p-9", clientID: "c-2", name: "Rex"))
+            // The directory first: the reminder's batch must find the patient's client.
+            try await waitUntil("p-9 in the directory") {
+                try await harness.database.withTenant(harness.organisationID) { connection in
+                    for try await _ in try await connection.query(
+                        "SELECT 1 FROM patients WHERE organisation_id = \(harness.organisationID) AND id = 'p-9'", logger: harness.database.logger
+                    ) { return true }
+                    return false
+                }
+            }
+            let other = try await harness.publish(.reminderSent, ReminderSent(
+                locationID: "loc-1", authorStaffID: "s-1", clientID: "c-1", patientID: "p-9", channel: .email, address: "ann@example.org",
+                kind: .patient, reminderType: "Vaccination", reminderCount: 2, subject: "due", content: "Dear Ann"
+            ))
+            let unknown = try await harness.publish(.reminderSent, Self.reminder(.email))
+            let entries = try await harness.entries(count: 2)
+            let byRef = Dictionary(uniqueKeysWithValues: entries.map { ($0.sourceRef, $0) })
+            let dropped = try #require(byRef[other])
+            #expect(dropped.clientID == "c-1")
+            #expect(dropped.patientID == nil)
+            #expect(!dropped.showInPatientHistory)
+            #expect(byRef[unknown]?.patientID == "p-1")
+            let descriptions = try await harness.database.withTenant(harness.organisationID) { connection in
+                var found: [String?] = []
+                for try await text in try await connection.query(
+                    "SELECT description FROM communications WHERE organisation_id = \(harness.organisationID) ORDER BY source_ref", logger: harness.database.logger
+                ).decode(String?.self) {
+                    found.append(text)
+                }
+                return found
+            }
+            #expect(descriptions == ["Vaccination (reminder 2)", "Vaccination (reminder 2)"])
         }
     }
 
