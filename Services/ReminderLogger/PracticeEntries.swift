@@ -76,7 +76,7 @@ struct PracticeEntries {
         for (role, list) in [(ParticipantRole.to, data.to), (.cc, data.cc), (.bcc, data.bcc)] {
             participants += list.map { addresses.participant(role, address: $0, kind: .email, preferredClient: clientID) }
         }
-        let matchedClient = participants.first { $0.kind == .client }?.id
+        let matchedClient = participants.first { $0.kind == .client }?.id ?? participants.lazy.compactMap(addresses.client(of:)).first
         let names = data.attachments.map(\.name)
         let patientID = patient(data.patientID ?? documentPatient, of: clientID ?? matchedClient)
         return NewCommunication(

@@ -19,6 +19,10 @@ public struct AddressBook: Sendable {
 
     /// Owners by kind and normalised address; several owners when an address is shared (a family's number).
     private var owners: [Kind: [String: [ContactOwner]]] = [:]
+    /// The client of each connection among the owners (a carer, a partner: mail with them is the client's).
+    private var clientOfConnection: [String: String] = [:]
+
+    public init() {}
 
     /// Loads the owners of `emails`, `phones` and `extensions` (already normalised) for the transaction's organisation.
     public static func load(
@@ -39,7 +43,26 @@ public struct AddressBook: Sendable {
             guard let kind = Kind(rawValue: kind), let ownerKind = ParticipantKind(rawValue: ownerKind) else { continue }
             book.owners[kind, default: [:]][value, default: []].append(ContactOwner(kind: ownerKind, id: ownerID))
         }
+        let connections = Set(book.owners.values.flatMap(\.values).joined().filter { $0.kind == .connection }.map(\.id))
+        if !connections.isEmpty {
+            for try await (connectionID, client) in try await connection.query("""
+                SELECT id, client_id FROM connections
+                WHERE organisation_id = commlog_current_organisation() AND id = ANY(\(Array(connections))) AND client_id IS NOT NULL
+                """, logger: logger).decode((String, String).self) {
+                book.clientOfConnection[connectionID] = client
+            }
+        }
         return book
+    }
+
+    /// The client a participant stands for: itself when it is a client, the client of a connection (mail from or to
+    /// a client's carer is the client's), nil otherwise.
+    public func client(of participant: Participant) -> String? {
+        switch participant.kind {
+        case .client: participant.id
+        case .connection: participant.id.flatMap { clientOfConnection[$0] }
+        default: nil
+        }
     }
 
     /// The owners of an address, clients first, then connections, then staff.

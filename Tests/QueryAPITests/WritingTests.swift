@@ -140,6 +140,26 @@ struct WritingTests {
         }
     }
 
+    @Test("a call filed under no client is filed under the client its Related To names")
+    func relatedToFiling() async throws {
+        try await TestEnvironment.withDatabase { database in
+            let api = try await QueryAPIHarness()
+            let ids = try await api.insert([CallsAndContentTests.call(api, "unknown-caller", handler: "s-h", client: "c-x")], database: database)
+            let id = try #require(ids["generic:unknown-caller"])
+            try await database.withTenant(api.organisationID) { connection in
+                try await connection.query("UPDATE communications SET client_id = NULL WHERE organisation_id = \(api.organisationID) AND id = \(UUID(uuidString: id)!)", logger: database.logger)
+            }
+            let handler = try await api.token("s-h", [.staff])
+            let related = try await api.send("PATCH", "/v1/communications/\(id)", token: handler, json: ["related": [["kind": "client", "id": "c-5"]]], headers: ["If-Match": "*"])
+            #expect(related.status == 200, "\(related.detail)")
+            #expect(related.json["client_id"] as? String == "c-5")
+            // Filed already: Related To does not move it.
+            let more = try await api.send("PATCH", "/v1/communications/\(id)", token: try await api.token("m-1", [.manager]), json: ["related": [["kind": "client", "id": "c-6"]]], headers: ["If-Match": "*"])
+            #expect(more.json["client_id"] as? String == "c-5")
+            await api.stop()
+        }
+    }
+
     @Test("only the author or a manager edits or deletes a manual entry; a deleted entry is gone but its history stays for managers")
     func permissionsAndSoftDelete() async throws {
         try await TestEnvironment.withDatabase { database in

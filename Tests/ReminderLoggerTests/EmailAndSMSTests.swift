@@ -38,6 +38,29 @@ struct EmailAndSMSTests {
         }
     }
 
+    @Test("an email to a client's connection (a carer) is filed under the client")
+    func connectionFiling() async throws {
+        try await PracticeHarness.run { harness in
+            try await harness.publish(.clientUpserted, ClientUpserted(clientID: "c-1", name: "Ann", emails: ["ann@example.org"]))
+            try await harness.publish(.connectionUpserted, ConnectionUpserted(connectionID: "k-1", clientID: "c-1", name: "Tom", relationship: "carer", emails: ["tom@example.org"]))
+            try await waitUntil("k-1's address in the directory") {
+                try await harness.database.withTenant(harness.organisationID) { connection in
+                    for try await _ in try await connection.query(
+                        "SELECT 1 FROM contact_points WHERE organisation_id = \(harness.organisationID) AND owner_id = 'k-1'", logger: harness.database.logger
+                    ) { return true }
+                    return false
+                }
+            }
+            try await harness.publish(.emailSent, EmailSent(
+                locationID: "loc-1", authorStaffID: "s-1", clientID: nil, from: "clinic@clinic.example", to: ["Tom <tom@example.org>"],
+                subject: "Bella's medication", bodyText: "Twice a day."
+            ))
+            let entry = try #require(try await harness.entries(count: 1).first)
+            #expect(entry.clientID == "c-1")
+            #expect(entry.participants.last?.kind == .connection && entry.participants.last?.id == "k-1")
+        }
+    }
+
     @Test("an email carrying a patient's document is a forwarded document of its owner, even when sent to a third party")
     func forwardedDocumentToThirdParty() async throws {
         try await PracticeHarness.run { harness in

@@ -66,9 +66,11 @@ struct EmailEntry {
                 participants.append(book.participant(role, address: address.address.storable, kind: .email, name: address.name?.storable))
             }
         }
-        // The client: the sender's for inbound mail, the first client addressed for outbound mail.
+        // The client: the sender's for inbound mail, the first client addressed for outbound mail; a client's
+        // connection (a carer) stands for its client when no client is among them.
         let order: [ParticipantRole] = direction == .inbound ? [.from, .to, .cc, .bcc] : [.to, .cc, .bcc, .from]
         let client = order.lazy.compactMap { role in participants.first { $0.role == role && $0.kind == .client }?.id }.first
+            ?? order.lazy.compactMap { role in participants.filter { $0.role == role }.lazy.compactMap(book.client(of:)).first }.first
         let counterpart = direction == .inbound ? message.from.first : (message.to + message.cc + message.bcc).first
         var notes: [String] = []
         let names = message.attachments.map(\.name.storable)

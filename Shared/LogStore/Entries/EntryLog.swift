@@ -100,7 +100,9 @@ public struct EntryLog {
         for (column, value) in change.textAssignments {
             assignments.append("\(column) = \(value.map { sql.bind($0) } ?? "NULL")")
         }
-        if let client = change.clientID { assignments.append("client_id = \(sql.bind(client))") }
+        if let client = change.clientID ?? Self.clientToFile(target, under: change.related) {
+            assignments.append("client_id = \(sql.bind(client))")
+        }
         if let show = change.showInPatientHistory {
             assignments.append("show_in_patient_history = \(sql.bind(show))")
         } else if case .some(let patient) = change.patientID {
@@ -150,6 +152,12 @@ public struct EntryLog {
     }
 
     // MARK: Rules
+
+    /// An entry filed under no client, whose related people now name one (a call's "Related To"), is filed under it.
+    static func clientToFile(_ target: EntryRecord, under related: [RelatedPerson]?) -> String? {
+        guard target.clientID == nil else { return nil }
+        return related?.first { $0.kind == .client }?.id
+    }
 
     private func requireAuthorOrManager(_ target: EntryRecord, _ actor: LogActor, _ verb: String) throws {
         guard actor.isManager || (actor.staffID != nil && target.authorStaffID == actor.staffID) else {
