@@ -5,13 +5,65 @@ import Foundation
 import PostgresNIO
 import Storage
 
-/// `commlog call-integration add`: a webhook secret for an organisation's phone system.
+/// `commlog call-integration add|list|revoke`: the webhook secrets of an organisation's phone systems.
 struct CallIntegration: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "call-integration",
         abstract: "Manage the phone system integrations that post call events to call-bridge.",
-        subcommands: [Add.self]
+        subcommands: [Add.self, List.self, Revoke.self]
     )
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List an organisation's integrations: id, created, revoked, whether Twilio's.")
+
+        @Option(help: "The organisation id.") var org: String
+        @Flag(help: "Print a JSON array instead of text.") var json = false
+
+        func run() async throws {
+            try await withDatabase { database in
+                let rows = try await database.withTenant(org) { connection in
+                    var rows: [(UUID, Date, Date?, Bool)] = []
+                    for try await row in try await connection.query("""
+                        SELECT id, created_at, revoked_at, twilio_auth_token_ciphertext IS NOT NULL FROM call_integrations
+                        WHERE organisation_id = \(org) ORDER BY created_at
+                        """, logger: database.logger).decode((UUID, Date, Date?, Bool).self) {
+                        rows.append(row)
+                    }
+                    return rows
+                }
+                if json {
+                    try JSONOutput.print(rows.map { ["id": $0.0, "created_at": $0.1, "revoked_at": $0.2, "twilio": $0.3] })
+                    return
+                }
+                if rows.isEmpty { print("No call integrations.") }
+                for (id, created, revoked, twilio) in rows {
+                    print("\(id.uuidString.lowercased())  created=\(created.formatted(.iso8601))  \(revoked.map { "revoked=\($0.formatted(.iso8601))" } ?? "live")\(twilio ? "  twilio" : "")")
+                }
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke an integration: its secret is refused from the next request on (the calls it logged stay).")
+
+        @Option(help: "The organisation id.") var org: String
+        @Argument(help: "The integration id (from `list`).") var id: String
+
+        func run() async throws {
+            guard let integration = UUID(uuidString: id) else { throw ValidationError("\(id) is not an integration id (a UUID)") }
+            try await withDatabase { database in
+                let revoked = try await database.withTenant(org) { connection -> Bool in
+                    for try await _ in try await connection.query("""
+                        UPDATE call_integrations SET revoked_at = coalesce(revoked_at, now())
+                        WHERE organisation_id = \(org) AND id = \(integration) RETURNING id
+                        """, logger: database.logger).decode(UUID.self) { return true }
+                    return false
+                }
+                guard revoked else { throw ValidationError("no call integration \(id) in organisation \(org)") }
+                print("Revoked.")
+            }
+        }
+    }
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -26,10 +26,20 @@ struct DeadLetters: AsyncParsableCommand {
         @Option(help: "At most this many.")
         var limit = 50
 
+        @Flag(help: "Print a JSON array instead of text.") var json = false
+
         func run() async throws {
             try await withDatabase { database in
                 let store = DeadLetterStore(database: database)
                 let letters = try await store.list(organisationID: org, includeReplayed: all, limit: limit)
+                if json {
+                    try JSONOutput.print(letters.map { letter in
+                        ["id": letter.id, "last_seen_at": letter.lastSeenAt, "queue": letter.queue, "routing_key": letter.routingKey,
+                         "organisation_id": letter.organisationID, "occurrences": letter.occurrences, "replayed_at": letter.replayedAt,
+                         "reason": letter.reason]
+                    })
+                    return
+                }
                 if letters.isEmpty {
                     print("No dead letters.")
                     return

@@ -11,7 +11,7 @@ struct MailboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mailbox",
         abstract: "Add, list and disable shared mailboxes; replace a password; reseal secrets after a key rotation.",
-        subcommands: [Add.self, List.self, Disable.self, Secret.self, Reseal.self]
+        subcommands: [Add.self, List.self, Disable.self, Enable.self, Remove.self, Secret.self, Reseal.self]
     )
 
     enum TLS: String, ExpressibleByArgument, CaseIterable { case implicit, starttls, none }
@@ -104,6 +104,7 @@ struct MailboxCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List mailboxes with their status: last success, last error, lag.")
 
         @Option(help: "Only this organisation's mailboxes.") var org: String?
+        @Flag(help: "Print a JSON array instead of text.") var json = false
 
         func run() async throws {
             try await withDatabase { database in
@@ -116,6 +117,7 @@ struct MailboxCommand: AsyncParsableCommand {
                     }
                 }
                 var printed = 0
+                var objects: [[String: Any?]] = []
                 for organisation in organisations {
                     try await database.withTenant(organisation) { connection in
                         let rows = try await connection.query("""
@@ -130,13 +132,19 @@ struct MailboxCommand: AsyncParsableCommand {
                             (UUID, String, String, Int, String, Bool, String?, Int64?, String?, String?, String?).self
                         ) {
                             printed += 1
+                            if json {
+                                objects.append(["id": id, "organisation_id": organisation, "address": address, "host": host, "port": port, "tls": tls,
+                                                "enabled": enabled, "last_success_at": success, "lag_s": lag, "last_error": error,
+                                                "last_error_at": errorAt, "folders": folders])
+                                continue
+                            }
                             print("\(id.uuidString.lowercased())  org=\(organisation)  \(address)  \(host):\(port) tls=\(tls)  \(enabled ? "enabled" : "disabled")")
                             print("    last success: \(success ?? "never")  lag: \(lag.map { "\($0)s" } ?? "-")  folders: \(folders ?? "-")")
                             if let error { print("    last error (\(errorAt ?? "?")): \(error)") }
                         }
                     }
                 }
-                if printed == 0 { print("No mailboxes.") }
+                if json { try JSONOutput.print(objects) } else if printed == 0 { print("No mailboxes.") }
             }
         }
     }
@@ -153,6 +161,38 @@ struct MailboxCommand: AsyncParsableCommand {
                     UPDATE mailboxes SET enabled = false WHERE id::text = \(mailbox.lowercased()) OR lower(address) = \(mailbox.lowercased()) RETURNING id
                     """)
                 print("Disabled. The ingestor stops polling it within a minute.")
+            }
+        }
+    }
+
+    struct Enable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Import a disabled mailbox again, from where it stopped.")
+
+        @Option(help: "The organisation.") var org: String
+        @Argument(help: "The mailbox id (from `list`) or its address.") var mailbox: String
+
+        func run() async throws {
+            try await withDatabase { database in
+                try await MailboxCommand.update(mailbox, of: org, in: database, """
+                    UPDATE mailboxes SET enabled = true WHERE id::text = \(mailbox.lowercased()) OR lower(address) = \(mailbox.lowercased()) RETURNING id
+                    """)
+                print("Enabled. The ingestor polls it within a minute.")
+            }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a mailbox, its sealed secret and its progress (what was imported stays in the log).")
+
+        @Option(help: "The organisation.") var org: String
+        @Argument(help: "The mailbox id (from `list`) or its address.") var mailbox: String
+
+        func run() async throws {
+            try await withDatabase { database in
+                try await MailboxCommand.update(mailbox, of: org, in: database, """
+                    DELETE FROM mailboxes WHERE id::text = \(mailbox.lowercased()) OR lower(address) = \(mailbox.lowercased()) RETURNING id
+                    """)
+                print("Removed.")
             }
         }
     }

@@ -4,19 +4,58 @@ import Foundation
 import PostgresNIO
 import Storage
 
-/// `commlog smdr add`: connects an organisation's Mitel PBX SMDR stream to call-bridge.
+/// `commlog smdr add|list|disable|enable|remove`: the organisation's Mitel PBX SMDR links.
 struct SMDR: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "smdr",
         abstract: "Manage the Mitel MiVoice Business SMDR links call-bridge reads calls from.",
-        subcommands: [Add.self, List.self]
+        subcommands: [Add.self, List.self, Disable.self, Enable.self, Remove.self]
     )
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop reading a link: the replica holding it lets go within its lease.")
+        @Option(help: "The organisation id.") var org: String
+        @Argument(help: "The link id (from `list`).") var id: String
+        func run() async throws { try await SMDR.change(id, of: org, "UPDATE smdr_links SET enabled = false", done: "Disabled.") }
+    }
+
+    struct Enable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Read a disabled link again.")
+        @Option(help: "The organisation id.") var org: String
+        @Argument(help: "The link id (from `list`).") var id: String
+        func run() async throws { try await SMDR.change(id, of: org, "UPDATE smdr_links SET enabled = true", done: "Enabled.") }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a link (the calls it logged stay in the log).")
+        @Option(help: "The organisation id.") var org: String
+        @Argument(help: "The link id (from `list`).") var id: String
+        func run() async throws { try await SMDR.change(id, of: org, "DELETE FROM smdr_links", done: "Removed.") }
+    }
+
+    /// Runs `statement` (an UPDATE or DELETE of `smdr_links`) on one link of the organisation.
+    static func change(_ id: String, of org: String, _ statement: String, done: String) async throws {
+        guard let link = UUID(uuidString: id) else { throw ValidationError("\(id) is not a link id (a UUID)") }
+        try await withDatabase { database in
+            let changed = try await database.withTenant(org) { connection -> Bool in
+                var query = PostgresQuery(unsafeSQL: statement + " WHERE organisation_id = $1 AND id = $2 RETURNING id")
+                query.binds.append(org)
+                query.binds.append(link)
+                for try await _ in try await connection.query(query, logger: database.logger).decode(UUID.self) { return true }
+                return false
+            }
+            guard changed else { throw ValidationError("no SMDR link \(id) in organisation \(org)") }
+            print(done)
+        }
+    }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List an organisation's SMDR links with their state (last connection, last error, records read).")
 
         @Option(help: "The organisation id.")
         var org: String
+
+        @Flag(help: "Print a JSON array instead of text.") var json = false
 
         func run() async throws {
             try await withDatabase { database in
@@ -26,14 +65,20 @@ struct SMDR: AsyncParsableCommand {
                         FROM smdr_links WHERE organisation_id = \(org) ORDER BY created_at
                         """, logger: database.logger)
                     var any = false
+                    var objects: [[String: Any?]] = []
                     for try await (id, host, port, layout, enabled, connected, error, records, skipped) in rows.decode(
                         (UUID, String, Int, String, Bool, Date?, String?, Int, Int).self
                     ) {
                         any = true
+                        if json {
+                            objects.append(["id": id, "host": host, "port": port, "layout": (try? JSONSerialization.jsonObject(with: Data(layout.utf8))) ?? layout,
+                                            "enabled": enabled, "last_connected_at": connected, "last_error": error, "records": records, "skipped": skipped])
+                            continue
+                        }
                         print("\(id.uuidString.lowercased())  \(host):\(port)  \(enabled ? "enabled" : "disabled")  layout=\(layout)  records=\(records)  skipped=\(skipped)  connected=\(connected?.formatted(.iso8601) ?? "never")")
                         if let error { print("    last error: \(error)") }
                     }
-                    if !any { print("No SMDR links.") }
+                    if json { try JSONOutput.print(objects) } else if !any { print("No SMDR links.") }
                 }
             }
         }

@@ -131,7 +131,7 @@ struct OperationsTests {
         }
     }
 
-    @Test("commlog call-integration add and smdr add")
+    @Test("commlog call-integration add, list and revoke; smdr add, list, disable, enable and remove; --json lists")
     func adminCommands() async throws {
         let bin = try TestEnvironment.variable("COMMLOG_BIN")
         let organisation = TestEnvironment.unique("org-admin")
@@ -154,6 +154,29 @@ struct OperationsTests {
         #expect(listing.contains("pbx.example.org:1752  enabled") && listing.contains("records=0"), "\(listing)")
         let (badStatus, _) = try await run(["smdr", "add", "--org", organisation, "--host", "pbx.example.org", "--layout", "colour"])
         #expect(badStatus != 0)
+
+        func jsonList(_ arguments: [String]) async throws -> [[String: Any]] {
+            let (status, output) = try await run(arguments + ["--json"])
+            #expect(status == 0, "\(output)")
+            let line = output.split(separator: "\n").last { $0.hasPrefix("[") } ?? "[]"
+            return try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [[String: Any]] ?? []
+        }
+        let integrations = try await jsonList(["call-integration", "list", "--org", organisation])
+        #expect(integrations.count == 1 && integrations.first?["revoked_at"] is NSNull && integrations.first?["twilio"] as? Bool == false)
+        let integration = try #require(integrations.first?["id"] as? String)
+        #expect(try await run(["call-integration", "revoke", "--org", organisation, integration]).0 == 0)
+        #expect(try await jsonList(["call-integration", "list", "--org", organisation]).first?["revoked_at"] as? String != nil)
+        #expect(try await run(["call-integration", "revoke", "--org", organisation, UUID().uuidString]).0 != 0)
+
+        let links = try await jsonList(["smdr", "list", "--org", organisation])
+        let link = try #require(links.first?["id"] as? String)
+        #expect((links.first?["layout"] as? [String: Any])?["extended_digits"] as? Bool == true)
+        #expect(try await run(["smdr", "disable", "--org", organisation, link]).0 == 0)
+        #expect(try await jsonList(["smdr", "list", "--org", organisation]).first?["enabled"] as? Bool == false)
+        #expect(try await run(["smdr", "enable", "--org", organisation, link]).0 == 0)
+        #expect(try await jsonList(["smdr", "list", "--org", organisation]).first?["enabled"] as? Bool == true)
+        let (deadStatus, deadOutput) = try await run(["dead-letters", "list", "--org", organisation, "--json"])
+        #expect(deadStatus == 0 && deadOutput.contains("[]"), "\(deadOutput)")
         try await TestEnvironment.withDatabase { database in
             try await database.withTenant(organisation) { connection in
                 var hashes: [String] = []
@@ -172,6 +195,9 @@ struct OperationsTests {
                 _ = try await connection.query("UPDATE smdr_links SET enabled = false WHERE organisation_id = \(organisation)", logger: database.logger)
             }
         }
+        #expect(try await run(["smdr", "remove", "--org", organisation, link]).0 == 0)
+        #expect(try await jsonList(["smdr", "list", "--org", organisation]).isEmpty)
+        #expect(try await run(["smdr", "remove", "--org", organisation, link]).0 != 0)
     }
 
     @Test("an unknown phone region stops call-bridge at start (status 78)")

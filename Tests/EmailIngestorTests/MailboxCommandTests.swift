@@ -63,6 +63,15 @@ struct MailboxCommandTests {
         #expect(!String(decoding: resealed.ciphertext.readableBytesView, as: UTF8.self).contains("new-\(password)"))
         #expect(try await Self.commlog(["mailbox", "list", "--org", organisation]).output.contains("enabled"))
 
+        // Disabled and enabled again; listed as JSON for scripts; removed (the log keeps what was imported).
+        #expect(try await Self.commlog(["mailbox", "disable", "--org", organisation, address]).status == 0)
+        #expect(try await Self.commlog(["mailbox", "enable", "--org", organisation, address]).status == 0)
+        let json = try await Self.commlog(["mailbox", "list", "--org", organisation, "--json"])
+        let objects = try JSONSerialization.jsonObject(with: Data((json.output.split(separator: "\n").last { $0.hasPrefix("[") } ?? "[]").utf8)) as? [[String: Any]]
+        #expect(objects?.first?["address"] as? String == address, "\(json.output)")
+        #expect(objects?.first?["enabled"] as? Bool == true)
+        #expect(objects?.first?["id"] as? String == id.uuidString.lowercased())
+
         // Mistakes are refused with a message, not stored.
         let noPassword = try await Self.commlog([
             "mailbox", "add", "--org", organisation, "--address", "other-\(address)", "--host", "127.0.0.1", "--port", "51143",
@@ -85,6 +94,10 @@ struct MailboxCommandTests {
         #expect(noSuchMailbox.output.contains("no mailbox nobody@example.org"))
         // Left enabled, its wrong password would be tried by every later suite's poller.
         #expect(try await Self.commlog(["mailbox", "disable", "--org", organisation, address]).status == 0)
+        let removed = try await Self.commlog(["mailbox", "remove", "--org", organisation, address])
+        #expect(removed.status == 0, "\(removed.output)")
+        #expect(!(try await Self.commlog(["mailbox", "list", "--org", organisation]).output.contains(address)))
+        #expect(try await Self.commlog(["mailbox", "remove", "--org", organisation, address]).status != 0)
     }
 
     @Test("an OAuth2 refresh grant is read from standard input (refresh token, then client secret) and sealed; mistakes are refused")
