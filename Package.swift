@@ -98,6 +98,7 @@ let package = Package(
             dependencies: [
                 "CommlogDomain",
                 "CommlogRuntime",
+                "Integrations",
                 "LogStore",
                 "Messaging",
                 "PhoneNumbers",
@@ -143,6 +144,7 @@ let package = Package(
                 "CommlogDomain",
                 "CommlogRuntime",
                 "IMAP",
+                "Integrations",
                 "Messaging",
                 "Storage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -194,6 +196,19 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Shared/LogStore",
+            swiftSettings: swiftSettings
+        ),
+        /// The organisation's links to the outside world (call integrations, SMDR links), one store per table for
+        /// the program that uses it and for `commlog`.
+        .target(
+            name: "Integrations",
+            dependencies: [
+                "Storage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Shared/Integrations",
             swiftSettings: swiftSettings
         ),
         /// Staff bearer tokens (JWT): the claims, signing (`commlog token`) and verification (query-api).

@@ -2,6 +2,7 @@ import ArgumentParser
 import CommlogRuntime
 import Crypto
 import Foundation
+import Integrations
 import PostgresNIO
 import Storage
 
@@ -21,23 +22,14 @@ struct CallIntegration: AsyncParsableCommand {
 
         func run() async throws {
             try await withDatabase { database in
-                let rows = try await database.withTenant(org) { connection in
-                    var rows: [(UUID, Date, Date?, Bool)] = []
-                    for try await row in try await connection.query("""
-                        SELECT id, created_at, revoked_at, twilio_auth_token_ciphertext IS NOT NULL FROM call_integrations
-                        WHERE organisation_id = \(org) ORDER BY created_at
-                        """, logger: database.logger).decode((UUID, Date, Date?, Bool).self) {
-                        rows.append(row)
-                    }
-                    return rows
-                }
+                let rows = try await CallIntegrationStore(database: database, logger: database.logger).list(organisationID: org)
                 if json {
-                    try JSONOutput.print(rows.map { ["id": $0.0, "created_at": $0.1, "revoked_at": $0.2, "twilio": $0.3] })
+                    try JSONOutput.print(rows.map { ["id": $0.id, "created_at": $0.createdAt, "revoked_at": $0.revokedAt, "twilio": $0.isTwilio] })
                     return
                 }
                 if rows.isEmpty { print("No call integrations.") }
-                for (id, created, revoked, twilio) in rows {
-                    print("\(id.uuidString.lowercased())  created=\(created.formatted(.iso8601))  \(revoked.map { "revoked=\($0.formatted(.iso8601))" } ?? "live")\(twilio ? "  twilio" : "")")
+                for row in rows {
+                    print("\(row.id.uuidString.lowercased())  created=\(row.createdAt.formatted(.iso8601))  \(row.revokedAt.map { "revoked=\($0.formatted(.iso8601))" } ?? "live")\(row.isTwilio ? "  twilio" : "")")
                 }
             }
         }
@@ -52,13 +44,7 @@ struct CallIntegration: AsyncParsableCommand {
         func run() async throws {
             guard let integration = UUID(uuidString: id) else { throw ValidationError("\(id) is not an integration id (a UUID)") }
             try await withDatabase { database in
-                let revoked = try await database.withTenant(org) { connection -> Bool in
-                    for try await _ in try await connection.query("""
-                        UPDATE call_integrations SET revoked_at = coalesce(revoked_at, now())
-                        WHERE organisation_id = \(org) AND id = \(integration) RETURNING id
-                        """, logger: database.logger).decode(UUID.self) { return true }
-                    return false
-                }
+                let revoked = try await CallIntegrationStore(database: database, logger: database.logger).revoke(organisationID: org, id: integration)
                 guard revoked else { throw ValidationError("no call integration \(id) in organisation \(org)") }
                 print("Revoked.")
             }
@@ -91,13 +77,8 @@ struct CallIntegration: AsyncParsableCommand {
             let secret = Self.newSecret()
             let hash = SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
             try await withDatabase { database in
-                try await database.withTenant(org) { connection in
-                    _ = try await connection.query("""
-                        INSERT INTO call_integrations (organisation_id, id, secret_sha256, twilio_auth_token_ciphertext, twilio_auth_token_key_id)
-                        VALUES (\(org), \(id), \(hash), \(sealed.map { ByteBuffer(bytes: $0.ciphertext) }), \(sealed?.keyID))
-                        """, logger: database.logger
-                    )
-                }
+                try await CallIntegrationStore(database: database, logger: database.logger)
+                    .add(organisationID: org, id: id, secretSHA256: hash, twilioToken: sealed)
             }
             print(secret)
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CommlogRuntime
 import Foundation
+import Integrations
 import PostgresNIO
 import Storage
 
@@ -16,35 +17,30 @@ struct SMDR: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Stop reading a link: the replica holding it lets go within its lease.")
         @Option(help: "The organisation id.") var org: String
         @Argument(help: "The link id (from `list`).") var id: String
-        func run() async throws { try await SMDR.change(id, of: org, "UPDATE smdr_links SET enabled = false", done: "Disabled.") }
+        func run() async throws { try await SMDR.change(id, of: org, done: "Disabled.") { try await $0.setEnabled(false, organisationID: org, id: $1) } }
     }
 
     struct Enable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Read a disabled link again.")
         @Option(help: "The organisation id.") var org: String
         @Argument(help: "The link id (from `list`).") var id: String
-        func run() async throws { try await SMDR.change(id, of: org, "UPDATE smdr_links SET enabled = true", done: "Enabled.") }
+        func run() async throws { try await SMDR.change(id, of: org, done: "Enabled.") { try await $0.setEnabled(true, organisationID: org, id: $1) } }
     }
 
     struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove a link (the calls it logged stay in the log).")
         @Option(help: "The organisation id.") var org: String
         @Argument(help: "The link id (from `list`).") var id: String
-        func run() async throws { try await SMDR.change(id, of: org, "DELETE FROM smdr_links", done: "Removed.") }
+        func run() async throws { try await SMDR.change(id, of: org, done: "Removed.") { try await $0.remove(organisationID: org, id: $1) } }
     }
 
-    /// Runs `statement` (an UPDATE or DELETE of `smdr_links`) on one link of the organisation.
-    static func change(_ id: String, of org: String, _ statement: String, done: String) async throws {
+    /// Applies `change` to one link of the organisation; a link it does not have is an error.
+    static func change(_ id: String, of org: String, done: String, _ change: @Sendable (SMDRLinkStore, UUID) async throws -> Bool) async throws {
         guard let link = UUID(uuidString: id) else { throw ValidationError("\(id) is not a link id (a UUID)") }
         try await withDatabase { database in
-            let changed = try await database.withTenant(org) { connection -> Bool in
-                var query = PostgresQuery(unsafeSQL: statement + " WHERE organisation_id = $1 AND id = $2 RETURNING id")
-                query.binds.append(org)
-                query.binds.append(link)
-                for try await _ in try await connection.query(query, logger: database.logger).decode(UUID.self) { return true }
-                return false
+            guard try await change(SMDRLinkStore(database: database, logger: database.logger), link) else {
+                throw ValidationError("no SMDR link \(id) in organisation \(org)")
             }
-            guard changed else { throw ValidationError("no SMDR link \(id) in organisation \(org)") }
             print(done)
         }
     }
@@ -59,26 +55,20 @@ struct SMDR: AsyncParsableCommand {
 
         func run() async throws {
             try await withDatabase { database in
-                try await database.withTenant(org) { connection in
-                    let rows = try await connection.query("""
-                        SELECT id, host, port, layout::text, enabled, last_connected_at, last_error, records_total, skipped_total
-                        FROM smdr_links WHERE organisation_id = \(org) ORDER BY created_at
-                        """, logger: database.logger)
-                    var any = false
-                    var objects: [[String: Any?]] = []
-                    for try await (id, host, port, layout, enabled, connected, error, records, skipped) in rows.decode(
-                        (UUID, String, Int, String, Bool, Date?, String?, Int, Int).self
-                    ) {
-                        any = true
-                        if json {
-                            objects.append(["id": id, "host": host, "port": port, "layout": (try? JSONSerialization.jsonObject(with: Data(layout.utf8))) ?? layout,
-                                            "enabled": enabled, "last_connected_at": connected, "last_error": error, "records": records, "skipped": skipped])
-                            continue
-                        }
-                        print("\(id.uuidString.lowercased())  \(host):\(port)  \(enabled ? "enabled" : "disabled")  layout=\(layout)  records=\(records)  skipped=\(skipped)  connected=\(connected?.formatted(.iso8601) ?? "never")")
-                        if let error { print("    last error: \(error)") }
-                    }
-                    if json { try JSONOutput.print(objects) } else if !any { print("No SMDR links.") }
+                let links = try await SMDRLinkStore(database: database, logger: database.logger).list(organisationID: org)
+                if json {
+                    try JSONOutput.print(links.map { link in
+                        ["id": link.id, "host": link.host, "port": link.port,
+                         "layout": (try? JSONSerialization.jsonObject(with: Data(link.layout.utf8))) ?? link.layout,
+                         "enabled": link.enabled, "last_connected_at": link.lastConnectedAt, "last_error": link.lastError,
+                         "records": link.records, "skipped": link.skipped]
+                    })
+                    return
+                }
+                if links.isEmpty { print("No SMDR links.") }
+                for link in links {
+                    print("\(link.id.uuidString.lowercased())  \(link.host):\(link.port)  \(link.enabled ? "enabled" : "disabled")  layout=\(link.layout)  records=\(link.records)  skipped=\(link.skipped)  connected=\(link.lastConnectedAt?.formatted(.iso8601) ?? "never")")
+                    if let error = link.lastError { print("    last error: \(error)") }
                 }
             }
         }
@@ -111,13 +101,8 @@ struct SMDR: AsyncParsableCommand {
         func run() async throws {
             let json = try Self.layoutJSON(layout)
             try await withDatabase { database in
-                try await database.withTenant(org) { connection in
-                    for try await id in try await connection.query(
-                        "INSERT INTO smdr_links (organisation_id, host, port, layout) VALUES (\(org), \(host), \(port), \(json)::jsonb) RETURNING id",
-                        logger: database.logger
-                    ).decode(UUID.self) {
-                        print(id.uuidString.lowercased())
-                    }
+                if let id = try await SMDRLinkStore(database: database, logger: database.logger).add(organisationID: org, host: host, port: port, layoutJSON: json) {
+                    print(id.uuidString.lowercased())
                 }
             }
         }

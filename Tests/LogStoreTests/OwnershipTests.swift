@@ -20,4 +20,21 @@ struct OwnershipTests {
         }
         #expect(offenders.isEmpty, "\(offenders)")
     }
+
+    @Test("call integrations and SMDR links have one store each, used by call-bridge and commlog alike")
+    func operationalStores() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let statements = try Regex("(INSERT INTO|UPDATE|DELETE FROM|FROM)\\s+(call_integrations|smdr_links)\\b")
+        var offenders: [String] = []
+        for folder in ["Services", "Shared"] {
+            let enumerator = FileManager.default.enumerator(at: root.appendingPathComponent(folder), includingPropertiesForKeys: nil)
+            while let file = enumerator?.nextObject() as? URL {
+                guard file.pathExtension == "swift", !file.path.contains("/Shared/Integrations/") else { continue }
+                if try String(contentsOf: file, encoding: .utf8).contains(statements) {
+                    offenders.append(file.path.replacingOccurrences(of: root.path + "/", with: ""))
+                }
+            }
+        }
+        #expect(offenders.isEmpty, "\(offenders)")
+    }
 }

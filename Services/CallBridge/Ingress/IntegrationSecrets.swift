@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Integrations
 import Logging
 import PostgresNIO
 import Storage
@@ -28,17 +29,8 @@ struct IntegrationSecrets: Sendable {
 
     /// The live (not revoked) integration of `organisationID` whose secret `secret` is; nil for none.
     func integration(_ secret: String, organisationID: String) async throws -> Integration? {
-        let hash = Self.sha256(secret)
-        return try await database.withTenant(organisationID) { connection in
-            for try await (id, ciphertext, keyID) in try await connection.query("""
-                SELECT id, twilio_auth_token_ciphertext, twilio_auth_token_key_id FROM call_integrations
-                WHERE organisation_id = \(organisationID) AND secret_sha256 = \(hash) AND revoked_at IS NULL
-                """, logger: logger
-            ).decode((UUID, ByteBuffer?, String?).self) {
-                guard let ciphertext, let keyID else { return Integration(organisationID: organisationID, id: id, twilioToken: nil) }
-                return Integration(organisationID: organisationID, id: id, twilioToken: (Array(ciphertext.readableBytesView), keyID))
-            }
-            return nil
-        }
+        guard let live = try await CallIntegrationStore(database: database, logger: logger)
+            .live(organisationID: organisationID, secretSHA256: Self.sha256(secret)) else { return nil }
+        return Integration(organisationID: organisationID, id: live.id, twilioToken: live.twilioToken)
     }
 }

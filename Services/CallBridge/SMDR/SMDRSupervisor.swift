@@ -1,5 +1,6 @@
 import CommlogDomain
 import Foundation
+import Integrations
 import Logging
 import Metrics
 import PostgresNIO
@@ -71,17 +72,16 @@ final class SMDRSupervisor: Service, Sendable {
         Lease(name: "smdr:\(link.id.uuidString.lowercased())", holder: configuration.holder, duration: configuration.lease, database: database)
     }
 
-    /// The enabled links of all organisations (through `commlog_smdr_links()`, which row-level security allows).
+    /// The enabled links of all organisations.
     func links() async throws -> [SMDRLink] {
-        var links: [SMDRLink] = []
-        let rows = try await database.client.query("SELECT organisation_id, id, host, port, layout::text, timezone FROM commlog_smdr_links()", logger: logger)
-        for try await (organisation, id, host, port, layout, timezone) in rows.decode((String, UUID, String, Int, String, String).self) {
-            let parsed = (try? JSONDecoder().decode(SMDRLayout.self, from: Data(layout.utf8))) ?? SMDRLayout()
-            links.append(SMDRLink(organisationID: organisation, id: id, host: host, port: port, layout: parsed,
-                                  timeZone: TimeZone(identifier: timezone) ?? .gmt))
+        try await store.enabledLinks().map { link in
+            SMDRLink(organisationID: link.organisationID, id: link.id, host: link.host, port: link.port,
+                     layout: (try? JSONDecoder().decode(SMDRLayout.self, from: Data(link.layout.utf8))) ?? SMDRLayout(),
+                     timeZone: TimeZone(identifier: link.timeZone) ?? .gmt)
         }
-        return links
     }
+
+    private var store: SMDRLinkStore { SMDRLinkStore(database: database, logger: logger) }
 
     /// Keeps one link connected while the lease is ours; returns when it is lost, the link is gone, or on cancellation.
     private func hold(_ link: SMDRLink, lease: Lease) async {
@@ -165,14 +165,7 @@ final class SMDRSupervisor: Service, Sendable {
 
     private func count(_ link: SMDRLink, skipped: Bool) async {
         do {
-            try await database.withTenant(link.organisationID) { connection in
-                _ = try await connection.query(
-                    skipped
-                        ? "UPDATE smdr_links SET skipped_total = skipped_total + 1 WHERE organisation_id = \(link.organisationID) AND id = \(link.id)"
-                        : "UPDATE smdr_links SET records_total = records_total + 1 WHERE organisation_id = \(link.organisationID) AND id = \(link.id)",
-                    logger: logger
-                )
-            }
+            try await store.count(organisationID: link.organisationID, id: link.id, skipped: skipped)
         } catch {
             logger.debug("could not count an SMDR line", metadata: ["error": "\(error)"])
         }
@@ -180,16 +173,7 @@ final class SMDRSupervisor: Service, Sendable {
 
     private func note(_ link: SMDRLink, connected: Bool, error: String?) async {
         do {
-            try await database.withTenant(link.organisationID) { connection in
-                if connected {
-                    try await connection.query(
-                        "UPDATE smdr_links SET last_connected_at = now() WHERE organisation_id = \(link.organisationID) AND id = \(link.id)", logger: logger)
-                } else {
-                    try await connection.query(
-                        "UPDATE smdr_links SET last_error = \(error), last_error_at = now() WHERE organisation_id = \(link.organisationID) AND id = \(link.id)",
-                        logger: logger)
-                }
-            }
+            try await store.note(organisationID: link.organisationID, id: link.id, error: connected ? nil : (error ?? "disconnected"))
         } catch {
             logger.debug("could not note the SMDR link's state", metadata: ["error": "\(error)"])
         }
