@@ -151,49 +151,36 @@ struct MailboxCommand: AsyncParsableCommand {
 
     struct Disable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Stop importing a mailbox (what was imported stays in the log).")
-
         @Option(help: "The organisation.") var org: String
         @Argument(help: "The mailbox id (from `list`) or its address.") var mailbox: String
-
         func run() async throws {
-            try await withDatabase { database in
-                try await MailboxCommand.update(mailbox, of: org, in: database, """
-                    UPDATE mailboxes SET enabled = false WHERE id::text = \(mailbox.lowercased()) OR lower(address) = \(mailbox.lowercased()) RETURNING id
-                    """)
-                print("Disabled. The ingestor stops polling it within a minute.")
-            }
+            try await MailboxCommand.change(mailbox, of: org, "UPDATE mailboxes SET enabled = false", done: "Disabled. The ingestor stops polling it within a minute.")
         }
     }
 
     struct Enable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Import a disabled mailbox again, from where it stopped.")
-
         @Option(help: "The organisation.") var org: String
         @Argument(help: "The mailbox id (from `list`) or its address.") var mailbox: String
-
         func run() async throws {
-            try await withDatabase { database in
-                try await MailboxCommand.update(mailbox, of: org, in: database, """
-                    UPDATE mailboxes SET enabled = true WHERE id::text = \(mailbox.lowercased()) OR lower(address) = \(mailbox.lowercased()) RETURNING id
-                    """)
-                print("Enabled. The ingestor polls it within a minute.")
-            }
+            try await MailboxCommand.change(mailbox, of: org, "UPDATE mailboxes SET enabled = true", done: "Enabled. The ingestor polls it within a minute.")
         }
     }
 
     struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove a mailbox, its sealed secret and its progress (what was imported stays in the log).")
-
         @Option(help: "The organisation.") var org: String
         @Argument(help: "The mailbox id (from `list`) or its address.") var mailbox: String
+        func run() async throws { try await MailboxCommand.change(mailbox, of: org, "DELETE FROM mailboxes", done: "Removed.") }
+    }
 
-        func run() async throws {
-            try await withDatabase { database in
-                try await MailboxCommand.update(mailbox, of: org, in: database, """
-                    DELETE FROM mailboxes WHERE id::text = \(mailbox.lowercased()) OR lower(address) = \(mailbox.lowercased()) RETURNING id
-                    """)
-                print("Removed.")
-            }
+    /// Runs `statement` (an UPDATE or DELETE of `mailboxes`) on one mailbox, by id or address, and says `done`.
+    static func change(_ mailbox: String, of org: String, _ statement: String, done: String) async throws {
+        var query = PostgresQuery(unsafeSQL: statement + " WHERE id::text = $1 OR lower(address) = $1 RETURNING id")
+        query.binds.append(mailbox.lowercased())
+        try await withDatabase { database in
+            try await MailboxCommand.update(mailbox, of: org, in: database, query)
+            print(done)
         }
     }
 
