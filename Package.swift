@@ -64,6 +64,7 @@ let package = Package(
                 "CommlogDomain",
                 "CommlogRuntime",
                 "IMAP",
+                "Integrations",
                 "LogStore",
                 "MIME",
                 "Messaging",
@@ -203,6 +204,7 @@ let package = Package(
         .target(
             name: "Integrations",
             dependencies: [
+                "IMAP",
                 "Storage",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -335,7 +337,7 @@ let package = Package(
         .testTarget(
             name: "EmailIngestorTests",
             dependencies: [
-                "EmailIngestor", "CommlogDomain", "CommlogRuntime", "IMAP", "LogStore", "MIME", "Messaging", "Storage", "TestSupport",
+                "EmailIngestor", "CommlogDomain", "CommlogRuntime", "IMAP", "Integrations", "LogStore", "MIME", "Messaging", "Storage", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

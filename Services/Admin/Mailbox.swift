@@ -2,6 +2,7 @@ import ArgumentParser
 import CommlogRuntime
 import Foundation
 import IMAP
+import Integrations
 import Logging
 import PostgresNIO
 import Storage
@@ -82,19 +83,11 @@ struct MailboxCommand: AsyncParsableCommand {
             let newID = UUID()
             let sealed = try sealer.seal(secret, for: .mailbox(organisation: org, id: newID))
             try await withDatabase { database in
-                let ciphertext = Data(sealed.ciphertext).base64EncodedString()
-                let id = try await database.withTenant(org) { connection -> UUID in
-                    let rows = try await connection.query("""
-                        INSERT INTO mailboxes (organisation_id, id, address, host, port, tls, username, secret_kind, secret_ciphertext,
-                                               secret_key_id, since, inbound_folder, outbound_folder, aliases)
-                        VALUES (commlog_current_organisation(), \(newID), \(address), \(host), \(port), \(tls.rawValue), \(user), \(kind),
-                                decode(\(ciphertext), 'base64'), \(sealed.keyID), \(since)::date, \(inboundFolder), \(outboundFolder),
-                                \(alias.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }))
-                        RETURNING id
-                        """, logger: database.logger)
-                    for try await id in rows.decode(UUID.self) { return id }
-                    throw ValidationError("the mailbox was not added")
-                }
+                guard let id = try await MailboxStore(database: database, logger: database.logger).add(
+                    organisationID: org, id: newID, address: address, host: host, port: port, tls: tls.rawValue, username: user,
+                    secretKind: kind, sealed: sealed, since: since, inboundFolder: inboundFolder, outboundFolder: outboundFolder,
+                    aliases: alias.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+                ) else { throw ValidationError("the mailbox was not added") }
                 print(id.uuidString.lowercased())
             }
         }
@@ -108,40 +101,23 @@ struct MailboxCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withDatabase { database in
-                var organisations: [String] = []
-                if let org {
-                    organisations = [org]
-                } else {
-                    for try await id in try await database.client.query("SELECT commlog_mailbox_organisations()", logger: database.logger).decode(String.self) {
-                        organisations.append(id)
-                    }
-                }
+                let store = MailboxStore(database: database, logger: database.logger)
+                var organisations = org.map { [$0] } ?? []
+                if org == nil { organisations = try await store.organisations() }
                 var printed = 0
                 var objects: [[String: Any?]] = []
                 for organisation in organisations {
-                    try await database.withTenant(organisation) { connection in
-                        let rows = try await connection.query("""
-                            SELECT id, address, host, port, tls, enabled,
-                                   to_char(last_success_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-                                   extract(epoch FROM now() - last_success_at)::bigint,
-                                   last_error, to_char(last_error_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-                                   (SELECT string_agg(name || ' uid ' || last_uid, ', ' ORDER BY direction) FROM mailbox_folders f WHERE f.mailbox_id = m.id)
-                            FROM mailboxes m ORDER BY address
-                            """, logger: database.logger)
-                        for try await (id, address, host, port, tls, enabled, success, lag, error, errorAt, folders) in rows.decode(
-                            (UUID, String, String, Int, String, Bool, String?, Int64?, String?, String?, String?).self
-                        ) {
-                            printed += 1
-                            if json {
-                                objects.append(["id": id, "organisation_id": organisation, "address": address, "host": host, "port": port, "tls": tls,
-                                                "enabled": enabled, "last_success_at": success, "lag_s": lag, "last_error": error,
-                                                "last_error_at": errorAt, "folders": folders])
-                                continue
-                            }
-                            print("\(id.uuidString.lowercased())  org=\(organisation)  \(address)  \(host):\(port) tls=\(tls)  \(enabled ? "enabled" : "disabled")")
-                            print("    last success: \(success ?? "never")  lag: \(lag.map { "\($0)s" } ?? "-")  folders: \(folders ?? "-")")
-                            if let error { print("    last error (\(errorAt ?? "?")): \(error)") }
+                    for box in try await store.list(organisationID: organisation) {
+                        printed += 1
+                        if json {
+                            objects.append(["id": box.id, "organisation_id": organisation, "address": box.address, "host": box.host, "port": box.port,
+                                            "tls": box.tls, "enabled": box.enabled, "last_success_at": box.lastSuccessAt, "lag_s": box.lagSeconds,
+                                            "last_error": box.lastError, "last_error_at": box.lastErrorAt, "folders": box.folders])
+                            continue
                         }
+                        print("\(box.id.uuidString.lowercased())  org=\(organisation)  \(box.address)  \(box.host):\(box.port) tls=\(box.tls)  \(box.enabled ? "enabled" : "disabled")")
+                        print("    last success: \(box.lastSuccessAt ?? "never")  lag: \(box.lagSeconds.map { "\($0)s" } ?? "-")  folders: \(box.folders ?? "-")")
+                        if let error = box.lastError { print("    last error (\(box.lastErrorAt ?? "?")): \(error)") }
                     }
                 }
                 if json { try JSONOutput.print(objects) } else if printed == 0 { print("No mailboxes.") }
@@ -154,7 +130,7 @@ struct MailboxCommand: AsyncParsableCommand {
         @Option(help: "The organisation.") var org: String
         @Argument(help: "The mailbox id (from `list`) or its address.") var mailbox: String
         func run() async throws {
-            try await MailboxCommand.change(mailbox, of: org, "UPDATE mailboxes SET enabled = false", done: "Disabled. The ingestor stops polling it within a minute.")
+            try await MailboxCommand.change(mailbox, of: org, .disable, done: "Disabled. The ingestor stops polling it within a minute.")
         }
     }
 
@@ -163,7 +139,7 @@ struct MailboxCommand: AsyncParsableCommand {
         @Option(help: "The organisation.") var org: String
         @Argument(help: "The mailbox id (from `list`) or its address.") var mailbox: String
         func run() async throws {
-            try await MailboxCommand.change(mailbox, of: org, "UPDATE mailboxes SET enabled = true", done: "Enabled. The ingestor polls it within a minute.")
+            try await MailboxCommand.change(mailbox, of: org, .enable, done: "Enabled. The ingestor polls it within a minute.")
         }
     }
 
@@ -171,15 +147,16 @@ struct MailboxCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove a mailbox, its sealed secret and its progress (what was imported stays in the log).")
         @Option(help: "The organisation.") var org: String
         @Argument(help: "The mailbox id (from `list`) or its address.") var mailbox: String
-        func run() async throws { try await MailboxCommand.change(mailbox, of: org, "DELETE FROM mailboxes", done: "Removed.") }
+        func run() async throws { try await MailboxCommand.change(mailbox, of: org, .remove, done: "Removed.") }
     }
 
-    /// Runs `statement` (an UPDATE or DELETE of `mailboxes`) on one mailbox, by id or address, and says `done`.
-    static func change(_ mailbox: String, of org: String, _ statement: String, done: String) async throws {
-        var query = PostgresQuery(unsafeSQL: statement + " WHERE id::text = $1 OR lower(address) = $1 RETURNING id")
-        query.binds.append(mailbox.lowercased())
+    /// Enables, disables or removes one mailbox, by id or address, and says `done`.
+    static func change(_ mailbox: String, of org: String, _ change: MailboxStore.Change, done: String) async throws {
         try await withDatabase { database in
-            try await MailboxCommand.update(mailbox, of: org, in: database, query)
+            let store = MailboxStore(database: database, logger: database.logger)
+            guard let id = try await store.id(of: mailbox, organisationID: org), try await store.apply(change, to: id, organisationID: org) else {
+                throw ValidationError("no mailbox \(mailbox) in organisation \(org)")
+            }
             print(done)
         }
     }
@@ -199,19 +176,10 @@ struct MailboxCommand: AsyncParsableCommand {
             let sealer = try ProgramConfiguration.forAdmin().secretSealer()
             try await withDatabase { database in
                 // The secret is sealed bound to the mailbox's id, so the id comes first.
-                let id = try await database.withTenant(org) { connection -> UUID? in
-                    for try await id in try await connection.query(
-                        "SELECT id FROM mailboxes WHERE id::text = \(mailbox.lowercased()) OR lower(address) = \(mailbox.lowercased())", logger: database.logger
-                    ).decode(UUID.self) { return id }
-                    return nil
-                }
-                let sealed = try sealer.seal(secret, for: .mailbox(organisation: org, id: id ?? UUID()))
-                let ciphertext = Data(sealed.ciphertext).base64EncodedString()
-                try await MailboxCommand.update(mailbox, of: org, in: database, """
-                    UPDATE mailboxes SET secret_ciphertext = decode(\(ciphertext), 'base64'), secret_key_id = \(sealed.keyID),
-                                         secret_kind = \(kind), enabled = true, last_error = NULL
-                    WHERE id = \(id ?? UUID()) RETURNING id
-                    """)
+                let store = MailboxStore(database: database, logger: database.logger)
+                guard let id = try await store.id(of: mailbox, organisationID: org),
+                      try await store.replaceSecret(of: id, organisationID: org, kind: kind, sealed: try sealer.seal(secret, for: .mailbox(organisation: org, id: id)))
+                else { throw ValidationError("no mailbox \(mailbox) in organisation \(org)") }
                 print("Secret replaced; the mailbox is enabled.")
             }
         }
@@ -225,55 +193,28 @@ struct MailboxCommand: AsyncParsableCommand {
         func run() async throws {
             let sealer = try ProgramConfiguration.forAdmin().secretSealer()
             try await withDatabase { database in
-                var organisations: [String] = []
-                for try await id in try await database.client.query("SELECT commlog_mailbox_organisations()", logger: database.logger).decode(String.self) {
-                    organisations.append(id)
-                }
+                let store = MailboxStore(database: database, logger: database.logger)
                 var resealed = 0, unopened = 0
-                for organisation in organisations {
-                    try await database.withTenant(organisation) { connection in
-                        // Every secret: sealed with an older key, or before secrets were bound to their mailbox.
-                        var rows: [(UUID, String, String)] = []
-                        for try await row in try await connection.query(
-                            "SELECT id, encode(secret_ciphertext, 'base64'), secret_key_id FROM mailboxes", logger: database.logger
-                        ).decode((UUID, String, String).self) { rows.append(row) }
-                        for (id, ciphertext, keyID) in rows {
-                            let data = Data(base64Encoded: ciphertext.replacingOccurrences(of: "\n", with: "")) ?? Data()
-                            let context = SecretSealer.Context.mailbox(organisation: organisation, id: id)
-                            let opened: SecretSealer.Opened
-                            do {
-                                opened = try sealer.open(Array(data), keyID: keyID, for: context)
-                            } catch {
-                                print("mailbox \(id.uuidString.lowercased()) (org \(organisation)) left as it is: \(error)")
-                                unopened += 1
-                                continue
-                            }
-                            guard opened.needsReseal else { continue }
-                            let sealed = try sealer.seal(opened.secret, for: context)
-                            try await connection.query("""
-                                UPDATE mailboxes SET secret_ciphertext = decode(\(Data(sealed.ciphertext).base64EncodedString()), 'base64'),
-                                                     secret_key_id = \(sealed.keyID) WHERE id = \(id)
-                                """, logger: database.logger)
-                            resealed += 1
+                for organisation in try await store.organisations() {
+                    // Every secret: sealed with an older key, or before secrets were bound to their mailbox.
+                    for (id, ciphertext, keyID) in try await store.sealedSecrets(organisationID: organisation) {
+                        let context = SecretSealer.Context.mailbox(organisation: organisation, id: id)
+                        let opened: SecretSealer.Opened
+                        do {
+                            opened = try sealer.open(ciphertext, keyID: keyID, for: context)
+                        } catch {
+                            print("mailbox \(id.uuidString.lowercased()) (org \(organisation)) left as it is: \(error)")
+                            unopened += 1
+                            continue
                         }
+                        guard opened.needsReseal else { continue }
+                        try await store.reseal(id, organisationID: organisation, sealed: try sealer.seal(opened.secret, for: context))
+                        resealed += 1
                     }
                 }
                 print("Resealed \(resealed) secret(s) with key \(sealer.currentKeyID).")
                 if unopened > 0 { throw ExitCode(1) }
             }
         }
-    }
-}
-
-extension MailboxCommand {
-    /// Runs `update` (an `UPDATE mailboxes … RETURNING id` of one mailbox, by id or address) in the organisation,
-    /// and fails with a readable message when it matched none.
-    static func update(_ mailbox: String, of organisation: String, in database: Database, _ update: PostgresQuery) async throws {
-        let changed = try await database.withTenant(organisation) { connection -> Int in
-            var count = 0
-            for try await _ in try await connection.query(update, logger: database.logger).decode(UUID.self) { count += 1 }
-            return count
-        }
-        guard changed > 0 else { throw ValidationError("no mailbox \(mailbox) in organisation \(organisation)") }
     }
 }

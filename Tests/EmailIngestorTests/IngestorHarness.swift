@@ -1,6 +1,7 @@
 import CommlogDomain
 import CommlogRuntime
 import Crypto
+import Integrations
 @testable import EmailIngestor
 import Foundation
 import IMAP

@@ -1,5 +1,6 @@
 import CommlogDomain
 import CommlogRuntime
+import Integrations
 @testable import EmailIngestor
 import Crypto
 import Foundation

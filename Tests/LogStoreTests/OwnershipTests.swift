@@ -21,10 +21,10 @@ struct OwnershipTests {
         #expect(offenders.isEmpty, "\(offenders)")
     }
 
-    @Test("call integrations and SMDR links have one store each, used by call-bridge and commlog alike")
+    @Test("mailboxes, call integrations and SMDR links have one store each, used by their program and commlog alike")
     func operationalStores() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let statements = try Regex("(INSERT INTO|UPDATE|DELETE FROM|FROM)\\s+(call_integrations|smdr_links)\\b")
+        let statements = try Regex("(INSERT INTO|UPDATE|DELETE FROM|FROM)\\s+(call_integrations|smdr_links|mailboxes|mailbox_folders)\\b")
         var offenders: [String] = []
         for folder in ["Services", "Shared"] {
             let enumerator = FileManager.default.enumerator(at: root.appendingPathComponent(folder), includingPropertiesForKeys: nil)

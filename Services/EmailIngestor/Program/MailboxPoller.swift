@@ -1,5 +1,6 @@
 import CommlogRuntime
 import Foundation
+import Integrations
 import Logging
 import Messaging
 import ServiceLifecycle

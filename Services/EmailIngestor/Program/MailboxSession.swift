@@ -2,6 +2,7 @@ import CommlogDomain
 import CommlogRuntime
 import Foundation
 import IMAP
+import Integrations
 import Logging
 import Messaging
 import Metrics

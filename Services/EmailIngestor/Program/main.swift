@@ -1,4 +1,5 @@
 import CommlogRuntime
+import Integrations
 import Messaging
 import ServiceLifecycle
 import Storage

@@ -4,14 +4,19 @@ import Logging
 import PostgresNIO
 import Storage
 
-/// The poller's reads and writes: mailboxes, per-folder progress, status, and the leases that share
-/// mailboxes between replicas.
-struct MailboxStore: Sendable {
-    let database: Database
-    let logger: Logger
+/// The `mailboxes` and `mailbox_folders` tables, for email-ingestor (the poller's reads and writes: mailboxes,
+/// per-folder progress, status, and the leases that share mailboxes between replicas) and `commlog mailbox`.
+public struct MailboxStore: Sendable {
+    public let database: Database
+    public let logger: Logger
+
+    public init(database: Database, logger: Logger) {
+        self.database = database
+        self.logger = logger
+    }
 
     /// Every enabled mailbox of every organisation.
-    func enabledMailboxes() async throws -> [Mailbox] {
+    public func enabledMailboxes() async throws -> [Mailbox] {
         var organisations: [String] = []
         for try await organisation in try await database.client.query("SELECT commlog_mailbox_organisations()", logger: logger).decode(String.self) {
             organisations.append(organisation)
@@ -40,7 +45,7 @@ struct MailboxStore: Sendable {
     }
 
     /// The mailbox's secret as stored now (`commlog mailbox secret` may have replaced it since the session began).
-    func secret(of mailbox: Mailbox) async throws -> (kind: Mailbox.SecretKind, ciphertext: [UInt8], keyID: String) {
+    public func secret(of mailbox: Mailbox) async throws -> (kind: Mailbox.SecretKind, ciphertext: [UInt8], keyID: String) {
         try await database.withTenant(mailbox.organisationID) { connection in
             for try await (kind, ciphertext, keyID) in try await connection.query(
                 "SELECT secret_kind, secret_ciphertext, secret_key_id FROM mailboxes WHERE id = \(mailbox.id)", logger: logger
@@ -58,7 +63,7 @@ struct MailboxStore: Sendable {
     }
 
     /// Whether the mailbox is still there and enabled.
-    func isEnabled(_ mailbox: Mailbox) async throws -> Bool {
+    public func isEnabled(_ mailbox: Mailbox) async throws -> Bool {
         try await database.withTenant(mailbox.organisationID) { connection in
             for try await enabled in try await connection.query(
                 "SELECT enabled FROM mailboxes WHERE id = \(mailbox.id)", logger: logger
@@ -70,7 +75,7 @@ struct MailboxStore: Sendable {
     }
 
     /// The stored progress of each folder of the mailbox, by folder name.
-    func progress(of mailbox: Mailbox) async throws -> [String: FolderProgress] {
+    public func progress(of mailbox: Mailbox) async throws -> [String: FolderProgress] {
         try await database.withTenant(mailbox.organisationID) { connection in
             var result: [String: FolderProgress] = [:]
             for try await (name, validity, last, modseq) in try await connection.query(
@@ -86,7 +91,7 @@ struct MailboxStore: Sendable {
     }
 
     /// Records a folder's progress once its messages are confirmed by the broker.
-    func save(_ progress: FolderProgress, folder: String, direction: String, exists: UInt32, of mailbox: Mailbox) async throws {
+    public func save(_ progress: FolderProgress, folder: String, direction: String, exists: UInt32, of mailbox: Mailbox) async throws {
         let validity = progress.uidValidity.map(Int64.init)
         let last = Int64(progress.lastUID)
         let modseq = progress.highestModSeq.map { Int64(bitPattern: $0) }
@@ -103,21 +108,21 @@ struct MailboxStore: Sendable {
     }
 
     /// A complete cycle: every folder checked.
-    func recordSuccess(_ mailbox: Mailbox) async throws {
+    public func recordSuccess(_ mailbox: Mailbox) async throws {
         try await database.withTenant(mailbox.organisationID) { connection in
             try await connection.query("UPDATE mailboxes SET last_success_at = now(), last_error = NULL WHERE id = \(mailbox.id)", logger: logger)
         }
     }
 
     /// A failed cycle; `message` must never carry the secret (IMAP errors carry the server's words only).
-    func recordError(_ message: String, _ mailbox: Mailbox) async throws {
+    public func recordError(_ message: String, _ mailbox: Mailbox) async throws {
         try await database.withTenant(mailbox.organisationID) { connection in
             try await connection.query("UPDATE mailboxes SET last_error = \(message), last_error_at = now() WHERE id = \(mailbox.id)", logger: logger)
         }
     }
 
     /// Stores a newly sealed secret (a refresh token the OAuth2 provider rotated).
-    func replaceSecret(of mailbox: Mailbox, ciphertext: [UInt8], keyID: String) async throws {
+    public func replaceSecret(of mailbox: Mailbox, ciphertext: [UInt8], keyID: String) async throws {
         let encoded = Data(ciphertext).base64EncodedString()
         try await database.withTenant(mailbox.organisationID) { connection in
             try await connection.query("""
@@ -134,23 +139,23 @@ struct MailboxStore: Sendable {
     }
 
     /// Takes or renews the lease for `ttl`: true when this replica holds it now.
-    func claim(_ name: String, holder: String, ttl: Duration) async throws -> Bool {
+    public func claim(_ name: String, holder: String, ttl: Duration) async throws -> Bool {
         try await lease(name, holder: holder, ttl: ttl).acquire()
     }
 
     /// Gives the lease up so that another replica can take the mailbox at once.
-    func release(_ name: String, holder: String) async {
+    public func release(_ name: String, holder: String) async {
         await lease(name, holder: holder, ttl: .zero).release()
     }
 
     /// Gives up every mailbox lease `holder` holds (as the replica stops).
-    func releaseAll(holder: String) async {
+    public func releaseAll(holder: String) async {
         await Lease.releaseAll(prefix: "mailbox:", holder: holder, database: database)
     }
 }
 
 /// The mailbox was deleted while a session had it.
-struct MailboxGone: Error, CustomStringConvertible {
-    let id: UUID
-    var description: String { "mailbox \(id) no longer exists" }
+public struct MailboxGone: Error, CustomStringConvertible {
+    public let id: UUID
+    public var description: String { "mailbox \(id) no longer exists" }
 }
