@@ -274,16 +274,27 @@ struct Notice: Sendable {
         }
     }
 
+    /// The envelope as the hub reads it: the Domain's change notice, under an event name it checks itself
+    /// (`call.opened` and `call.updated` are names of the live stream, not of the AMQP contract's `EventType`).
+    private struct Envelope: Decodable {
+        let type: String?
+        let organisationID: String
+        let data: CommunicationChanged
+
+        enum CodingKeys: String, CodingKey {
+            case type, data
+            case organisationID = "organisation_id"
+        }
+    }
+
     init?(_ delivery: AMQPDelivery) {
-        guard let envelope = try? JSONSerialization.jsonObject(with: Data(delivery.body)) as? [String: Any],
-              let organisation = envelope["organisation_id"] as? String, !organisation.isEmpty, !organisation.contains("\u{0}"),
-              let data = envelope["data"] as? [String: Any],
-              let rawID = data["communication_id"] as? String, let id = UUID(uuidString: rawID)
+        guard let envelope = try? ContractCoding.makeDecoder().decode(Envelope.self, from: Data(delivery.body)),
+              !envelope.organisationID.isEmpty, !envelope.organisationID.contains("\u{0}")
         else { return nil }
-        let name = (envelope["type"] as? String) ?? delivery.routingKey
+        let name = envelope.type ?? delivery.routingKey
         guard Self.names.contains(name), name == delivery.routingKey else { return nil }
         self.name = name
-        organisationID = organisation
-        communicationID = id
+        organisationID = envelope.organisationID
+        communicationID = envelope.data.communicationID
     }
 }
