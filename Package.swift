@@ -61,6 +61,8 @@ let package = Package(
         .executableTarget(
             name: "EmailIngestor",
             dependencies: [
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 "CommlogDomain",
                 "CommlogRuntime",
                 "IMAP",
@@ -121,6 +123,10 @@ let package = Package(
         .executableTarget(
             name: "QueryAPI",
             dependencies: [
+                "Messaging",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "Auth",
                 "CommlogDomain",
                 "CommlogRuntime",
@@ -189,6 +195,7 @@ let package = Package(
         .target(
             name: "LogStore",
             dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
                 "CommlogDomain",
                 "PhoneNumbers",
                 "Storage",
@@ -305,7 +312,7 @@ let package = Package(
         /// Reaching the real servers `make test` starts, from the addresses in the environment.
         .target(
             name: "TestSupport",
-            dependencies: ["CommlogDomain", "CommlogRuntime", "Messaging", "Storage", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: [.product(name: "Logging", package: "swift-log"), "CommlogDomain", "CommlogRuntime", "Messaging", "Storage", .product(name: "PostgresNIO", package: "postgres-nio")],
             path: "Tests/Support",
             swiftSettings: swiftSettings
         ),
@@ -318,6 +325,7 @@ let package = Package(
         .testTarget(
             name: "CallBridgeTests",
             dependencies: [
+                .product(name: "Logging", package: "swift-log"),
                 "Auth", "CallBridge", "CommlogDomain", "CommlogRuntime", "LogStore", "Messaging", "PhoneNumbers", "Storage", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -337,6 +345,7 @@ let package = Package(
         .testTarget(
             name: "EmailIngestorTests",
             dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
                 "EmailIngestor", "CommlogDomain", "CommlogRuntime", "IMAP", "Integrations", "LogStore", "MIME", "Messaging", "Storage", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -348,13 +357,15 @@ let package = Package(
         ),
         .testTarget(
             name: "MessagingTests",
-            dependencies: ["Messaging", "CommlogRuntime", "Storage", "TestSupport"],
+            dependencies: [.product(name: "Logging", package: "swift-log"), "Messaging", "CommlogRuntime", "Storage", "TestSupport"],
             path: "Tests/MessagingTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "QueryAPITests",
             dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 "Auth", "CommlogDomain", "QueryAPI", "CommlogRuntime", "LogStore", "Messaging", "Storage", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
@@ -364,6 +375,7 @@ let package = Package(
         .testTarget(
             name: "ReminderLoggerTests",
             dependencies: [
+                .product(name: "Logging", package: "swift-log"),
                 "ReminderLogger", "CommlogDomain", "CommlogRuntime", "LogStore", "Messaging", "Storage", "TestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
@@ -381,7 +393,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StorageTests",
-            dependencies: ["Storage", "CommlogRuntime", "TestSupport", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: ["Messaging", "Storage", "CommlogRuntime", "TestSupport", .product(name: "PostgresNIO", package: "postgres-nio")],
             path: "Tests/StorageTests",
             swiftSettings: swiftSettings
         ),
