@@ -2,7 +2,7 @@ import CommlogDomain
 import Logging
 import PostgresNIO
 
-/// Who owns an address: a staff member, a client or a connection of the directory.
+/// A staff member, a client or a connection of the directory: who owns an address, or whom an entry is related to.
 public struct ContactOwner: Sendable, Hashable {
     public let kind: ParticipantKind
     public let id: String

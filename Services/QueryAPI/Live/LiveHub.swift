@@ -276,6 +276,9 @@ struct Notice: Sendable {
 
     /// The envelope as the hub reads it: the Domain's change notice, under an event name it checks itself
     /// (`call.opened` and `call.updated` are names of the live stream, not of the AMQP contract's `EventType`).
+    /// One decoder for every notice (made once, not per announcement).
+    private static let decoder = ContractCoding.makeDecoder()
+
     private struct Envelope: Decodable {
         let type: String?
         let organisationID: String
@@ -288,7 +291,7 @@ struct Notice: Sendable {
     }
 
     init?(_ delivery: AMQPDelivery) {
-        guard let envelope = try? ContractCoding.makeDecoder().decode(Envelope.self, from: Data(delivery.body)),
+        guard let envelope = try? Self.decoder.decode(Envelope.self, from: Data(delivery.body)),
               !envelope.organisationID.isEmpty, !envelope.organisationID.contains("\u{0}")
         else { return nil }
         let name = envelope.type ?? delivery.routingKey

@@ -1,16 +1,8 @@
 import CommlogDomain
 import Foundation
 
-/// A staff member, client or connection an entry is related to.
-public struct RelatedPerson: Hashable, Sendable {
-    public let kind: ParticipantKind
-    public let id: String
-
-    public init(kind: ParticipantKind, id: String) {
-        self.kind = kind
-        self.id = id
-    }
-}
+/// A staff member, client or connection an entry is related to: a directory record, as `ContactOwner` names one.
+public typealias RelatedPerson = ContactOwner
 
 /// A manual entry to log (a note, a call or letter logged by hand), its values already validated.
 public struct ManualEntry: Sendable {
