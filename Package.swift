@@ -385,6 +385,7 @@ let package = Package(
         .testTarget(
             name: "LogStoreTests",
             dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
                 "CommlogDomain", "LogStore", "Storage", "TestSupport",
                 .product(name: "Logging", package: "swift-log"), .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
