@@ -22,8 +22,6 @@ public struct AddressBook: Sendable {
     /// The client of each connection among the owners (a carer, a partner: mail with them is the client's).
     private var clientOfConnection: [String: String] = [:]
 
-    public init() {}
-
     /// Loads the owners of `emails`, `phones` and `extensions` (already normalised) for the transaction's organisation.
     public static func load(
         emails: Set<String> = [], phones: Set<String> = [], extensions: Set<String> = [],

@@ -71,10 +71,5 @@ struct CallStore {
                           status: applied.status, clientID: parties.clientID, staffIDs: parties.staffIDs)
     }
 
-    /// The call's entry id, when it exists.
-    func communicationID(source: String, callID: String) async throws -> UUID? {
-        try await log.communicationID(sourceRef: "\(source):\(callID)")
-    }
-
     private var log: PhoneCallLog { PhoneCallLog(connection: connection, logger: logger) }
 }

@@ -22,11 +22,6 @@ struct IntegrationSecrets: Sendable {
         let twilioToken: (ciphertext: [UInt8], keyID: String)?
     }
 
-    /// Whether `secret` is a live (not revoked) integration secret of `organisationID`.
-    func accepts(_ secret: String, organisationID: String) async throws -> Bool {
-        try await integration(secret, organisationID: organisationID) != nil
-    }
-
     /// The live (not revoked) integration of `organisationID` whose secret `secret` is; nil for none.
     func integration(_ secret: String, organisationID: String) async throws -> Integration? {
         guard let live = try await CallIntegrationStore(database: database, logger: logger)
