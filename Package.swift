@@ -131,6 +131,7 @@ let package = Package(
                 "CommlogDomain",
                 "CommlogRuntime",
                 "LogStore",
+                "PhoneNumbers",
                 "Storage",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -34,3 +34,18 @@ extern "C" int commlog_phone_region_supported(const char *region) {
     PhoneNumberUtil::GetInstance()->GetSupportedRegions(&regions);
     return regions.count(std::string(region)) ? 1 : 0;
 }
+
+extern "C" int commlog_phone_region_prefixes(const char *region, char *national_prefix, size_t prefix_size) {
+    const PhoneNumberUtil &util = *PhoneNumberUtil::GetInstance();
+    const int country_code = util.GetCountryCodeForRegion(std::string(region));
+    if (country_code == 0) {
+        return 0;
+    }
+    std::string prefix;
+    util.GetNddPrefixForRegion(std::string(region), true, &prefix);
+    if (prefix.size() + 1 > prefix_size) {
+        prefix.clear();
+    }
+    std::memcpy(national_prefix, prefix.c_str(), prefix.size() + 1);
+    return country_code;
+}

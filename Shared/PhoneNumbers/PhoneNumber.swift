@@ -18,6 +18,17 @@ public enum PhoneNumber {
         commlog_phone_region_supported(region.uppercased()) == 1
     }
 
+    /// The country calling code of `region` (44 for "GB") and its national (trunk) prefix ("0" for GB, "" where
+    /// numbers have none); nil for a region libphonenumber does not know.
+    public static func dialling(region: String) -> (countryCode: Int, nationalPrefix: String)? {
+        var prefix = [CChar](repeating: 0, count: 16)
+        let countryCode = prefix.withUnsafeMutableBufferPointer { out in
+            commlog_phone_region_prefixes(region.uppercased(), out.baseAddress, out.count)
+        }
+        guard countryCode > 0 else { return nil }
+        return (Int(countryCode), String(cString: prefix))
+    }
+
     /// The digits of `raw`, without punctuation or a leading `+`.
     public static func digits(_ raw: String) -> String {
         String(raw.filter { $0.isASCII && $0.isNumber })

@@ -108,8 +108,8 @@ extension ConfigurationKey {
     public static let binFolder = ConfigurationKey("COMMLOG_BIN", default: nil, programs: "scripts, tests",
         "The folder holding the built programs (written by make run)")
 
-    public static let phoneRegion = ConfigurationKey("COMMLOG_PHONE_REGION", default: nil, programs: "call-bridge, reminder-logger",
-        "ISO 3166 region (e.g. `AU`) national phone numbers are read in, to store and match them in E.164; unset: only international numbers are read as E.164")
+    public static let phoneRegion = ConfigurationKey("COMMLOG_PHONE_REGION", default: nil, programs: "call-bridge, reminder-logger, query-api",
+        "ISO 3166 region (e.g. `AU`) national phone numbers are read in, to store, match and look them up in E.164; unset: only international numbers are read as E.164")
     public static let phoneMatchDigits = ConfigurationKey("COMMLOG_PHONE_MATCH_DIGITS", default: "9", programs: "call-bridge",
         "Trailing digits that must agree when a number matches no directory number in E.164")
     public static let callAutoClose = ConfigurationKey("COMMLOG_CALL_AUTO_CLOSE_MIN", default: nil, programs: "call-bridge",

@@ -16,6 +16,10 @@ int commlog_phone_e164(const char *number, const char *region, char *out, size_t
 /// Whether libphonenumber knows `region` ("AU", "GB", ...).
 int commlog_phone_region_supported(const char *region);
 
+/// The country calling code of `region` (44 for "GB"; 0 when unknown), and its national (trunk) prefix written
+/// to `national_prefix` ("0" for GB, "" where there is none, NUL-terminated).
+int commlog_phone_region_prefixes(const char *region, char *national_prefix, size_t prefix_size);
+
 #ifdef __cplusplus
 }
 #endif

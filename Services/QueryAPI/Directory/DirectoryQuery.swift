@@ -1,0 +1,58 @@
+import Foundation
+import CommlogDomain
+import LogStore
+import PhoneNumbers
+
+/// What a directory look-up searches for, read from what was typed: the words of a name, and, when it can be
+/// one, the start of an email address or of a phone number.
+struct DirectoryQuery: Equatable {
+    /// The lower-case words every one of which must begin a word of the name, as `commlog_name_words` splits
+    /// names in the database (runs of letters and digits).
+    let words: [String]
+    /// The start of an email address (lower-cased, as `contact_points` keeps them), when `q` has no spaces.
+    let emailPrefix: String?
+    /// Starts of phone numbers as `contact_points` keeps them (E.164, or digits where no region read them).
+    let phonePrefixes: [String]
+    /// The start of a staff extension.
+    let extensionPrefix: String?
+
+    /// The least that is looked up as an address: fewer characters match too much to mean anything.
+    static let minimumAddressLength = 3
+
+    init(_ typed: String, region: String? = ContactAddress.defaultRegion) {
+        let text = typed.trimmingWhitespace()
+        var words: [String] = []
+        for word in text.lowercased().split(whereSeparator: { !($0.isLetter || $0.isNumber) }) where !words.contains(String(word)) {
+            words.append(String(word.prefix(100)))
+        }
+        self.words = words
+        let noSpaces = !text.contains(where: \.isWhitespace)
+        emailPrefix = noSpaces && !words.isEmpty && text.count >= Self.minimumAddressLength ? text.lowercased() : nil
+        (phonePrefixes, extensionPrefix) = Self.phonePrefixes(text, region: region)
+    }
+
+    /// Whether anything can be looked up at all (not only spaces and punctuation).
+    var isEmpty: Bool { words.isEmpty && emailPrefix == nil && phonePrefixes.isEmpty }
+
+    /// A number written as people write them: digits with `+`, spaces, dashes, dots and brackets.
+    private static func phonePrefixes(_ text: String, region: String?) -> ([String], String?) {
+        let digits = PhoneNumber.digits(text)
+        guard !digits.isEmpty, text.allSatisfy({ ($0.isASCII && $0.isNumber) || "+-. ()/".contains($0) }) else { return ([], nil) }
+        let extensionPrefix = digits
+        guard digits.count >= minimumAddressLength else { return ([], extensionPrefix) }
+        // "+44 (0)20 …": the trunk prefix in brackets is not dialled after the country code.
+        if text.hasPrefix("+") { return (["+" + PhoneNumber.digits(text.replacingOccurrences(of: "(0)", with: ""))], extensionPrefix) }
+        if digits.hasPrefix("00") { return (["+" + digits.dropFirst(2)], extensionPrefix) }
+        // Digits as typed: a number stored without a region (`+` kept only when it was written), or one
+        // typed with its country code but no `+`.
+        var prefixes = ["+" + digits, digits]
+        if let region, let dialling = PhoneNumber.dialling(region: region) {
+            if dialling.nationalPrefix.isEmpty {
+                prefixes.append("+\(dialling.countryCode)" + digits)
+            } else if digits.hasPrefix(dialling.nationalPrefix) {
+                prefixes.append("+\(dialling.countryCode)" + digits.dropFirst(dialling.nationalPrefix.count))
+            }
+        }
+        return (prefixes, extensionPrefix)
+    }
+}
