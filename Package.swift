@@ -172,6 +172,7 @@ let package = Package(
             dependencies: [
                 "CommlogDomain",
                 "Messaging",
+                "PhoneNumbers",
                 "Storage",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -366,6 +367,9 @@ let package = Package(
             name: "QueryAPITests",
             dependencies: [
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 "Auth", "CommlogDomain", "QueryAPI", "CommlogRuntime", "LogStore", "Messaging", "Storage", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -1,6 +1,5 @@
 import CommlogRuntime
 import Foundation
-import PhoneNumbers
 
 /// The call bridge's own settings (see `ConfigurationKey` and docs/call-bridge.md).
 struct CallBridgeConfiguration: Sendable {
@@ -21,12 +20,7 @@ struct CallBridgeConfiguration: Sendable {
     var smdrReconnect: Duration = .seconds(5)
 
     init(_ configuration: ProgramConfiguration) throws {
-        if let region = configuration.string(.phoneRegion), !region.isEmpty {
-            guard PhoneNumber.isSupportedRegion(region) else {
-                throw ConfigurationError(key: .phoneRegion, "must be a region libphonenumber knows, e.g. AU, GB, US (got \(region))")
-            }
-            self.region = region.uppercased()
-        }
+        region = try configuration.phoneRegion()
         matchDigits = try configuration.positiveInt(.phoneMatchDigits)
         autoCloseMinutes = try configuration.optionalPositiveInt(.callAutoClose)
         recordings.maximumBytes = try configuration.positiveInt(.recordingMaxBytes)

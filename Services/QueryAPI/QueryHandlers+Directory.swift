@@ -10,7 +10,7 @@ extension QueryHandlers {
         let caller = try Self.caller()
         let typed = try Validate.storable(input.query.q, "q")
         guard (1...100).contains(typed.count) else { throw Problem.badRequest("q: 1 to 100 characters (got \(typed.count))") }
-        let query = DirectoryQuery(typed)
+        let query = DirectoryQuery(typed, region: phoneRegion)
         guard !query.isEmpty else { throw Problem.badRequest("q: give letters or digits to look for (got \(Problem.quoted(typed)))") }
         let kinds = try Self.directoryKinds(input.query.kinds)
         let limit = input.query.limit ?? 10

@@ -14,6 +14,8 @@ struct QueryHandlers: APIProtocol {
     let live: LiveHub
     /// Signs the page cursors handed out and checks those taken back.
     let cursors: PageCursorSigner
+    /// Where national phone numbers typed into a directory look-up are read (`COMMLOG_PHONE_REGION`).
+    let phoneRegion: String?
     let logger: Logger
 
     func listCommunications(_ input: Operations.ListCommunications.Input) async throws -> Operations.ListCommunications.Output {

@@ -82,28 +82,37 @@ public struct Infrastructure: Sendable {
         logger.info("migrations checked", metadata: ["applied": "\(applied)"])
     }
 
-    /// The program's service group, in dependency order: it starts them together and shuts them down in
-    /// reverse, so consumers finish their batch before the connections and the pool close.
+    /// The program's HTTP application with every service it needs, in dependency order: the application starts
+    /// them before it listens and, on shutdown, stops listening first and then stops them in reverse, so
+    /// consumers finish their batch before the connections and the pool close.
     /// - Parameters:
     ///   - services: the program's own services (consumers, pollers), after the infrastructure.
     ///   - router: the program's routes; health, readiness and metrics are added here.
-    public func serviceGroup(services: [any Service], router: Router<BasicRequestContext> = Router(), registry: PrometheusCollectorRegistry) -> ServiceGroup {
+    public func application(
+        services: [any Service], router: Router<BasicRequestContext> = Router(), registry: PrometheusCollectorRegistry
+    ) -> Application<RouterResponder<BasicRequestContext>> {
         router.addOperationsRoutes(readiness: readiness, registry: registry)
-        let http = Application(
+        let archiver = consumer(DeadLetterArchiver.queue, handler: DeadLetterArchiver(database: database))
+        return Application(
             router: router,
             // A connection that sends nothing for this long, in the middle of a request's head or body or
             // between requests, is closed (a slow or stalled client holds no connection for ever); a response
             // being streamed (a live stream) is not affected.
             server: .http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.httpIdleTimeoutSeconds)))),
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: program),
+            services: [database.client, publishing, consuming, archiver] + services,
             logger: logger
         )
-        let archiver = consumer(DeadLetterArchiver.queue, handler: DeadLetterArchiver(database: database))
-        var configuration = ServiceGroupConfiguration(
-            services: [database.client, publishing, consuming, archiver] + services + [http],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger
-        )
+    }
+
+    /// The program's service group: its application, stopped by SIGTERM or SIGINT within a bounded time.
+    public func serviceGroup(services: [any Service], router: Router<BasicRequestContext> = Router(), registry: PrometheusCollectorRegistry) -> ServiceGroup {
+        serviceGroup(running: application(services: services, router: router, registry: registry))
+    }
+
+    /// Runs `application` until SIGTERM or SIGINT within a bounded time.
+    public func serviceGroup(running application: some ApplicationProtocol) -> ServiceGroup {
+        var configuration = ServiceGroupConfiguration(services: [application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // A stop finishes the batch in flight; whatever still hangs after that is cancelled, and the process
         // ends well inside a container platform's 30 s grace period.
         configuration.maximumGracefulShutdownDuration = .seconds(20)

@@ -1,4 +1,5 @@
 import Configuration
+import PhoneNumbers
 
 extension ProgramConfiguration {
     /// A program's own key as text; nil when not set.
@@ -20,5 +21,14 @@ extension ProgramConfiguration {
     /// A program's own true/false key.
     public func flag(_ key: ConfigurationKey) throws -> Bool {
         try reader.flag(key)
+    }
+
+    /// `COMMLOG_PHONE_REGION` upper-cased, checked against libphonenumber's regions; nil when not set.
+    public func phoneRegion() throws -> String? {
+        guard let region = string(.phoneRegion), !region.isEmpty else { return nil }
+        guard PhoneNumber.isSupportedRegion(region) else {
+            throw ConfigurationError(key: .phoneRegion, "must be a region libphonenumber knows, e.g. AU, GB, US (got \(region))")
+        }
+        return region.uppercased()
     }
 }

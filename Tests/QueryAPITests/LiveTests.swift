@@ -18,7 +18,7 @@ struct LiveTests {
         init(_ api: QueryAPIHarness, token: String, lastEventID: String? = nil) throws {
             var arguments = ["-sN", "-H", "Authorization: Bearer \(token)", "-H", "Accept: text/event-stream"]
             if let lastEventID { arguments += ["-H", "Last-Event-ID: \(lastEventID)"] }
-            arguments.append("http://127.0.0.1:\(api.port)/v1/live")
+            arguments.append("http://localhost:\(api.port)/v1/live")
             process = try ChildProcess(executable: "/usr/bin/curl", arguments: arguments, environment: [:], outputPath: path)
         }
 

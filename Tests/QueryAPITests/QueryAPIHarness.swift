@@ -1,4 +1,10 @@
 import Auth
+import CommlogRuntime
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Prometheus
+@testable import QueryAPI
 import CommlogDomain
 import Foundation
 import LogStore
@@ -8,43 +14,64 @@ import TestSupport
 import FoundationNetworking
 #endif
 
-/// The real query-api program on a port of its own, with an organisation of the test's own.
+/// query-api built by `buildApplication` and run in this process (HummingbirdTesting's live mode: a real HTTP
+/// listener on a port of its own), against the real database and broker, with an organisation of the test's own.
+/// Process-level behaviour (signals, exit codes, configuration errors) is tested on the program itself
+/// elsewhere (`QueryAPIEndToEndTests`, `ConfigurationErrorTests`).
 final class QueryAPIHarness: Sendable {
     static let secret = "query-api-test-secret-of-sufficient-length"
 
     let organisationID = TestEnvironment.unique("org-q")
     let port: Int
-    let process: ProgramProcess
     let keys: StaffTokenKeys
+    private let stopping: AsyncStream<Void>.Continuation
+    private let running: Task<Void, any Error>
 
-    /// Starts query-api; on another port if it could not listen on the first ones (another program took the
-    /// port between the check and the bind).
+    /// Builds the application with `environment` over the process's (the stack's addresses) and waits until it
+    /// is ready: listening, connected to the broker, its live queue declared.
     init(environment: [String: String] = [:]) async throws {
         keys = try await StaffTokenKeys.hmac(secret: Self.secret)
-        var attempt = 0
-        while true {
-            attempt += 1
-            let port = freePort()
-            let process = try ProgramProcess("query-api", environment: ["COMMLOG_HTTP_PORT": "\(port)", "COMMLOG_JWT_SECRET": Self.secret].merging(environment) { $1 })
-            let ready = await eventually(timeout: .seconds(30), every: .milliseconds(100)) {
-                (try? await QueryAPIHarness.readiness(port: port)) == 200
+        var logger = Logger(label: "query-api")
+        logger.logLevel = .warning
+        let configuration = try ProgramConfiguration(
+            program: "query-api", defaultHTTPPort: 8080, overrides: ["COMMLOG_JWT_SECRET": Self.secret].merging(environment) { $1 }
+        )
+        let application = try await buildApplication(
+            Infrastructure(program: "query-api", configuration: configuration, logger: logger), registry: PrometheusCollectorRegistry()
+        )
+        let (ports, portFound) = AsyncStream<Int>.makeStream()
+        let (stopped, stopping) = AsyncStream<Void>.makeStream()
+        self.stopping = stopping
+        running = Task {
+            defer { portFound.finish() }
+            try await application.test(.live) { client in
+                portFound.yield(client.port ?? 0)
+                for await _ in stopped {}
             }
-            if ready {
-                self.port = port
-                self.process = process
-                return
-            }
-            await process.kill()
-            guard attempt < 3 else { throw ChildProcessError(description: "query-api did not become ready (last port \(port))") }
+        }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next(), port > 0 else {
+            try await running.value
+            throw ChildProcessError(description: "query-api did not start listening")
+        }
+        self.port = port
+        try await waitUntil("query-api is ready", timeout: .seconds(30)) {
+            (try? await QueryAPIHarness.readiness(port: port)) == 200
         }
     }
 
+    deinit { stopping.finish() }
+
     static func readiness(port: Int) async throws -> Int {
-        let (_, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/readyz")!)
+        let (_, response) = try await URLSession.shared.data(from: URL(string: "http://localhost:\(port)/readyz")!)
         return (response as? HTTPURLResponse)?.statusCode ?? 0
     }
 
-    func stop() async { await process.kill(SIGTERM) }
+    /// Shuts the application down gracefully, as SIGTERM does the program.
+    func stop() async {
+        stopping.finish()
+        _ = try? await running.value
+    }
 
     func token(_ staff: String, _ roles: [StaffRole], organisation: String? = nil, expires: Date = Date().addingTimeInterval(600)) async throws -> String {
         try await keys.sign(StaffClaims(staffID: staff, organisationID: organisation ?? organisationID, roles: roles, expires: expires))
@@ -63,7 +90,7 @@ final class QueryAPIHarness: Sendable {
     }
 
     func get(_ path: String, token: String? = nil, query: [String: String] = [:]) async throws -> Reply {
-        var components = URLComponents(string: "http://127.0.0.1:\(port)\(path)")!
+        var components = URLComponents(string: "http://localhost:\(port)\(path)")!
         if !query.isEmpty { components.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) } }
         var request = URLRequest(url: components.url!)
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
@@ -77,7 +104,7 @@ final class QueryAPIHarness: Sendable {
     /// Sends a request with a body (JSON unless `contentType` says otherwise).
     func send(_ method: String, _ path: String, token: String?, json: Any? = nil, body: Data? = nil,
               contentType: String? = "application/json", headers: [String: String] = [:]) async throws -> Reply {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        var request = URLRequest(url: URL(string: "http://localhost:\(port)\(path)")!)
         request.httpMethod = method
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         if let json { request.httpBody = try JSONSerialization.data(withJSONObject: json) } else if let body { request.httpBody = body }

@@ -1,6 +1,5 @@
 import Foundation
 import CommlogDomain
-import LogStore
 import PhoneNumbers
 
 /// What a directory look-up searches for, read from what was typed: the words of a name, and, when it can be
@@ -19,7 +18,7 @@ struct DirectoryQuery: Equatable {
     /// The least that is looked up as an address: fewer characters match too much to mean anything.
     static let minimumAddressLength = 3
 
-    init(_ typed: String, region: String? = ContactAddress.defaultRegion) {
+    init(_ typed: String, region: String?) {
         let text = typed.trimmingWhitespace()
         var words: [String] = []
         for word in text.lowercased().split(whereSeparator: { !($0.isLetter || $0.isNumber) }) where !words.contains(String(word)) {
