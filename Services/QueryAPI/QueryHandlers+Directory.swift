@@ -15,9 +15,8 @@ extension QueryHandlers {
         let kinds = try Self.directoryKinds(input.query.kinds)
         let limit = input.query.limit ?? 10
         guard (1...50).contains(limit) else { throw Problem.badRequest("limit: 1 to 50 (got \(limit))") }
-        let records = try await database.withTenant(caller.organisationID) { connection in
-            try await DirectoryLookup(connection: connection, caller: caller, logger: logger).search(query, typed: typed, kinds: kinds, limit: limit)
-        }
+        let records = try await DirectorySearch(client: database.client, caller: caller, logger: logger)
+            .search(query, typed: typed, kinds: kinds, limit: limit)
         return .ok(.init(body: .json(.init(items: records.map(Self.match)))))
     }
 

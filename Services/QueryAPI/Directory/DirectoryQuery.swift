@@ -5,7 +5,7 @@ import PhoneNumbers
 /// What a directory look-up searches for, read from what was typed: the words of a name, and, when it can be
 /// one, the start of an email address or of a phone number.
 struct DirectoryQuery: Equatable {
-    /// The lower-case words every one of which must begin a word of the name, as `commlog_name_words` splits
+    /// The lower-case words every one of which must begin a word of the name, as `commlog_name_terms` splits
     /// names in the database (runs of letters and digits).
     let words: [String]
     /// The start of an email address (lower-cased, as `contact_points` keeps them), when `q` has no spaces.
@@ -28,6 +28,21 @@ struct DirectoryQuery: Equatable {
         let noSpaces = !text.contains(where: \.isWhitespace)
         emailPrefix = noSpaces && !words.isEmpty && text.count >= Self.minimumAddressLength ? text.lowercased() : nil
         (phonePrefixes, extensionPrefix) = Self.phonePrefixes(text, region: region)
+    }
+
+    /// Several words as a name's phrase is kept in `directory_words`: a space, then the words joined by spaces.
+    var phrase: String? { words.count > 1 ? " " + words.joined(separator: " ") : nil }
+
+    /// The longest word (the narrowest index range), the first of equals.
+    var leadWord: String? { words.max { $0.count < $1.count || ($0.count == $1.count && $0 > $1) } }
+
+    /// The `contact_points` kinds and value prefixes to look in.
+    var addressRanges: [(kind: String, start: String)] {
+        var ranges: [(kind: String, start: String)] = []
+        if let emailPrefix { ranges.append(("email", emailPrefix)) }
+        ranges += phonePrefixes.map { ("phone", $0) }
+        if let extensionPrefix { ranges.append(("extension", extensionPrefix)) }
+        return ranges
     }
 
     /// Whether anything can be looked up at all (not only spaces and punctuation).
