@@ -122,24 +122,25 @@ DIRECTORY_TOKEN="$(COMMLOG_JWT_SECRET="$SECRET" "$BIN/commlog" token --org "$DIR
 # The SQL query-api runs for a manager's page (no visibility condition), as pgbench statements: one
 # statement, commlog_read (migration 0007), which sets the tenant and runs the page joined with its
 # participants; the values travel in one text array ($1 inside the page), the organisation and the limit first.
-COLUMNS="c.id, c.type, c.direction, c.status, c.occurred_at, c.answered_at, c.ended_at, c.closed_at, c.outcome, c.duration_s,
+COLUMNS="c.id, c.type, c.direction, c.status, c.occurred_at, c.claimed_at, c.answered_at, c.ended_at, c.closed_at, c.outcome, c.duration_s,
   c.client_id, c.patient_id, c.location_id, c.author_staff_id, c.reason, c.address, c.subject, c.description, c.notes,
-  c.source, c.show_in_patient_history,
+  c.source, c.source_ref, c.template, c.reminder_type, c.reminder_count, c.ambiguous, c.show_in_patient_history, c.print_in_patient_history,
+  c.version,
   EXISTS (SELECT 1 FROM recordings r WHERE r.organisation_id = c.organisation_id AND r.communication_id = c.id) AS has_recording,
-  c.version, (extract(epoch FROM c.occurred_at) * 1000000)::bigint AS occurred_at_us, c.template, c.reminder_type, c.reminder_count, c.ambiguous,
-  c.claimed_at, c.print_in_patient_history,
+  (extract(epoch FROM c.occurred_at) * 1000000)::bigint AS occurred_at_us,
   (SELECT nullif(x.name, '') FROM clients x WHERE x.organisation_id = c.organisation_id AND x.id = c.client_id) AS client_name,
   (SELECT nullif(x.name, '') FROM patients x WHERE x.organisation_id = c.organisation_id AND x.id = c.patient_id) AS patient_name,
   (SELECT nullif(x.name, '') FROM locations x WHERE x.organisation_id = c.organisation_id AND x.id = c.location_id) AS location_name,
   (SELECT nullif(x.name, '') FROM staff x WHERE x.organisation_id = c.organisation_id AND x.id = c.author_staff_id) AS author_name,
   coalesce((SELECT x.name FROM reasons x WHERE x.organisation_id = c.organisation_id AND x.code = c.reason),
            (SELECT x.name FROM reasons x WHERE x.organisation_id IS NULL AND x.code = c.reason)) AS reason_label"
-ROW="id uuid, type text, direction text, status text, occurred_at timestamptz, answered_at timestamptz, ended_at timestamptz,
-  closed_at timestamptz, outcome text, duration_s integer, client_id text, patient_id text, location_id text, author_staff_id text,
-  reason text, address text, subject text, description text, notes text, source text, show_in_patient_history boolean,
-  has_recording boolean, version integer, occurred_at_us bigint, template text, reminder_type text, reminder_count integer,
-  ambiguous boolean, claimed_at timestamptz, print_in_patient_history boolean, client_name text, patient_name text, location_name text, author_name text,
-  reason_label text, participant_role text, participant_kind text, participant_ref_id text, participant_address text, participant_name text"
+ROW="id uuid, type text, direction text, status text, occurred_at timestamptz, claimed_at timestamptz, answered_at timestamptz,
+  ended_at timestamptz, closed_at timestamptz, outcome text, duration_s integer, client_id text, patient_id text, location_id text,
+  author_staff_id text, reason text, address text, subject text, description text, notes text, source text, source_ref text,
+  template text, reminder_type text, reminder_count integer, ambiguous boolean, show_in_patient_history boolean,
+  print_in_patient_history boolean, version integer, has_recording boolean, occurred_at_us bigint, client_name text, patient_name text,
+  location_name text, author_name text, reason_label text, participant_role text, participant_kind text, participant_ref_id text,
+  participant_address text, participant_name text"
 pgbench_script() { # name, \set lines, condition (on $1[3]), the third value[, common table expression]
     cat >"$WORK/$1.sql" <<SQL
 $2

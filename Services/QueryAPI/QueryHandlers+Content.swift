@@ -1,3 +1,4 @@
+import CommlogDomain
 import CommlogRuntime
 import Foundation
 import OpenAPIRuntime
@@ -11,7 +12,7 @@ extension QueryHandlers {
         let id = try Self.uuid(input.path.id, "id")
         let stored = try await database.withTenant(caller.organisationID) { connection -> (type: String, size: Int)? in
             let queries = EntryQueries(connection: connection, caller: caller, logger: logger)
-            guard let entry = try await queries.entry(id), entry.type == "phone" else { return nil }
+            guard let entry = try await queries.entry(id), entry.type == .phone else { return nil }
             let rows = try await connection.query("""
                 SELECT coalesce(content_type, 'application/octet-stream'), size FROM recordings
                 WHERE organisation_id = \(caller.organisationID) AND communication_id = \(id) AND upload_id IS NOT NULL AND size IS NOT NULL

@@ -1,6 +1,7 @@
 import CommlogDomain
 import Crypto
 import Foundation
+import LogStore
 import PostgresNIO
 import Storage
 import Testing
@@ -141,45 +142,27 @@ struct Directory {
         }
     }
 
-    /// A call as stored.
+    /// A call as the log reads it back (`StoredEntry`, its fields reached through `call.status` and the like), with
+    /// its participants as `role:kind:ref:address` lines and its stored recording.
+    @dynamicMemberLookup
     struct Call: Sendable, Equatable {
-        var id: UUID
-        var status: String
-        var direction: String?
-        var occurredAt: Date
-        var answeredAt: Date?
-        var endedAt: Date?
-        var closedAt: Date?
-        var outcome: String?
-        var duration: Int?
-        var clientID: String?
-        var address: String?
-        var ambiguous: Bool
-        var participants: [String]
+        var entry: StoredEntry
         var recordingSHA256: String?
         var recordingSize: Int64?
+
+        subscript<Value>(dynamicMember field: KeyPath<StoredEntry, Value>) -> Value { entry[keyPath: field] }
+
+        var participants: [String] {
+            entry.participants.map { "\($0.role.rawValue):\($0.kind.rawValue):\($0.id ?? "-"):\($0.address ?? "-")" }
+        }
     }
 
     func call(source: String, callID: String) async throws -> Call? {
         try await database.withTenant(organisationID) { connection in
-            var call: Call?
-            for try await row in try await connection.query("""
-                SELECT c.id, c.status, c.direction, c.occurred_at, c.answered_at, c.ended_at, c.closed_at, c.outcome, c.duration_s, c.client_id,
-                       c.address, c.ambiguous, r.sha256, r.size
-                FROM communications c LEFT JOIN recordings r ON r.organisation_id = c.organisation_id AND r.communication_id = c.id
-                WHERE c.organisation_id = \(organisationID) AND c.source = 'phone' AND c.source_ref = \(source + ":" + callID)
-                """, logger: database.logger).decode((UUID, String, String?, Date, Date?, Date?, Date?, String?, Int?, String?, String?, Bool, String?, Int64?).self) {
-                call = Call(id: row.0, status: row.1, direction: row.2, occurredAt: row.3, answeredAt: row.4, endedAt: row.5, closedAt: row.6,
-                            outcome: row.7, duration: row.8, clientID: row.9, address: row.10, ambiguous: row.11, participants: [],
-                            recordingSHA256: row.12, recordingSize: row.13)
-            }
-            guard var found = call else { return nil }
-            for try await (role, kind, ref, address) in try await connection.query("""
-                SELECT role, kind, ref_id, address FROM participants WHERE organisation_id = \(organisationID) AND communication_id = \(found.id) ORDER BY position
-                """, logger: database.logger).decode((String, String, String?, String?).self) {
-                found.participants.append("\(role):\(kind):\(ref ?? "-"):\(address ?? "-")")
-            }
-            return found
+            let reader = EntryReader(connection: connection, logger: database.logger)
+            guard let entry = try await reader.entries(source: .phone, sourceRef: source + ":" + callID).first else { return nil }
+            let recording = try await reader.recording(of: entry.id)
+            return Call(entry: entry, recordingSHA256: recording?.sha256, recordingSize: recording?.size)
         }
     }
 

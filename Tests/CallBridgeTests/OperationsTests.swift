@@ -1,3 +1,4 @@
+import CommlogDomain
 import CommlogRuntime
 import Crypto
 import Foundation
@@ -38,7 +39,7 @@ struct OperationsTests {
                     (try? await deadLetterReasons(database, organisation: bridge.organisationID).contains { $0.contains("HTTP 404") }) == true
                 }
                 await bridge.stop()
-                #expect(call?.status == "open")
+                #expect(call?.status == .open)
                 #expect(call?.recordingSHA256 == nil)
                 #expect(reasons)
             }
@@ -92,7 +93,7 @@ struct OperationsTests {
             #expect(try await bridge.post(callEvent("stale-1", seq: 1, kind: "answered", extension: "201", at: -200_000_000)).status == 202)
             let open = try #require(try await directory.waitForCall("stale-1"))
             await bridge.stop()
-            #expect(open.status == "open")
+            #expect(open.status == .open)
 
             let connection = AMQPConnection(configuration: try TestEnvironment.amqpConfiguration(), logger: TestEnvironment.logger)
             let closer = AutoCloser(database: database, announcer: Announcer(connection: connection, logger: TestEnvironment.logger),
@@ -101,7 +102,7 @@ struct OperationsTests {
             #expect(try await closer.closeStale(now: now) >= 1)
             #expect(try await closer.closeStale(now: now) == 0)
             let closed = try #require(try await directory.call(source: "generic", callID: "stale-1"))
-            #expect(closed.status == "closed")
+            #expect(closed.status == .closed)
             #expect(closed.closedAt != nil)
             let audit = try await database.withTenant(bridge.organisationID) { connection in
                 var rows: [(String, String?)] = []

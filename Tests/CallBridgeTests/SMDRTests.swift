@@ -1,5 +1,6 @@
 import CommlogDomain
 import Foundation
+import LogStore
 import PostgresNIO
 import Storage
 import Synchronization
@@ -122,27 +123,12 @@ struct SMDRLinkTests {
         }
     }
 
-    struct StoredCall: Sendable {
-        let status: String
-        let outcome: String?
-        let duration: Int?
-        let occurredAt: Date
-        let participants: [String]
-    }
-
-    func smdrCalls(_ database: Database, organisation: String) async throws -> [StoredCall] {
+    /// The organisation's SMDR calls as the log reads them back, shortest first (those without a duration last).
+    func smdrCalls(_ database: Database, organisation: String) async throws -> [StoredEntry] {
         try await database.withTenant(organisation) { connection in
-            var calls: [StoredCall] = []
-            for try await (status, outcome, duration, occurredAt, participants) in try await connection.query("""
-                SELECT c.status, c.outcome, c.duration_s, c.occurred_at,
-                       coalesce((SELECT array_agg(p.role || ':' || p.kind || ':' || coalesce(p.ref_id, p.address, '-') ORDER BY p.position)
-                                 FROM participants p WHERE p.organisation_id = c.organisation_id AND p.communication_id = c.id), '{}')
-                FROM communications c WHERE c.organisation_id = \(organisation) AND c.source = 'phone' AND c.source_ref LIKE 'mitel-smdr:%'
-                ORDER BY c.duration_s
-                """, logger: database.logger).decode((String, String?, Int?, Date, [String]).self) {
-                calls.append(StoredCall(status: status, outcome: outcome, duration: duration, occurredAt: occurredAt, participants: participants))
-            }
-            return calls
+            try await EntryReader(connection: connection, logger: database.logger).entries(source: .phone)
+                .filter { $0.sourceRef?.hasPrefix("mitel-smdr:") == true }
+                .sorted { ($0.durationSeconds ?? .max) < ($1.durationSeconds ?? .max) }
         }
     }
 
@@ -180,7 +166,7 @@ struct SMDRLinkTests {
                     let all = try await eventually(timeout: .seconds(60), every: .milliseconds(200)) {
                         // Every record is an ended call: wait until all five are, not only opened.
                         let calls = try await smdrCalls(database, organisation: organisation)
-                        return calls.count == 5 && calls.allSatisfy { $0.outcome != nil } && calls[4].participants.count == 2
+                        return calls.count == 5 && calls.allSatisfy { $0.outcome != nil } && calls[4].participantRefs.count == 2
                     }
                     let calls = try await smdrCalls(database, organisation: organisation)
                     let metrics = String(decoding: try await bridge.request("GET", "/metrics").body, as: UTF8.self)
@@ -192,21 +178,21 @@ struct SMDRLinkTests {
                     #expect(standardConnections.count.load(ordering: .relaxed) >= 2)
                     guard calls.count == 5 else { return }
                     // 11 s: inbound on a trunk without ANI, answered by 201.
-                    #expect(calls[0].status == "open" && calls[0].outcome == "answered")
-                    #expect(calls[0].participants == ["handler:staff:s-201"])
+                    #expect(calls[0].status == .open && calls[0].outcome == .answered)
+                    #expect(calls[0].participantRefs == ["handler:staff:s-201"])
                     // 22 s: nobody answered: closed at once.
-                    #expect(calls[1].status == "closed" && calls[1].outcome == "missed")
+                    #expect(calls[1].status == .closed && calls[1].outcome == .missed)
                     // 33 s: outbound from 201 to the client.
-                    #expect(calls[2].participants == ["callee:client:c-ann", "handler:staff:s-201"])
+                    #expect(calls[2].participantRefs == ["callee:client:c-ann", "handler:staff:s-201"])
                     // 44 s: attendant answered, transferred to 2001; the caller matched through ANI; last year's 31 December.
-                    #expect(calls[3].participants == ["caller:client:c-ann", "callee:external:+61390001000", "handler:staff:s-2001"])
+                    #expect(calls[3].participantRefs == ["caller:client:c-ann", "callee:external:+61390001000", "handler:staff:s-2001"])
                     var calendar = Calendar(identifier: .gregorian)
                     calendar.timeZone = TimeZone(identifier: "Australia/Melbourne")!
                     #expect(calendar.component(.month, from: calls[3].occurredAt) == 12)
                     #expect(calls[3].occurredAt < Date())
                     // 45 min (long call flag +): transferred from 201 to 202.
-                    #expect(calls[4].duration == 2700)
-                    #expect(calls[4].participants == ["handler:staff:s-201", "handler:staff:s-202"])
+                    #expect(calls[4].durationSeconds == 2700)
+                    #expect(calls[4].participantRefs == ["handler:staff:s-201", "handler:staff:s-202"])
                     let skipped = try await database.withTenant(organisation) { connection in
                         var total = 0
                         for try await value in try await connection.query(
@@ -234,13 +220,13 @@ struct SMDRLinkTests {
             try await FakePBX.with(sessions: [session]) { port, _ in
                 _ = try await addLink(database, organisation: organisation, port: port, layout: "{}")
                 let logged = try await eventually(timeout: .seconds(30), every: .milliseconds(200)) {
-                    try await smdrCalls(database, organisation: organisation).contains { $0.duration == 12 && $0.outcome != nil }
+                    try await smdrCalls(database, organisation: organisation).contains { $0.durationSeconds == 12 && $0.outcome != nil }
                 }
                 let calls = try await smdrCalls(database, organisation: organisation)
                 try await disableLinks(database, organisation: organisation)
                 await bridge.stop()
                 #expect(logged)
-                #expect(calls.map(\.duration) == [12], "the long line's tail must not be read as a record")
+                #expect(calls.map(\.durationSeconds) == [12], "the long line's tail must not be read as a record")
             }
         }
     }
@@ -323,4 +309,9 @@ struct SMDRLinkTests {
         }
     }
 }
+}
+
+extension StoredEntry {
+    /// The participants as `role:kind:ref` (the address when unmatched).
+    var participantRefs: [String] { participants.map { "\($0.role.rawValue):\($0.kind.rawValue):\($0.id ?? $0.address ?? "-")" } }
 }

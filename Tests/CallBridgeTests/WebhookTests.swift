@@ -1,5 +1,7 @@
+import CommlogDomain
 import Crypto
 import Foundation
+import LogStore
 import PostgresNIO
 import Storage
 import Testing
@@ -42,11 +44,11 @@ struct WebhookTests {
                 let call = try #require(try await directory.waitForCall("in-1") {
                     $0.recordingSHA256 != nil && $0.endedAt != nil && $0.answeredAt != nil && $0.occurredAt == Date(timeIntervalSince1970: 1_795_000_000)
                 })
-                #expect(call.status == "open")
+                #expect(call.status == .open)
                 #expect(call.closedAt == nil)
-                #expect(call.outcome == "answered")
-                #expect(call.duration == 95)
-                #expect(call.direction == "inbound")
+                #expect(call.outcome == .answered)
+                #expect(call.durationSeconds == 95)
+                #expect(call.direction == .inbound)
                 #expect(call.answeredAt == Date(timeIntervalSince1970: 1_795_000_005))
                 #expect(call.endedAt == Date(timeIntervalSince1970: 1_795_000_100))
                 #expect(call.occurredAt == Date(timeIntervalSince1970: 1_795_000_000))
@@ -83,7 +85,10 @@ struct WebhookTests {
             try await Task.sleep(for: .seconds(1))
             let ordered = try #require(try await directory.call(source: "generic", callID: "ordered"))
             var mixed = try #require(try await directory.call(source: "generic", callID: "shuffled"))
-            mixed.id = ordered.id
+            // The same call but for its id, its key and how many changes it took to get there.
+            mixed.entry.id = ordered.id
+            mixed.entry.sourceRef = ordered.sourceRef
+            mixed.entry.version = ordered.version
             #expect(mixed == ordered)
             #expect(ordered.participants.last == "handler:external:-:202")
         }
@@ -97,8 +102,8 @@ struct WebhookTests {
                 callEvent("missed-1", seq: 2, kind: "ended", outcome: "missed", at: 20),
             ].joined(separator: ",") + "]").status == 202)
             let call = try #require(try await directory.waitForCall("missed-1") { $0.endedAt != nil })
-            #expect(call.status == "closed")
-            #expect(call.outcome == "missed")
+            #expect(call.status == .closed)
+            #expect(call.outcome == .missed)
             #expect(call.closedAt == call.endedAt)
             #expect(call.answeredAt == nil)
             #expect(call.participants.contains("handler:staff:s-201:201"))
@@ -114,8 +119,8 @@ struct WebhookTests {
                 callEvent("out-1", seq: 3, kind: "ended", direction: "outbound", from: "+61390001000", to: "0412345678", outcome: "answered", duration: 30, at: 38),
             ].joined(separator: ",") + "]").status == 202)
             let call = try #require(try await directory.waitForCall("out-1") { $0.endedAt != nil })
-            #expect(call.direction == "outbound")
-            #expect(call.status == "open")
+            #expect(call.direction == .outbound)
+            #expect(call.status == .open)
             #expect(call.clientID == "c-ann")
             #expect(call.participants == ["callee:client:c-ann:+61412345678", "caller:external:-:+61390001000", "handler:staff:s-201:201"])
         }
@@ -126,7 +131,7 @@ struct WebhookTests {
         try await withBridge { bridge, directory in
             #expect(try await bridge.post(callEvent("unknown-1", seq: 1, kind: "ringing", from: "+61 400 000 999", extension: "201", at: 0)).status == 202)
             let call = try #require(try await directory.waitForCall("unknown-1"))
-            #expect(call.status == "open")
+            #expect(call.status == .open)
             #expect(call.clientID == nil)
             #expect(!call.ambiguous)
             #expect(call.participants.first == "caller:external:-:+61400000999")
@@ -157,17 +162,17 @@ struct WebhookTests {
                 #expect(try await bridge.twilio("status", base.merging(["CallStatus": "completed", "CallDuration": "42", "Timestamp": "Wed, 18 Nov 2026 09:30:48 +0000"]) { $1 }).status == 202)
                 #expect(try await bridge.twilio("recording", ["CallSid": "CA123", "RecordingUrl": url, "RecordingStatus": "completed"]).status == 202)
                 let call = try #require(try await directory.waitForCall(source: "twilio", "CA123") { $0.recordingSHA256 != nil && $0.endedAt != nil })
-                #expect(call.status == "open")
-                #expect(call.outcome == "answered")
-                #expect(call.duration == 42)
+                #expect(call.status == .open)
+                #expect(call.outcome == .answered)
+                #expect(call.durationSeconds == 42)
                 #expect(call.clientID == "c-ann")
                 #expect(call.participants.contains("handler:staff:s-201:201"))
                 #expect(call.recordingSize == Int64(audio.count))
 
                 #expect(try await bridge.twilio("status", ["CallSid": "CA124", "From": "+61412345678", "To": "+61390001000", "CallStatus": "no-answer"]).status == 202)
                 let missed = try #require(try await directory.waitForCall(source: "twilio", "CA124"))
-                #expect(missed.status == "closed")
-                #expect(missed.outcome == "missed")
+                #expect(missed.status == .closed)
+                #expect(missed.outcome == .missed)
 
                 let bad = try await bridge.twilio("status", ["From": "+61412345678"])
                 #expect(bad.status == 400)
@@ -313,12 +318,12 @@ struct WebhookTests {
         try await withBridge { bridge, directory in
             #expect(try await bridge.post(callEvent("late-1", seq: 3, kind: "ended", duration: 40, at: 45)).status == 202)
             let early = try #require(try await directory.waitForCall("late-1"))
-            #expect(early.status == "closed" && early.outcome == "missed")
+            #expect(early.status == .closed && early.outcome == .missed)
             #expect(try await bridge.post("[" + callEvent("late-1", seq: 1, kind: "ringing", extension: "201", at: 0) + "," +
                                           callEvent("late-1", seq: 2, kind: "answered", extension: "201", at: 5) + "]").status == 202)
             let answered = try #require(try await directory.waitForCall("late-1") { $0.answeredAt != nil })
-            #expect(answered.status == "open")
-            #expect(answered.outcome == "answered")
+            #expect(answered.status == .open)
+            #expect(answered.outcome == .answered)
             #expect(answered.closedAt == nil)
 
             // A staff member ends the call (as query-api does: closed, audited end_call); the phone's late news changes facts, not the status.
@@ -331,8 +336,8 @@ struct WebhookTests {
             }
             #expect(try await bridge.post(callEvent("late-1", seq: 3, kind: "ended", outcome: "answered", duration: 40, at: 45)).status == 202)
             #expect(try await bridge.post(callEvent("late-1", seq: 4, kind: "ended", outcome: "failed", at: 46)).status == 202)
-            let ended = try #require(try await directory.waitForCall("late-1") { $0.outcome == "failed" })
-            #expect(ended.status == "closed")
+            let ended = try #require(try await directory.waitForCall("late-1") { $0.outcome == .failed })
+            #expect(ended.status == .closed)
             #expect(ended.closedAt != nil && ended.closedAt != ended.endedAt)
         }
     }

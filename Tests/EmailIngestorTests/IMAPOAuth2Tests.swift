@@ -1,8 +1,9 @@
 import CommlogRuntime
 import Foundation
 import Hummingbird
-import NIOCore
 import IMAP
+import LogStore
+import NIOCore
 import PostgresNIO
 import Synchronization
 import Testing

@@ -4,6 +4,7 @@ import Crypto
 import Integrations
 @testable import EmailIngestor
 import Foundation
+import LogStore
 import IMAP
 import Logging
 import Messaging
@@ -20,19 +21,6 @@ struct IngestorHarness: Sendable {
     let database: Database
     let sealer: SecretSealer
     let imap: TestIMAP
-
-    struct Entry: Sendable {
-        var id: UUID
-        var direction: String?
-        var clientID: String?
-        var address: String?
-        var subject: String?
-        var notes: String?
-        var content: String?
-        var sourceRef: String
-        var participants: [Participant] = []
-        var attachments: [(name: String, contentType: String, size: Int)] = []
-    }
 
     static let testKey = SymmetricKey(size: .bits256)
     /// `COMMLOG_SECRET_KEY` for ingestor processes that open the harness's mailboxes.
@@ -137,34 +125,14 @@ struct IngestorHarness: Sendable {
 
     /// Waits until `condition` holds for the organisation's entries and returns them.
     @discardableResult
-    func entries(timeout: Duration = .seconds(30), where condition: ([Entry]) -> Bool) async throws -> [Entry] {
+    func entries(timeout: Duration = .seconds(30), where condition: ([StoredEntry]) -> Bool) async throws -> [StoredEntry] {
         try await eventually(timeout: timeout, every: .milliseconds(200), reading: entries, until: condition)
     }
 
-    func entries() async throws -> [Entry] {
+    /// The organisation's mailbox entries as the log reads them back, oldest first.
+    func entries() async throws -> [StoredEntry] {
         try await database.withTenant(organisationID) { connection in
-            var entries: [Entry] = []
-            for try await (id, direction, client, address, subject, notes, content, sourceRef) in try await connection.query("""
-                SELECT id, direction, client_id, address, subject, notes, content, source_ref FROM communications
-                WHERE source = 'mailbox' ORDER BY occurred_at, created_at
-                """, logger: database.logger).decode((UUID, String?, String?, String?, String?, String?, String?, String).self) {
-                entries.append(Entry(id: id, direction: direction, clientID: client, address: address, subject: subject, notes: notes, content: content, sourceRef: sourceRef))
-            }
-            for index in entries.indices {
-                for try await (role, kind, id, address, name) in try await connection.query(
-                    "SELECT role, kind, ref_id, address, name FROM participants WHERE communication_id = \(entries[index].id) ORDER BY position",
-                    logger: database.logger
-                ).decode((String, String, String?, String?, String?).self) {
-                    entries[index].participants.append(Participant(role: ParticipantRole(rawValue: role)!, kind: ParticipantKind(rawValue: kind)!, id: id, address: address, name: name))
-                }
-                for try await attachment in try await connection.query(
-                    "SELECT name, content_type, size FROM attachments WHERE communication_id = \(entries[index].id) ORDER BY position",
-                    logger: database.logger
-                ).decode((String, String, Int).self) {
-                    entries[index].attachments.append(attachment)
-                }
-            }
-            return entries
+            try await EntryReader(connection: connection, logger: database.logger).entries(source: .mailbox)
         }
     }
 

@@ -1,5 +1,6 @@
 import CommlogDomain
 import Foundation
+import LogStore
 import NIOCore
 import Testing
 
@@ -10,22 +11,26 @@ import Testing
     static let awkwardText = "\"quoted\"\n\ttabbed\\ \u{01}\u{1F} é 中文 🐈‍⬛ </script>"
 
     static let full = EntrySummary(
-        id: UUID(), type: "phone", direction: "inbound", status: "closed",
-        occurredAt: RFC3339.normalized(Date(timeIntervalSince1970: 1_795_599_000.123_456)),
-        answeredAt: Date(timeIntervalSince1970: 1_795_599_001.5), endedAt: Date(timeIntervalSince1970: 1_795_599_061),
-        closedAt: Date(timeIntervalSince1970: 1_795_599_062), outcome: "answered", durationSeconds: 60, clientID: "c-1",
-        patientID: "p-1", locationID: "loc-1", authorStaffID: "s-1", reason: "CALL", address: "+61412345678",
-        subject: awkwardText, description: "d", notes: String(repeating: awkwardText, count: 20), source: "phone",
-        showInPatientHistory: true, hasRecording: true, version: 7, template: "t", reminderType: "r", reminderCount: 3, ambiguous: true,
-        participants: [
-            Participant(role: .handler, kind: .staff, id: "s-1", address: "201", name: awkwardText),
-            .external(.caller, address: "+61412345678"),
-        ]
+        entry: StoredEntry(
+            id: UUID(), type: .phone, direction: .inbound, status: .closed,
+            occurredAt: RFC3339.normalized(Date(timeIntervalSince1970: 1_795_599_000.123_456)),
+            claimedAt: Date(timeIntervalSince1970: 1_795_599_100), answeredAt: Date(timeIntervalSince1970: 1_795_599_001.5),
+            endedAt: Date(timeIntervalSince1970: 1_795_599_061), closedAt: Date(timeIntervalSince1970: 1_795_599_062), outcome: .answered,
+            durationSeconds: 60, clientID: "c-1", patientID: "p-1", locationID: "loc-1", authorStaffID: "s-1", reason: "CALL",
+            address: "+61412345678", subject: awkwardText, description: "d", notes: String(repeating: awkwardText, count: 20), source: .phone,
+            template: "t", reminderType: "r", reminderCount: 3, ambiguous: true, showInPatientHistory: true, printInPatientHistory: true,
+            version: 7,
+            participants: [
+                Participant(role: .handler, kind: .staff, id: "s-1", address: "201", name: awkwardText),
+                .external(.caller, address: "+61412345678"),
+            ]
+        ),
+        hasRecording: true,
+        names: EntryNames(client: "Ann Smith", patient: awkwardText, location: "Main Street", author: "Dr Lee", reason: "Call")
     )
 
     static let sparse = EntrySummary(
-        id: UUID(), type: "note", direction: nil, status: "closed", occurredAt: Date(timeIntervalSince1970: 0), source: "manual",
-        showInPatientHistory: false, hasRecording: false, version: 1
+        entry: StoredEntry(id: UUID(), type: .note, occurredAt: Date(timeIntervalSince1970: 0), source: .manual), hasRecording: false
     )
 
     @Test(arguments: [nil, "eyJvIjoxfQ"])

@@ -1,4 +1,5 @@
 import CommlogDomain
+import LogStore
 import Messaging
 import Testing
 import TestSupport

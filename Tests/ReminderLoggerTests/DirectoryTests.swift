@@ -1,5 +1,6 @@
 import CommlogDomain
 import Foundation
+import LogStore
 import PostgresNIO
 import Testing
 import TestSupport

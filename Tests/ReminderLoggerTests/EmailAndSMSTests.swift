@@ -1,5 +1,6 @@
 import CommlogDomain
 import Foundation
+import LogStore
 import PostgresNIO
 import Storage
 import Testing
@@ -21,7 +22,7 @@ struct EmailAndSMSTests {
                 attachments: [EmailAttachment(name: "invoice.pdf", contentType: "application/pdf", size: 1234)]
             ))
             let entry = try #require(try await harness.entries(count: 1).first)
-            #expect(entry.type == "email")
+            #expect(entry.type == .email)
             #expect(entry.reason == "AD_HOC_EMAIL")
             #expect(entry.clientID == "c-1")
             #expect(entry.content == body)
@@ -82,8 +83,8 @@ struct EmailAndSMSTests {
             #expect(entry.showInPatientHistory)
             #expect(entry.notes == "Attachments: history.pdf, xray.png")
             #expect(entry.participants.last == Participant(role: .to, kind: .external, address: "referrals@specialist.example"))
-            #expect(entry.attachments.first?.owner == "patient")
-            #expect(entry.attachments.first?.document == "p-1")
+            #expect(entry.attachments.first?.documentOwner == "patient")
+            #expect(entry.attachments.first?.documentID == "p-1")
         }
     }
 
@@ -136,7 +137,7 @@ struct EmailAndSMSTests {
             try await harness.publish(.clientUpserted, ClientUpserted(clientID: "c-1", name: "Ann", phones: ["+61 412 345 678"]))
             try await harness.publish(.smsSent, SMSSent(locationID: "loc-1", authorStaffID: "s-1", clientID: nil, to: "+61 (412) 345-678", text: "Your appointment is tomorrow at 9:00"))
             let entry = try #require(try await harness.entries(count: 1).first)
-            #expect(entry.type == "sms")
+            #expect(entry.type == .sms)
             #expect(entry.reason == "AD_HOC_SMS")
             #expect(entry.content == "Your appointment is tomorrow at 9:00")
             #expect(entry.address == "+61412345678")

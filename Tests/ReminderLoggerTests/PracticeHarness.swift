@@ -2,6 +2,7 @@ import CommlogDomain
 import CommlogRuntime
 import Foundation
 import Logging
+import LogStore
 import Messaging
 import PostgresNIO
 @testable import ReminderLogger
@@ -14,31 +15,6 @@ struct PracticeHarness {
     let organisationID: String
     let exchange: TestExchange
     let database: Database
-
-    /// One logged entry as stored.
-    struct Entry: Sendable {
-        var id: UUID
-        var type: String
-        var direction: String?
-        var status: String
-        var clientID: String?
-        var patientID: String?
-        var locationID: String?
-        var authorStaffID: String?
-        var reason: String?
-        var address: String?
-        var subject: String?
-        var notes: String?
-        var content: String?
-        var source: String
-        var sourceRef: String
-        var template: String?
-        var reminderType: String?
-        var reminderCount: Int?
-        var showInPatientHistory: Bool
-        var participants: [Participant] = []
-        var attachments: [(name: String, contentType: String, size: Int, owner: String?, document: String?)] = []
-    }
 
     /// Runs `body` with a consumer running; creates the organisation first unless `createOrganisation` is false.
     /// Events of an unknown organisation wait `prerequisiteWait` (2 s here, a minute deployed) before they are dead-lettered.
@@ -84,52 +60,21 @@ struct PracticeHarness {
     }
 
     /// Waits until the organisation has `count` entries (and a moment more, to catch extra ones), and returns them.
-    func entries(count: Int, settle: Duration = .milliseconds(300)) async throws -> [Entry] {
+    func entries(count: Int, settle: Duration = .milliseconds(300)) async throws -> [StoredEntry] {
         try await waitUntil("\(count) entries logged") { try await self.entries().count >= count }
         try await Task.sleep(for: settle)
         return try await entries()
     }
 
     /// Waits until `condition` holds for the organisation's entries.
-    func entries(where condition: ([Entry]) -> Bool) async throws -> [Entry] {
+    func entries(where condition: ([StoredEntry]) -> Bool) async throws -> [StoredEntry] {
         try await eventually(reading: entries, until: condition)
     }
 
-    func entries() async throws -> [Entry] {
+    /// The organisation's entries as the log reads them back, oldest first.
+    func entries() async throws -> [StoredEntry] {
         try await database.withTenant(organisationID) { connection in
-            var entries: [Entry] = []
-            let rows = try await connection.query("""
-                SELECT id, type, direction, status, client_id, patient_id, location_id, author_staff_id, reason, address,
-                       subject, notes, content, source, source_ref, template, reminder_type, reminder_count, show_in_patient_history
-                FROM communications ORDER BY occurred_at, created_at
-                """, logger: database.logger)
-            for try await row in rows {
-                let r = row.makeRandomAccess()
-                entries.append(Entry(
-                    id: try r[0].decode(UUID.self), type: try r[1].decode(String.self), direction: try r[2].decode(String?.self),
-                    status: try r[3].decode(String.self), clientID: try r[4].decode(String?.self), patientID: try r[5].decode(String?.self),
-                    locationID: try r[6].decode(String?.self), authorStaffID: try r[7].decode(String?.self), reason: try r[8].decode(String?.self),
-                    address: try r[9].decode(String?.self), subject: try r[10].decode(String?.self), notes: try r[11].decode(String?.self),
-                    content: try r[12].decode(String?.self), source: try r[13].decode(String.self), sourceRef: try r[14].decode(String.self),
-                    template: try r[15].decode(String?.self), reminderType: try r[16].decode(String?.self), reminderCount: try r[17].decode(Int?.self),
-                    showInPatientHistory: try r[18].decode(Bool.self)
-                ))
-            }
-            for index in entries.indices {
-                let participants = try await connection.query("""
-                    SELECT role, kind, ref_id, address, name FROM participants WHERE communication_id = \(entries[index].id) ORDER BY position
-                    """, logger: database.logger)
-                for try await (role, kind, id, address, name) in participants.decode((String, String, String?, String?, String?).self) {
-                    entries[index].participants.append(Participant(role: ParticipantRole(rawValue: role)!, kind: ParticipantKind(rawValue: kind)!, id: id, address: address, name: name))
-                }
-                let attachments = try await connection.query("""
-                    SELECT name, content_type, size, document_owner, document_id FROM attachments WHERE communication_id = \(entries[index].id) ORDER BY position
-                    """, logger: database.logger)
-                for try await attachment in attachments.decode((String, String, Int, String?, String?).self) {
-                    entries[index].attachments.append(attachment)
-                }
-            }
-            return entries
+            try await EntryReader(connection: connection, logger: database.logger).entries()
         }
     }
 

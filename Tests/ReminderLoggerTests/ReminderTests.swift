@@ -1,4 +1,5 @@
 import CommlogDomain
+import LogStore
 import PostgresNIO
 import Storage
 import Testing
@@ -26,9 +27,9 @@ struct ReminderTests {
             let byRef = Dictionary(uniqueKeysWithValues: entries.map { ($0.sourceRef, $0) })
 
             let emailed = try #require(byRef[email])
-            #expect(emailed.type == "email")
-            #expect(emailed.direction == "outbound")
-            #expect(emailed.status == "closed")
+            #expect(emailed.type == .email)
+            #expect(emailed.direction == .outbound)
+            #expect(emailed.status == .closed)
             #expect(emailed.reason == "PATIENT_REMINDER")
             #expect(emailed.reminderType == "Vaccination")
             #expect(emailed.reminderCount == 2)
@@ -39,17 +40,17 @@ struct ReminderTests {
             #expect(emailed.patientID == "p-1")
             #expect(emailed.locationID == "loc-1")
             #expect(emailed.authorStaffID == "s-1")
-            #expect(emailed.source == "practice")
+            #expect(emailed.source == .practice)
             #expect(emailed.showInPatientHistory)
             #expect(emailed.participants == [Participant(role: .to, kind: .client, id: "c-1", address: "ann@example.org")])
 
             let texted = try #require(byRef[sms])
-            #expect(texted.type == "sms")
+            #expect(texted.type == .sms)
             #expect(texted.address == "+61412345678")
             #expect(texted.participants.first?.kind == .client)
 
             let printed = try #require(byRef[print])
-            #expect(printed.type == "mail")
+            #expect(printed.type == .mail)
             #expect(printed.reason == "APPOINTMENT_REMINDER")
             #expect(printed.address == "1 Main St, Springfield")
         }
@@ -113,7 +114,7 @@ struct ReminderTests {
             for _ in 0..<5 { try await harness.publish(.reminderSent, Self.reminder(.email), id: id) }
             let other = try await harness.publish(.reminderSent, Self.reminder(.sms, address: "+61412345678"))
             let entries = try await harness.entries(count: 2, settle: .milliseconds(500))
-            #expect(entries.map(\.sourceRef).sorted() == [id, other].sorted())
+            #expect(entries.compactMap(\.sourceRef).sorted() == [id, other].sorted())
         }
     }
 

@@ -1,5 +1,6 @@
 import CommlogDomain
 import Foundation
+import LogStore
 
 /// The JSON of a list item. Every field is written, `null` when it does not apply, as the contract promises
 /// (the generated types would leave such fields out); `openapi-generator-config.yaml` maps the
@@ -19,69 +20,72 @@ extension EntrySummary: Codable {
 
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(
-            id: try c.decode(UUID.self, forKey: .id), type: try c.decode(String.self, forKey: .type),
-            direction: try c.decodeIfPresent(String.self, forKey: .direction), status: try c.decode(String.self, forKey: .status),
-            occurredAt: try c.decode(Date.self, forKey: .occurredAt), answeredAt: try c.decodeIfPresent(Date.self, forKey: .answeredAt),
-            endedAt: try c.decodeIfPresent(Date.self, forKey: .endedAt), closedAt: try c.decodeIfPresent(Date.self, forKey: .closedAt),
-            outcome: try c.decodeIfPresent(String.self, forKey: .outcome), durationSeconds: try c.decodeIfPresent(Int.self, forKey: .durationSeconds),
+        var entry = StoredEntry(
+            id: try c.decode(UUID.self, forKey: .id), type: try c.decode(CommunicationType.self, forKey: .type),
+            direction: try c.decodeIfPresent(Direction.self, forKey: .direction), status: try c.decode(CommunicationStatus.self, forKey: .status),
+            occurredAt: try c.decode(Date.self, forKey: .occurredAt), claimedAt: try c.decodeIfPresent(Date.self, forKey: .claimedAt),
+            answeredAt: try c.decodeIfPresent(Date.self, forKey: .answeredAt), endedAt: try c.decodeIfPresent(Date.self, forKey: .endedAt),
+            closedAt: try c.decodeIfPresent(Date.self, forKey: .closedAt), outcome: try c.decodeIfPresent(CallOutcome.self, forKey: .outcome),
+            durationSeconds: try c.decodeIfPresent(Int.self, forKey: .durationSeconds),
             clientID: try c.decodeIfPresent(String.self, forKey: .clientID), patientID: try c.decodeIfPresent(String.self, forKey: .patientID),
             locationID: try c.decodeIfPresent(String.self, forKey: .locationID), authorStaffID: try c.decodeIfPresent(String.self, forKey: .authorStaffID),
             reason: try c.decodeIfPresent(String.self, forKey: .reason), address: try c.decodeIfPresent(String.self, forKey: .address),
             subject: try c.decodeIfPresent(String.self, forKey: .subject), description: try c.decodeIfPresent(String.self, forKey: .description),
-            notes: try c.decodeIfPresent(String.self, forKey: .notes), source: try c.decode(String.self, forKey: .source),
-            showInPatientHistory: try c.decode(Bool.self, forKey: .showInPatientHistory), hasRecording: try c.decode(Bool.self, forKey: .hasRecording),
-            version: try c.decode(Int.self, forKey: .version),
+            notes: try c.decodeIfPresent(String.self, forKey: .notes), source: try c.decode(CommunicationSource.self, forKey: .source),
             template: try c.decodeIfPresent(String.self, forKey: .template), reminderType: try c.decodeIfPresent(String.self, forKey: .reminderType),
             reminderCount: try c.decodeIfPresent(Int.self, forKey: .reminderCount), ambiguous: try c.decodeIfPresent(Bool.self, forKey: .ambiguous) ?? false,
-            claimedAt: try c.decodeIfPresent(Date.self, forKey: .claimedAt),
+            showInPatientHistory: try c.decode(Bool.self, forKey: .showInPatientHistory),
             printInPatientHistory: try c.decodeIfPresent(Bool.self, forKey: .printInPatientHistory) ?? false,
+            version: try c.decode(Int.self, forKey: .version)
+        )
+        entry.participants = try c.decode([Participant].self, forKey: .participants)
+        self.init(
+            entry: entry, hasRecording: try c.decode(Bool.self, forKey: .hasRecording),
             names: EntryNames(
                 client: try c.decodeIfPresent(String.self, forKey: .clientName), patient: try c.decodeIfPresent(String.self, forKey: .patientName),
                 location: try c.decodeIfPresent(String.self, forKey: .locationName), author: try c.decodeIfPresent(String.self, forKey: .authorName),
                 reason: try c.decodeIfPresent(String.self, forKey: .reasonLabel)
-            ),
-            participants: try c.decode([Participant].self, forKey: .participants)
+            )
         )
     }
 
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id.uuidString.lowercased(), forKey: .id)
-        try c.encode(type, forKey: .type)
-        try c.encode(direction, forKey: .direction)
-        try c.encode(status, forKey: .status)
-        try c.encode(occurredAt, forKey: .occurredAt)
-        try c.encode(claimedAt, forKey: .claimedAt)
-        try c.encode(answeredAt, forKey: .answeredAt)
-        try c.encode(endedAt, forKey: .endedAt)
-        try c.encode(closedAt, forKey: .closedAt)
-        try c.encode(outcome, forKey: .outcome)
-        try c.encode(durationSeconds, forKey: .durationSeconds)
-        try c.encode(clientID, forKey: .clientID)
+        try c.encode(entry.id.uuidString.lowercased(), forKey: .id)
+        try c.encode(entry.type, forKey: .type)
+        try c.encode(entry.direction, forKey: .direction)
+        try c.encode(entry.status, forKey: .status)
+        try c.encode(entry.occurredAt, forKey: .occurredAt)
+        try c.encode(entry.claimedAt, forKey: .claimedAt)
+        try c.encode(entry.answeredAt, forKey: .answeredAt)
+        try c.encode(entry.endedAt, forKey: .endedAt)
+        try c.encode(entry.closedAt, forKey: .closedAt)
+        try c.encode(entry.outcome, forKey: .outcome)
+        try c.encode(entry.durationSeconds, forKey: .durationSeconds)
+        try c.encode(entry.clientID, forKey: .clientID)
         try c.encode(names.client, forKey: .clientName)
-        try c.encode(patientID, forKey: .patientID)
+        try c.encode(entry.patientID, forKey: .patientID)
         try c.encode(names.patient, forKey: .patientName)
-        try c.encode(locationID, forKey: .locationID)
+        try c.encode(entry.locationID, forKey: .locationID)
         try c.encode(names.location, forKey: .locationName)
-        try c.encode(authorStaffID, forKey: .authorStaffID)
+        try c.encode(entry.authorStaffID, forKey: .authorStaffID)
         try c.encode(names.author, forKey: .authorName)
-        try c.encode(reason, forKey: .reason)
+        try c.encode(entry.reason, forKey: .reason)
         try c.encode(names.reason, forKey: .reasonLabel)
-        try c.encode(address, forKey: .address)
-        try c.encode(subject, forKey: .subject)
-        try c.encode(description, forKey: .description)
-        try c.encode(notes, forKey: .notes)
-        try c.encode(source, forKey: .source)
-        try c.encode(showInPatientHistory, forKey: .showInPatientHistory)
-        try c.encode(printInPatientHistory, forKey: .printInPatientHistory)
+        try c.encode(entry.address, forKey: .address)
+        try c.encode(entry.subject, forKey: .subject)
+        try c.encode(entry.description, forKey: .description)
+        try c.encode(entry.notes, forKey: .notes)
+        try c.encode(entry.source, forKey: .source)
+        try c.encode(entry.showInPatientHistory, forKey: .showInPatientHistory)
+        try c.encode(entry.printInPatientHistory, forKey: .printInPatientHistory)
         try c.encode(hasRecording, forKey: .hasRecording)
-        try c.encode(version, forKey: .version)
-        try c.encode(template, forKey: .template)
-        try c.encode(reminderType, forKey: .reminderType)
-        try c.encode(reminderCount, forKey: .reminderCount)
-        try c.encode(ambiguous, forKey: .ambiguous)
-        try c.encode(participants, forKey: .participants)
+        try c.encode(entry.version, forKey: .version)
+        try c.encode(entry.template, forKey: .template)
+        try c.encode(entry.reminderType, forKey: .reminderType)
+        try c.encode(entry.reminderCount, forKey: .reminderCount)
+        try c.encode(entry.ambiguous, forKey: .ambiguous)
+        try c.encode(entry.participants, forKey: .participants)
     }
 }
 

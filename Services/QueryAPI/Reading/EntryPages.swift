@@ -1,6 +1,7 @@
 import CommlogDomain
 import Foundation
 import Logging
+import LogStore
 import PostgresNIO
 import Storage
 
@@ -27,21 +28,10 @@ struct EntryPages {
 
     /// A summary's columns: what the page selects and, in the same order, the name and exact type
     /// `TenantRead` states for each.
-    static let columns: [(select: String, definition: String)] = [
-        ("c.id", "id uuid"), ("c.type", "type text"), ("c.direction", "direction text"), ("c.status", "status text"),
-        ("c.occurred_at", "occurred_at timestamptz"), ("c.answered_at", "answered_at timestamptz"),
-        ("c.ended_at", "ended_at timestamptz"), ("c.closed_at", "closed_at timestamptz"), ("c.outcome", "outcome text"),
-        ("c.duration_s", "duration_s integer"), ("c.client_id", "client_id text"), ("c.patient_id", "patient_id text"),
-        ("c.location_id", "location_id text"), ("c.author_staff_id", "author_staff_id text"), ("c.reason", "reason text"),
-        ("c.address", "address text"), ("c.subject", "subject text"), ("c.description", "description text"),
-        ("c.notes", "notes text"), ("c.source", "source text"), ("c.show_in_patient_history", "show_in_patient_history boolean"),
+    static let columns: [(select: String, definition: String)] = StoredEntry.columns + [
         ("EXISTS (SELECT 1 FROM recordings r WHERE r.organisation_id = c.organisation_id AND r.communication_id = c.id)",
          "has_recording boolean"),
-        ("c.version", "version integer"),
         ("(extract(epoch FROM c.occurred_at) * 1000000)::bigint", "occurred_at_us bigint"),
-        ("c.template", "template text"), ("c.reminder_type", "reminder_type text"), ("c.reminder_count", "reminder_count integer"),
-        ("c.ambiguous", "ambiguous boolean"), ("c.claimed_at", "claimed_at timestamptz"),
-        ("c.print_in_patient_history", "print_in_patient_history boolean"),
         // The names the directory gives the ids now (a rename shows at once); null for a record it does not know.
         (name(in: "clients", id: "c.client_id"), "client_name text"),
         (name(in: "patients", id: "c.patient_id"), "patient_name text"),
@@ -187,28 +177,21 @@ struct EntryPages {
             let c = row.makeRandomAccess()
             let id = try c[0].decode(UUID.self)
             if items.last?.id != id {
+                let base = StoredEntry.columns.count
                 items.append(EntrySummary(
-                    id: id, type: try c[1].decode(String.self), direction: try c[2].decode(String?.self),
-                    status: try c[3].decode(String.self), occurredAt: try c[4].decode(Date.self), answeredAt: try c[5].decode(Date?.self),
-                    endedAt: try c[6].decode(Date?.self), closedAt: try c[7].decode(Date?.self), outcome: try c[8].decode(String?.self),
-                    durationSeconds: try c[9].decode(Int?.self), clientID: try c[10].decode(String?.self), patientID: try c[11].decode(String?.self),
-                    locationID: try c[12].decode(String?.self), authorStaffID: try c[13].decode(String?.self), reason: try c[14].decode(String?.self),
-                    address: try c[15].decode(String?.self), subject: try c[16].decode(String?.self), description: try c[17].decode(String?.self),
-                    notes: try c[18].decode(String?.self), source: try c[19].decode(String.self), showInPatientHistory: try c[20].decode(Bool.self),
-                    hasRecording: try c[21].decode(Bool.self), version: try c[22].decode(Int.self),
-                    occurredAtMicroseconds: try c[23].decode(Int64.self), template: try c[24].decode(String?.self),
-                    reminderType: try c[25].decode(String?.self), reminderCount: try c[26].decode(Int?.self), ambiguous: try c[27].decode(Bool.self),
-                    claimedAt: try c[28].decode(Date?.self), printInPatientHistory: try c[29].decode(Bool.self),
-                    names: EntryNames(client: try c[30].decode(String?.self), patient: try c[31].decode(String?.self),
-                                      location: try c[32].decode(String?.self), author: try c[33].decode(String?.self),
-                                      reason: try c[34].decode(String?.self))
+                    entry: try StoredEntry(c), hasRecording: try c[base].decode(Bool.self), occurredAtMicroseconds: try c[base + 1].decode(Int64.self),
+                    names: EntryNames(client: try c[base + 2].decode(String?.self), patient: try c[base + 3].decode(String?.self),
+                                      location: try c[base + 4].decode(String?.self), author: try c[base + 5].decode(String?.self),
+                                      reason: try c[base + 6].decode(String?.self))
                 ))
             }
             // No participant: the left join's nulls.
-            guard let role = try c[35].decode(String?.self).flatMap(ParticipantRole.init(rawValue:)),
-                  let kind = try c[36].decode(String?.self).flatMap(ParticipantKind.init(rawValue:)) else { continue }
+            let p = Self.columns.count
+            guard let role = try c[p].decode(String?.self).flatMap(ParticipantRole.init(rawValue:)),
+                  let kind = try c[p + 1].decode(String?.self).flatMap(ParticipantKind.init(rawValue:)) else { continue }
             items[items.count - 1].participants.append(Participant(
-                role: role, kind: kind, id: try c[37].decode(String?.self), address: try c[38].decode(String?.self), name: try c[39].decode(String?.self)
+                role: role, kind: kind, id: try c[p + 2].decode(String?.self), address: try c[p + 3].decode(String?.self),
+                name: try c[p + 4].decode(String?.self)
             ))
         }
         return items

@@ -1,45 +1,22 @@
 import CommlogDomain
 import Foundation
+import LogStore
 
-/// A log entry as lists show it; `content` and the rest are read only by id.
+/// A log entry as lists show it: the log's `StoredEntry` (its fields read through `summary.type` and the like),
+/// whether it has a recording, and the directory's names of its ids. `content` and the rest are read only by id.
+@dynamicMemberLookup
 struct EntrySummary: Sendable, Hashable {
-    var id: UUID
-    var type: String
-    var direction: String?
-    var status: String
-    var occurredAt: Date
-    var answeredAt: Date?
-    var endedAt: Date?
-    var closedAt: Date?
-    var outcome: String?
-    var durationSeconds: Int?
-    var clientID: String?
-    var patientID: String?
-    var locationID: String?
-    var authorStaffID: String?
-    var reason: String?
-    var address: String?
-    var subject: String?
-    var description: String?
-    var notes: String?
-    var source: String
-    var showInPatientHistory: Bool
+    var entry: StoredEntry
     var hasRecording: Bool
-    var version: Int
-
     /// `occurred_at` exactly as stored, for the page cursor.
     var occurredAtMicroseconds: Int64 = 0
-    var template: String? = nil
-    var reminderType: String? = nil
-    var reminderCount: Int? = nil
-    var ambiguous = false
-    /// The time the sender gave, when it was later than Commlog received the entry (`occurred_at` is then the receipt).
-    var claimedAt: Date? = nil
-    /// Printed with the patient's medical history.
-    var printInPatientHistory = false
     /// The directory's names of its ids, as they are now.
     var names = EntryNames()
-    var participants: [Participant] = []
+
+    subscript<Value>(dynamicMember field: WritableKeyPath<StoredEntry, Value>) -> Value {
+        get { entry[keyPath: field] }
+        set { entry[keyPath: field] = newValue }
+    }
 }
 
 /// The display names of an entry's ids: `null` for a record the directory does not know (yet).

@@ -24,16 +24,12 @@ public struct EntryLog {
 
     /// The entry's fields the rules look at, its row locked until the transaction ends; `notFound` when it does
     /// not exist or is deleted. Whether the actor may see it is the reader's decision, made before.
-    public func locked(_ id: UUID) async throws -> EntryRecord {
+    public func locked(_ id: UUID) async throws -> StoredEntry {
         let rows = try await connection.query("""
-            SELECT type, source, status, author_staff_id, client_id, version FROM communications
-            WHERE organisation_id = commlog_current_organisation() AND id = \(id) AND deleted_at IS NULL FOR UPDATE
+            SELECT \(unescaped: StoredEntry.selectList) FROM communications c
+            WHERE c.organisation_id = commlog_current_organisation() AND c.id = \(id) AND c.deleted_at IS NULL FOR UPDATE
             """, logger: logger)
-        for try await (type, source, status, author, client, version) in rows.decode((String, String, String, String?, String?, Int).self) {
-            guard let type = CommunicationType(rawValue: type), let source = CommunicationSource(rawValue: source),
-                  let status = CommunicationStatus(rawValue: status) else { break }
-            return EntryRecord(id: id, type: type, source: source, status: status, authorStaffID: author, clientID: client, version: version)
-        }
+        for try await row in rows { return try StoredEntry(row.makeRandomAccess()) }
         throw LogError.notFound
     }
 
@@ -154,12 +150,12 @@ public struct EntryLog {
     // MARK: Rules
 
     /// An entry filed under no client, whose related people now name one (a call's "Related To"), is filed under it.
-    static func clientToFile(_ target: EntryRecord, under related: [RelatedPerson]?) -> String? {
+    static func clientToFile(_ target: StoredEntry, under related: [RelatedPerson]?) -> String? {
         guard target.clientID == nil else { return nil }
         return related?.first { $0.kind == .client }?.id
     }
 
-    private func requireAuthorOrManager(_ target: EntryRecord, _ actor: LogActor, _ verb: String) throws {
+    private func requireAuthorOrManager(_ target: StoredEntry, _ actor: LogActor, _ verb: String) throws {
         guard actor.isManager || (actor.staffID != nil && target.authorStaffID == actor.staffID) else {
             throw LogError.notAllowed("only the author of a manual entry or a manager may \(verb) it")
         }

@@ -70,15 +70,21 @@ public struct PhoneCallLog {
         let closedAt = state.closesAtOnce ? (state.endedAt ?? state.occurredAt) : nil
         let log = EntryLog(connection: connection, logger: logger)
         if let found = try await current(sourceRef: sourceRef) {
-            let (existing, closedByStaff) = (found.columns, found.closedByStaff)
+            let (existing, closedByStaff) = (found.entry, found.closedByStaff)
             let status: CommunicationStatus = closedByStaff ? .closed : computedStatus
             let participants = try await phoneParticipants(of: existing.id)
-            let columns = Columns(
-                id: existing.id, status: status, direction: state.direction, occurredAt: state.occurredAt,
-                answeredAt: state.answeredAt, endedAt: state.endedAt, closedAt: closedByStaff ? existing.closedAt : closedAt,
-                outcome: state.outcome, durationSeconds: state.durationSeconds,
-                clientID: state.clientID, address: state.address, ambiguous: state.ambiguous
-            )
+            var columns = existing
+            columns.status = status
+            columns.direction = state.direction
+            columns.occurredAt = state.occurredAt
+            columns.answeredAt = state.answeredAt
+            columns.endedAt = state.endedAt
+            columns.closedAt = closedByStaff ? existing.closedAt : closedAt
+            columns.outcome = state.outcome
+            columns.durationSeconds = state.durationSeconds
+            columns.clientID = state.clientID
+            columns.address = state.address
+            columns.ambiguous = state.ambiguous
             guard columns != existing || participants != state.participants else { return nil }
             let before = try await log.snapshot(existing.id)
             try await connection.query("""
@@ -120,7 +126,7 @@ public struct PhoneCallLog {
 
     /// The call's entry id, when it exists.
     public func communicationID(sourceRef: String) async throws -> UUID? {
-        try await current(sourceRef: sourceRef)?.columns.id
+        try await current(sourceRef: sourceRef)?.entry.id
     }
 
     /// The call as announced after a change that is not the phone's (its recording stored): status, client and
@@ -213,42 +219,22 @@ public struct PhoneCallLog {
 
     // MARK: Rows
 
-    /// The columns of a call the phone's events decide.
-    struct Columns: Equatable {
-        var id: UUID
-        var status: CommunicationStatus
-        var direction: Direction?
-        var occurredAt: Date
-        var answeredAt: Date?
-        var endedAt: Date?
-        var closedAt: Date?
-        var outcome: CallOutcome?
-        var durationSeconds: Int?
-        var clientID: String?
-        var address: String?
-        var ambiguous: Bool
-    }
-
-    /// The call's columns (its start as the phone gave it, `claimed_at` when later than the receipt), and whether
-    /// a person (or auto-close) closed it; the row locked.
-    private func current(sourceRef: String) async throws -> (columns: Columns, closedByStaff: Bool)? {
+    /// The call's entry (its start as the phone gave it: `claimed_at` when later than the receipt), and whether a
+    /// person (or auto-close) closed it; the row locked.
+    private func current(sourceRef: String) async throws -> (entry: StoredEntry, closedByStaff: Bool)? {
         let rows = try await connection.query("""
-            SELECT id, status, direction, coalesce(claimed_at, occurred_at), answered_at, ended_at, closed_at, outcome, duration_s, client_id, address, ambiguous,
-                   status = 'closed' AND EXISTS (SELECT 1 FROM audit_history a WHERE a.organisation_id = c.organisation_id
-                                                   AND a.communication_id = c.id AND a.action IN ('end_call', 'auto_close'))
+            SELECT \(unescaped: StoredEntry.selectList),
+                   c.status = 'closed' AND EXISTS (SELECT 1 FROM audit_history a WHERE a.organisation_id = c.organisation_id
+                                                     AND a.communication_id = c.id AND a.action IN ('end_call', 'auto_close'))
             FROM communications c
-            WHERE organisation_id = commlog_current_organisation() AND source = 'phone' AND source_ref = \(sourceRef)
+            WHERE c.organisation_id = commlog_current_organisation() AND c.source = 'phone' AND c.source_ref = \(sourceRef)
             FOR UPDATE OF c
             """, logger: logger)
-        for try await (id, status, direction, occurredAt, answeredAt, endedAt, closedAt, outcome, duration, client, address, ambiguous, closedByStaff) in rows.decode(
-            (UUID, String, String?, Date, Date?, Date?, Date?, String?, Int?, String?, String?, Bool, Bool).self
-        ) {
-            return (Columns(
-                id: id, status: CommunicationStatus(rawValue: status) ?? .open, direction: direction.flatMap(Direction.init(rawValue:)),
-                occurredAt: occurredAt, answeredAt: answeredAt, endedAt: endedAt, closedAt: closedAt,
-                outcome: outcome.flatMap(CallOutcome.init(rawValue:)), durationSeconds: duration,
-                clientID: client, address: address, ambiguous: ambiguous
-            ), closedByStaff)
+        for try await row in rows {
+            let cells = row.makeRandomAccess()
+            var entry = try StoredEntry(cells)
+            entry.occurredAt = entry.claimedAt ?? entry.occurredAt
+            return (entry, try cells[StoredEntry.columns.count].decode(Bool.self))
         }
         return nil
     }

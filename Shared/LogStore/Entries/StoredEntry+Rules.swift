@@ -1,17 +1,8 @@
 import CommlogDomain
 import Foundation
 
-/// The fields of an entry the log's rules look at, typed.
-public struct EntryRecord: Sendable, Equatable {
-    public let id: UUID
-    public let type: CommunicationType
-    public let source: CommunicationSource
-    public let status: CommunicationStatus
-    public let authorStaffID: String?
-    public let clientID: String?
-    /// Bumped on every change; the entry's ETag.
-    public let version: Int
-
+/// The rules of the log that an entry's own fields decide.
+extension StoredEntry {
     /// Logged by staff (`source` manual): changed by its author or a manager.
     public var isManual: Bool { source == .manual }
     /// A call logged from the phone system: edited while open, never after.
