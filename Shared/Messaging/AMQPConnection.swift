@@ -35,8 +35,9 @@ public final class AMQPConnection: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         self.wakeup = Wakeup()
-        let loop = ConnectionLoop(configuration: configuration, logger: logger, connection: WeakReference(self))
-        let thread = Thread { loop.run() }
+        let connection = WeakReference(self)
+        // Made on its thread and never leaving it: the loop and its rabbitmq-c connection are not thread-safe.
+        let thread = Thread { ConnectionLoop(configuration: configuration, logger: logger, connection: connection).run() }
         thread.name = "amqp-\(configuration.connectionName)"
         thread.start()
     }
@@ -135,9 +136,9 @@ public final class AMQPConnection: Service, Sendable {
 
     /// Ends a job the connection thread will never run: its waiter hears `.shutdown` (a shutdown, that it is done).
     private static func refuse(_ job: Job) {
-        let error = AMQPError(.shutdown, "the connection is closed")
+        let error = AMQPError.connectionClosed
         switch job {
-        case .publish(let request): request.complete(throwing: error)
+        case .publish(let request): request.continuation.resume(throwing: error)
         case .declare(_, let request), .deleteQueue(_, let request): request.complete(throwing: error)
         case .consume(let registration): registration.buffer.finish(throwing: error)
         case .shutdown(let continuation): continuation.resume()
@@ -164,7 +165,6 @@ struct WeakReference<T: AnyObject>: @unchecked Sendable {
     init(_ value: T) { self.value = value }
 }
 
-/// A batch of messages to publish, owned by the connection thread once submitted.
 /// A declare or delete waiting for the connection thread, resumed once: by the thread, or by cancellation.
 final class ControlRequest: Sendable {
     private let state = Mutex<(continuation: CheckedContinuation<Void, any Error>?, cancelled: Bool)>((nil, false))
@@ -193,28 +193,11 @@ final class ControlRequest: Sendable {
     }
 }
 
-final class PublishRequest: @unchecked Sendable {
+/// A batch of messages to publish and the task waiting for the broker to confirm them all.
+struct PublishRequest: Sendable {
     let messages: [OutgoingMessage]
     let deadline: ContinuousClock.Instant
-    private var continuation: CheckedContinuation<Void, any Error>?
-    /// Indexes not yet confirmed.
-    var unconfirmed: Set<Int>
-    var failure: AMQPError?
-
-    init(messages: [OutgoingMessage], deadline: ContinuousClock.Instant, continuation: CheckedContinuation<Void, any Error>) {
-        self.messages = messages
-        self.deadline = deadline
-        self.continuation = continuation
-        self.unconfirmed = Set(messages.indices)
-    }
-
-    var isResolved: Bool { continuation == nil }
-
-    func complete(throwing error: AMQPError? = nil) {
-        guard let continuation else { return }
-        self.continuation = nil
-        if let error = error ?? failure { continuation.resume(throwing: error) } else { continuation.resume() }
-    }
+    let continuation: CheckedContinuation<Void, any Error>
 }
 
 /// A consumer as registered by `consume`, restarted on every new connection.
