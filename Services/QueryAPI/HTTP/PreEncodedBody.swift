@@ -1,6 +1,7 @@
 import CommlogDomain
 import Foundation
 import Hummingbird
+import LogStore
 import NIOCore
 
 /// Pages of entries written as JSON directly, without Foundation's `JSONEncoder`.
