@@ -1,6 +1,7 @@
 import CommlogDomain
 import CommlogRuntime
 import Foundation
+import LogStore
 import OpenAPIRuntime
 import PostgresNIO
 import Storage

@@ -1,8 +1,9 @@
 import CommlogDomain
+import CommlogRuntime
 import Foundation
 import Logging
+import LogStore
 import OpenAPIRuntime
-import CommlogRuntime
 import Storage
 
 /// The query API's operations, generated from `openapi.yaml` and implemented here.

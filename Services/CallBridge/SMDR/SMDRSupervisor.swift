@@ -6,7 +6,6 @@ import Metrics
 import PostgresNIO
 import ServiceLifecycle
 import Storage
-import Synchronization
 
 /// Holds the SMDR connections of every organisation's PBX, one replica per link.
 ///
@@ -26,7 +25,6 @@ final class SMDRSupervisor: Service, Sendable {
     private let publisher: CallEventPublisher
     private let configuration: Configuration
     private let logger: Logger
-    private let running = Mutex<Set<UUID>>([])
 
     init(database: Database, publisher: CallEventPublisher, configuration: Configuration, logger: Logger) {
         self.database = database
@@ -37,25 +35,16 @@ final class SMDRSupervisor: Service, Sendable {
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            await withDiscardingTaskGroup { group in
-                while !Task.isCancelled {
-                    do {
-                        for link in try await self.links() where !self.isRunning(link.id) {
-                            let lease = self.lease(for: link)
-                            guard try await lease.acquire() else { continue }
-                            self.running.withLock { _ = $0.insert(link.id) }
-                            group.addTask {
-                                await self.hold(link, lease: lease)
-                                self.running.withLock { _ = $0.remove(link.id) }
-                                if !Task.isCancelled { await lease.release() }
-                            }
-                        }
-                    } catch {
-                        if Task.isCancelled { break }
-                        self.logger.warning("could not read SMDR links", metadata: ["error": "\(error)"])
-                    }
-                    try? await Task.sleep(for: self.configuration.refresh)
-                }
+            await LeaseSupervisor<SMDRLink, UUID>(refresh: self.configuration.refresh, id: \.id).run {
+                try await self.links()
+            } claim: { link in
+                try await self.lease(for: link).acquire()
+            } work: { link in
+                let lease = self.lease(for: link)
+                await self.hold(link, lease: lease)
+                if !Task.isCancelled { await lease.release() }
+            } failed: { error in
+                self.logger.warning("could not read SMDR links", metadata: ["error": "\(error)"])
             }
         }
         // Outside the cancelled task: give the links up so that another replica connects at once.
@@ -65,8 +54,6 @@ final class SMDRSupervisor: Service, Sendable {
     private func releaseAll() async {
         await Lease.releaseAll(prefix: "smdr:", holder: configuration.holder, database: database)
     }
-
-    private func isRunning(_ id: UUID) -> Bool { running.withLock { $0.contains(id) } }
 
     private func lease(for link: SMDRLink) -> Lease {
         Lease(name: "smdr:\(link.id.uuidString.lowercased())", holder: configuration.holder, duration: configuration.lease, database: database)
