@@ -84,10 +84,7 @@ extension DisruptiveBrokerRestartTests {
         // A program started while the broker is down connects once it is back.
         let other = freePort()
         let late = try ProgramProcess("reminder-logger", environment: ["COMMLOG_HTTP_PORT": "\(other)"])
-        #expect(await eventually(timeout: .seconds(60), every: .milliseconds(200)) {
-            guard let (_, response) = try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(other)/readyz")!) else { return false }
-            return (response as? HTTPURLResponse)?.statusCode == 200
-        })
+        #expect(await eventually(timeout: .seconds(60), every: .milliseconds(200)) { await ProgramProcess.isReady(port: other) })
         #expect(await late.kill(SIGTERM) == 0)
     }
 }

@@ -22,11 +22,6 @@ extension ReminderLoggerProcesses {
             return (try #require(components.string), brokerPort)
         }
 
-        static func ready(port: Int) async -> Bool {
-            guard let (_, response) = try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/readyz")!) else { return false }
-            return (response as? HTTPURLResponse)?.statusCode == 200
-        }
-
         @Test("while nothing listens: retries said in the log, not ready, and SIGTERM stops it within seconds", arguments: ["reminder-logger", "call-bridge"])
         func nothingListens(_ program: String) async throws {
             let (url, _) = try Self.brokerURL(port: freePort())
@@ -36,7 +31,7 @@ extension ReminderLoggerProcesses {
                 process.output.components(separatedBy: "AMQP connection unavailable, retrying").count > 3
             }
             #expect(retried, "\(process.output.suffix(2_000))")
-            #expect(await !Self.ready(port: port))
+            #expect(await !ProgramProcess.isReady(port: port))
             let start = ContinuousClock.now
             let status = await process.kill(SIGTERM)
             #expect(ContinuousClock.now - start < .seconds(10), "took \(ContinuousClock.now - start) to stop")
@@ -50,12 +45,12 @@ extension ReminderLoggerProcesses {
             let port = freePort()
             let process = try ProgramProcess("reminder-logger", environment: ["COMMLOG_AMQP_URL": url, "COMMLOG_HTTP_PORT": "\(port)"])
             try await Task.sleep(for: .seconds(3))
-            #expect(await !Self.ready(port: port))
+            #expect(await !ProgramProcess.isReady(port: port))
             // Now the broker can be reached through a forwarder on the port the program keeps trying.
             let forwarder = try ChildProcess(executable: "/usr/bin/env", arguments: ["python3", "-c", Self.forwarder, "\(forwarderPort)", "\(brokerPort)"],
                                              environment: ProcessInfo.processInfo.environment)
             defer { forwarder.signal(SIGKILL) }
-            let connected = await eventually(timeout: .seconds(30), every: .milliseconds(200)) { await Self.ready(port: port) }
+            let connected = await eventually(timeout: .seconds(30), every: .milliseconds(200)) { await ProgramProcess.isReady(port: port) }
             #expect(connected, "\(process.output.suffix(2_000))")
             let start = ContinuousClock.now
             let status = await process.kill(SIGTERM)

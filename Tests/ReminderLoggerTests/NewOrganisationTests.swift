@@ -43,13 +43,17 @@ extension ReminderLoggerProcesses {
             try await TestEnvironment.withDatabase { database in
                 try await TestEnvironment.withConnection(name: "test-new-organisation") { connection in
                     try await connection.declare(.commlog(queues: [Topology.Queue(name: CommlogQueues.practice.name, bindings: CommlogQueues.practice.bindings)]))
-                    let replicas = try (0..<2).map { _ in
+                    let ports = [freePort(), freePort()]
+                    let replicas = try ports.map { port in
                         try ProgramProcess("reminder-logger", environment: [
-                            "COMMLOG_HTTP_PORT": "\(freePort())", "COMMLOG_CONSUMER_CONCURRENCY": "4", "COMMLOG_BATCH_WAIT_MS": "2",
+                            "COMMLOG_HTTP_PORT": "\(port)", "COMMLOG_CONSUMER_CONCURRENCY": "4", "COMMLOG_BATCH_WAIT_MS": "2",
                         ])
                     }
-                    // Both consume before anything is published, so the broker splits the events between them.
-                    try await Task.sleep(for: .seconds(3))
+                    // Both consume before anything is published (ready: connected, queues declared and consumed), so
+                    // the broker splits the events between them.
+                    for port in ports {
+                        try await waitUntil("replica on \(port) ready", timeout: .seconds(30)) { await ProgramProcess.isReady(port: port) }
+                    }
                     try await connection.publish(try organisations.flatMap(Self.switchedOn), timeout: .seconds(120))
 
                     func logged() async throws -> Int {

@@ -1,5 +1,8 @@
 import Foundation
 import Synchronization
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 #if canImport(Glibc)
 import Glibc
@@ -77,3 +80,11 @@ private func canBind(_ port: Int) -> Bool {
 }
 
 private let handedOutPorts = Mutex(Set<Int>())
+
+extension ProgramProcess {
+    /// Whether the program listening on `port` answers `/readyz` with 200 (connected, its queues declared).
+    public static func isReady(port: Int) async -> Bool {
+        guard let (_, response) = try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/readyz")!) else { return false }
+        return (response as? HTTPURLResponse)?.statusCode == 200
+    }
+}
