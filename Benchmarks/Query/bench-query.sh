@@ -11,7 +11,7 @@
 #   directory GET /v1/directory/search?q=<a name, two words, an email or a phone prefix>&limit=10 on another
 #             organisation of 200,000 clients, 200,000 patients, 50,000 connections and 200 staff (the pickers
 #             of the page); its goal is an absolute one, p99 within 10 ms; pgbench calls the same function
-#             (commlog_directory_search) for a surname's start.
+#             (commlog_directory_search) with the arguments query-api gives it for the same mix of look-ups.
 # The API is driven by wrk (latency percentiles from its --latency report); the SQL by pgbench with the
 # statement query-api runs for the same request (commlog_read: the tenant set and the page joined with its
 # participants, in one statement), sent the way postgres-nio sends it (extended protocol, planned per execution: `-M extended`),
@@ -162,14 +162,31 @@ pgbench_script search '\set r random(0, 9999)' "c.id IN (SELECT m FROM matches)"
     "matches AS MATERIALIZED (SELECT m FROM commlog_search_matches(websearch_to_tsquery('simple', \$1[3])) AS m), "
 
 # The directory look-up as pgbench runs it: the function query-api calls (commlog_directory_search, migration
-# 0018) with the arguments query-api gives it for a surname's first 3 to 5 letters (a manager's look-up).
+# 0018) with the arguments query-api gives it for the same mix of look-ups as wrk sends (a surname's first 3 to 5
+# letters, a first name and a surname's start, an email's start, a mobile number's start).
 cat >"$WORK/directory.sql" <<SQL
 \\set s random(1, 100)
+\\set f random(1, 60)
 \\set n random(3, 5)
-SELECT * FROM commlog_directory_search('$DIRECTORY_ORG', '{client,patient,connection,staff}', '',
-    lower(left((SELECT surnames[:s] FROM commlog_bench_names), :n)), 20, ARRAY[lower(left((SELECT surnames[:s] FROM commlog_bench_names), :n))],
-    ARRAY['email'], ARRAY[lower(left((SELECT surnames[:s] FROM commlog_bench_names), :n))], true, 'm-1',
-    lower(left((SELECT surnames[:s] FROM commlog_bench_names), :n)), 10, 20);
+\\set k random(1, 4)
+\\set d random(0, 99)
+\\if :k = 1
+SELECT * FROM (SELECT lower(left(surnames[:s], :n)) AS w FROM commlog_bench_names) q,
+    commlog_directory_search('$DIRECTORY_ORG', '{client,patient,connection,staff}', '', q.w, 20, ARRAY[q.w],
+                             ARRAY['email'], ARRAY[q.w], true, 'm-1', q.w, 10, 20);
+\\elif :k = 2
+SELECT * FROM (SELECT lower(firsts[:f]) AS a, lower(left(surnames[:s], 2)) AS b FROM commlog_bench_names) q,
+    commlog_directory_search('$DIRECTORY_ORG', '{client,patient,connection,staff}', ' ' || q.a || ' ' || q.b, q.a, 400, ARRAY[q.a, q.b],
+                             '{}', '{}', true, 'm-1', q.a || ' ' || q.b, 10, 20);
+\\elif :k = 3
+SELECT * FROM (SELECT lower(firsts[:f]) AS a, lower(left(surnames[:s], 2)) AS b FROM commlog_bench_names) q,
+    commlog_directory_search('$DIRECTORY_ORG', '{client,patient,connection,staff}', ' ' || q.a || ' ' || q.b, q.a, 400, ARRAY[q.a, q.b],
+                             ARRAY['email'], ARRAY[q.a || '.' || q.b], true, 'm-1', q.a || '.' || q.b, 10, 20);
+\\else
+SELECT * FROM (SELECT '4477009' || :d AS digits) q,
+    commlog_directory_search('$DIRECTORY_ORG', '{client,patient,connection,staff}', '', q.digits, 20, ARRAY[q.digits],
+                             ARRAY['email', 'phone', 'extension'], ARRAY['+' || q.digits, '+' || q.digits, q.digits], true, 'm-1', '+' || q.digits, 10, 20);
+\\endif
 SQL
 
 wrk_script() { # name, path expression (Lua)[, token]
