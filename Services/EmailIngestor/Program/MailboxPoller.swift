@@ -19,7 +19,7 @@ struct MailboxPoller: Service {
 
     func run() async throws {
         // Graceful shutdown cancels the sessions: an IDLE ends at once.
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await supervise()
         }
         // Outside the cancelled task (a query there fails at once): give the mailboxes up, so that another

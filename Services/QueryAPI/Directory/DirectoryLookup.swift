@@ -14,7 +14,95 @@ struct DirectoryLookup {
     let caller: Caller
     let logger: Logger
 
-    /// Appended to a prefix, the end of the range of strings that begin with it (bytewise, as the "C" collation
-    /// and `text_pattern_ops` compare): no character sorts after U+10FFFF.
-    static let top = "\u{10FFFF}"
+    /// A client, its patients and connections (not deleted) and its related staff; nil when the organisation
+    /// has no such client.
+    func client(_ id: String) async throws -> DirectoryClient? {
+        var found: DirectoryClient?
+        for try await (name, deleted, emails, phones, mayContact) in try await connection.query("""
+            SELECT c.name, c.deleted_at IS NOT NULL, c.emails, c.phones,
+                   \(caller.seesEverything) OR EXISTS (SELECT 1 FROM related_staff r
+                       WHERE r.organisation_id = c.organisation_id AND r.client_id = c.id AND r.staff_id = \(caller.staffID))
+            FROM clients c WHERE c.organisation_id = commlog_current_organisation() AND c.id = \(id)
+            """, logger: logger).decode((String, Bool, [String], [String], Bool).self) {
+            found = DirectoryClient(
+                record: DirectoryRecord(kind: .client, id: id, name: name, emails: emails, phones: phones, mayContact: mayContact),
+                deleted: deleted
+            )
+        }
+        guard var client = found else { return nil }
+        for try await (patient, name) in try await connection.query("""
+            SELECT id, name FROM patients
+            WHERE organisation_id = commlog_current_organisation() AND client_id = \(id) AND deleted_at IS NULL
+            ORDER BY name, id
+            """, logger: logger).decode((String, String).self) {
+            client.patients.append(DirectoryRecord(kind: .patient, id: patient, name: name, clientID: id))
+        }
+        for try await (connectionID, name, relationship, emails, phones) in try await connection.query("""
+            SELECT id, name, relationship, emails, phones FROM connections
+            WHERE organisation_id = commlog_current_organisation() AND client_id = \(id) AND deleted_at IS NULL
+            ORDER BY name, id
+            """, logger: logger).decode((String, String, String?, [String], [String]).self) {
+            client.connections.append(DirectoryRecord(
+                kind: .connection, id: connectionID, name: name, clientID: id, relationship: relationship,
+                emails: emails, phones: phones, mayContact: client.record.mayContact
+            ))
+        }
+        for try await (staffID, name) in try await connection.query("""
+            SELECT s.id, s.name FROM related_staff r
+            JOIN staff s ON s.organisation_id = r.organisation_id AND s.id = r.staff_id AND s.deleted_at IS NULL
+            WHERE r.organisation_id = commlog_current_organisation() AND r.client_id = \(id)
+            ORDER BY s.name, s.id
+            """, logger: logger).decode((String, String).self) {
+            client.relatedStaff.append(DirectoryRecord(kind: .staff, id: staffID, name: name))
+        }
+        return client
+    }
+
+    /// A patient and its client's name; nil when the organisation has no such patient.
+    func patient(_ id: String) async throws -> (record: DirectoryRecord, deleted: Bool)? {
+        for try await (name, deleted, clientID, clientName) in try await connection.query("""
+            SELECT p.name, p.deleted_at IS NOT NULL, p.client_id, o.name
+            FROM patients p LEFT JOIN clients o ON o.organisation_id = p.organisation_id AND o.id = p.client_id
+            WHERE p.organisation_id = commlog_current_organisation() AND p.id = \(id)
+            """, logger: logger).decode((String, Bool, String?, String?).self) {
+            return (DirectoryRecord(kind: .patient, id: id, name: name, clientID: clientID, clientName: clientName), deleted)
+        }
+        return nil
+    }
+
+    /// The locations that are not deleted, by name.
+    func locations() async throws -> [(id: String, name: String)] {
+        var locations: [(id: String, name: String)] = []
+        for try await (id, name) in try await connection.query("""
+            SELECT id, name FROM locations WHERE organisation_id = commlog_current_organisation() AND deleted_at IS NULL ORDER BY name, id
+            """, logger: logger).decode((String, String).self) {
+            locations.append((id, name))
+        }
+        return locations
+    }
+
+    /// The staff who are not deleted, by name; contact details for the caller themselves, managers and admins.
+    func staff() async throws -> [DirectoryRecord] {
+        var staff: [DirectoryRecord] = []
+        for try await (id, name, roles, phoneExtension, email, phones) in try await connection.query("""
+            SELECT id, name, roles, extension, email, phones FROM staff
+            WHERE organisation_id = commlog_current_organisation() AND deleted_at IS NULL ORDER BY name, id
+            """, logger: logger).decode((String, String, [String], String?, String?, [String]).self) {
+            staff.append(DirectoryRecord(
+                kind: .staff, id: id, name: name, roles: roles.compactMap(StaffRole.init(rawValue:)), extension: phoneExtension,
+                emails: email.map { [$0] } ?? [], phones: phones, mayContact: caller.seesEverything || id == caller.staffID
+            ))
+        }
+        return staff
+    }
 }
+
+/// A client as `GET /v1/directory/clients/{id}` shows it.
+struct DirectoryClient: Sendable {
+    var record: DirectoryRecord
+    var deleted: Bool
+    var patients: [DirectoryRecord] = []
+    var connections: [DirectoryRecord] = []
+    var relatedStaff: [DirectoryRecord] = []
+}
+

@@ -8,8 +8,9 @@ struct DirectoryRecord: Sendable, Equatable {
 
     /// What the look-up found the record by.
     enum Match: String, Sendable {
-        /// A staff member's extension: internal, so not a contact detail.
-        case name, email, phone, `extension`
+        case name, email, phone
+        /// A staff member's extension: internal, so not a contact detail (answered as `phone`).
+        case `extension`
     }
 
     struct Key: Hashable, Sendable {
