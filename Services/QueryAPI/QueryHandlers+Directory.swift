@@ -3,8 +3,8 @@ import CommlogRuntime
 import Foundation
 import Storage
 
-/// The directory look-ups of the call pop-up's "Related To" picker, the note form's patient picker and the page's
-/// names: any signed-in staff member of the organisation; contact details only where `DirectoryLookup` allows.
+/// The directory look-ups a call's "Related To" picker and a note's patient picker need, and the
+/// directory's lists: any signed-in staff member of the organisation; contact details only where `DirectoryLookup` allows.
 extension QueryHandlers {
     func searchDirectory(_ input: Operations.SearchDirectory.Input) async throws -> Operations.SearchDirectory.Output {
         let caller = try Self.caller()
