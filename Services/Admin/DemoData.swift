@@ -58,6 +58,7 @@ struct DemoData: AsyncParsableCommand {
                 content: "Dear Ann, Bella is due for her annual vaccination. Please call us to book."
             ), minutesAgo: 90),
             event(.smsSent, SMSSent(locationID: "loc-1", authorStaffID: "s-2", clientID: "c-1", to: "+61 412 345 678", text: "Your appointment is tomorrow at 9:00"), minutesAgo: 60),
+            event(.smsReceived, SMSReceived(locationID: "loc-1", from: "+61 412 345 678", to: "+61 3 9000 1000", text: "Thanks, see you at 9:00"), minutesAgo: 55),
             event(.emailSent, EmailSent(
                 locationID: "loc-1", authorStaffID: "s-1", clientID: "c-1", patientID: "p-1", from: "clinic@riverside.example",
                 to: ["ann@example.org"], subject: "Lab results", bodyText: "Dear Ann, Bella's results are attached.",

@@ -114,7 +114,7 @@ struct PracticeEntries {
     func entry(for envelope: EventEnvelope<SMSSent>) -> NewCommunication {
         let data = envelope.data
         let recipient = addresses.participant(.to, address: data.to, kind: .phone, preferredClient: data.clientID)
-        let clientID = data.clientID ?? (recipient.kind == .client ? recipient.id : nil)
+        let clientID = data.clientID ?? addresses.client(of: recipient)
         let patientID = patient(data.patientID, of: clientID)
         return NewCommunication(
             organisationID: envelope.organisationID,
@@ -132,6 +132,31 @@ struct PracticeEntries {
             sourceRef: envelope.id,
             showInPatientHistory: patientID != nil,
             participants: [recipient]
+        )
+    }
+
+    /// A client's SMS: inbound, from the client (or connection) whose number it came from when the event names none.
+    func entry(for envelope: EventEnvelope<SMSReceived>) -> NewCommunication {
+        let data = envelope.data
+        let sender = addresses.participant(.from, address: data.from, kind: .phone, preferredClient: data.clientID)
+        let clientID = data.clientID ?? addresses.client(of: sender)
+        let patientID = patient(data.patientID, of: clientID)
+        var participants = [sender]
+        if let to = data.to, !to.isEmpty { participants.append(.external(.to, address: ContactAddress.phone(to) ?? to)) }
+        return NewCommunication(
+            organisationID: envelope.organisationID,
+            type: .sms,
+            direction: .inbound,
+            occurredAt: envelope.occurredAt,
+            clientID: clientID,
+            patientID: patientID,
+            locationID: data.locationID,
+            address: ContactAddress.phone(data.from) ?? data.from,
+            content: data.text,
+            source: .practice,
+            sourceRef: envelope.id,
+            showInPatientHistory: patientID != nil,
+            participants: participants
         )
     }
 }

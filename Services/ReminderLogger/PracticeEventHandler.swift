@@ -136,7 +136,7 @@ struct OrganisationBatch {
                 result.outcomes.append((event.type, .statement))
             case .reminderSent(let envelope) where !envelope.data.isLogged:
                 result.outcomes.append((event.type, .skippedChannel))
-            case .reminderSent, .emailSent, .smsSent:
+            case .reminderSent, .emailSent, .smsSent, .smsReceived:
                 sendEvents.append(event)
             case .phoneCallEvent, .communicationLogged, .communicationUpdated:
                 preconditionFailure("\(event.type) cannot arrive with a practice routing key")
@@ -152,6 +152,7 @@ struct OrganisationBatch {
             case .reminderSent(let envelope): envelope.data.locationID
             case .emailSent(let envelope): envelope.data.locationID
             case .smsSent(let envelope): envelope.data.locationID
+            case .smsReceived(let envelope): envelope.data.locationID
             default: nil
             }
             guard (location.flatMap { switches[$0] } ?? nil) ?? organisationLogging else {
@@ -162,6 +163,7 @@ struct OrganisationBatch {
             case .reminderSent(let envelope): builder.entry(for: envelope)
             case .emailSent(let envelope): builder.entry(for: envelope)
             case .smsSent(let envelope): builder.entry(for: envelope)
+            case .smsReceived(let envelope): builder.entry(for: envelope)
             default: nil
             }
             if let entry {
@@ -217,6 +219,9 @@ struct OrganisationBatch {
                 data.patientID.map { patients.insert($0) }
             case .smsSent(let envelope):
                 ContactAddress.phone(envelope.data.to).map { phones.insert($0) }
+                envelope.data.patientID.map { patients.insert($0) }
+            case .smsReceived(let envelope):
+                ContactAddress.phone(envelope.data.from).map { phones.insert($0) }
                 envelope.data.patientID.map { patients.insert($0) }
             default:
                 break

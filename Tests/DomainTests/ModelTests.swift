@@ -8,7 +8,7 @@ import Testing
     @Test func eventTypesAreTheRoutingKeys() {
         let entities = ["organisation", "location", "staff", "client", "patient", "connection"]
         let expected =
-            ["practice.reminder.sent", "practice.email.sent", "practice.sms.sent", "practice.statement.sent"]
+            ["practice.reminder.sent", "practice.email.sent", "practice.sms.sent", "practice.sms.received", "practice.statement.sent"]
             + entities.flatMap { ["practice.directory.\($0).upserted", "practice.directory.\($0).deleted"] }
             + ["phone.call.event", "mail.message.fetched", "communication.logged", "communication.updated"]
         #expect(EventType.allCases.map(\.routingKey) == expected)

@@ -111,6 +111,12 @@ import Testing
             "data.to: must not be empty"
         ),
         RefusedBody(
+            "SMS from nobody",
+            envelopeJSON(type: "practice.sms.received", data: #"{"from": " ", "text": "Hi"}"#),
+            code: .invalidValue,
+            "data.from: must not be empty"
+        ),
+        RefusedBody(
             "staff with an unknown role",
             envelopeJSON(type: "practice.directory.staff.upserted", data: #"{"staff_id": "s-1", "name": "Kim", "roles": ["staff", "vet"]}"#),
             code: .invalidValue,

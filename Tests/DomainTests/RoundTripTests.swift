@@ -43,6 +43,8 @@ import Testing
             .emailSent(envelope(.emailSent, EmailSent(from: "clinic@example.org", to: [], bcc: ["ann@example.org"]))),
             .smsSent(envelope(.smsSent, SMSSent(locationID: "loc-1", authorStaffID: "s-1", clientID: "c-1", patientID: "p-1", to: "+61412345678", text: "See you at 9:00"))),
             .smsSent(envelope(.smsSent, SMSSent(to: "+61412345678", text: ""))),
+            .smsReceived(envelope(.smsReceived, SMSReceived(locationID: "loc-1", clientID: "c-1", patientID: "p-1", from: "+61412345678", to: "+61390001000", text: "Yes"))),
+            .smsReceived(envelope(.smsReceived, SMSReceived(from: "0412 345 678", text: ""))),
             .statementSent(envelope(.statementSent, StatementSent(clientID: "c-1"))),
             .organisationUpserted(envelope(.organisationUpserted, OrganisationUpserted(name: "Riverside Vets", timezone: "Australia/Melbourne", loggingEnabled: false))),
             .organisationUpserted(envelope(.organisationUpserted, OrganisationUpserted(name: "Riverside Vets"))),

@@ -145,4 +145,43 @@ struct EmailAndSMSTests {
             #expect(entry.participants == [Participant(role: .to, kind: .client, id: "c-1", address: "+61412345678")])
         }
     }
+
+    @Test("a client's SMS is logged inbound: filed under the client whose number sent it, or a connection's client; a named client wins; an unknown number stays unfiled; an SMS sent to a connection is filed under its client")
+    func receivedSMS() async throws {
+        try await PracticeHarness.run { harness in
+            try await harness.publish(.clientUpserted, ClientUpserted(clientID: "c-1", name: "Ann", phones: ["+61 412 345 678"]))
+            try await harness.publish(.clientUpserted, ClientUpserted(clientID: "c-2", name: "Bob"))
+            try await harness.publish(.patientUpserted, PatientUpserted(patientID: "p-2", clientID: "c-2", name: "Rex"))
+            try await harness.publish(.connectionUpserted, ConnectionUpserted(connectionID: "k-1", clientID: "c-1", name: "Tom", phones: ["+61 400 111 222"]))
+            let byNumber = try await harness.publish(.smsReceived, SMSReceived(locationID: "loc-1", from: "+61 (412) 345-678", to: "+61 3 9000 1000", text: "Yes, 9:00 is fine"))
+            let byConnection = try await harness.publish(.smsReceived, SMSReceived(from: "+61400111222", text: "Running late"))
+            let named = try await harness.publish(.smsReceived, SMSReceived(clientID: "c-2", patientID: "p-2", from: "+61499999999", text: "Rex is better"))
+            let unknown = try await harness.publish(.smsReceived, SMSReceived(patientID: "p-2", from: "+61488888888", text: "Who is this?"))
+            let reply = try await harness.publish(.smsSent, SMSSent(to: "+61 400 111 222", text: "No problem"))
+            let entries = try await harness.entries(count: 5)
+            func entry(_ id: String) throws -> StoredEntry { try #require(entries.first { $0.sourceRef == id }) }
+
+            let first = try entry(byNumber)
+            #expect(first.type == .sms && first.direction == .inbound && first.source == .practice)
+            #expect(first.reason == nil)
+            #expect(first.content == "Yes, 9:00 is fine")
+            #expect(first.address == "+61412345678")
+            #expect(first.clientID == "c-1")
+            #expect(first.participants == [
+                Participant(role: .from, kind: .client, id: "c-1", address: "+61412345678"),
+                .external(.to, address: "+61390001000"),
+            ])
+            let second = try entry(byConnection)
+            #expect(second.clientID == "c-1")
+            #expect(second.participants == [Participant(role: .from, kind: .connection, id: "k-1", address: "+61400111222")])
+            let third = try entry(named)
+            #expect(third.clientID == "c-2" && third.patientID == "p-2" && third.showInPatientHistory)
+            let fourth = try entry(unknown)
+            #expect(fourth.clientID == nil, "an unknown number: unfiled, for a manager to file")
+            #expect(fourth.patientID == "p-2", "no client named or matched to disagree with the patient's")
+            #expect(fourth.participants.first?.kind == .external)
+            let sent = try entry(reply)
+            #expect(sent.direction == .outbound && sent.clientID == "c-1", "an SMS to a connection's number is filed under its client")
+        }
+    }
 }

@@ -6,6 +6,8 @@ public enum EventType: String, CaseIterable, Codable, Hashable, Sendable {
     case emailSent = "practice.email.sent"
     /// The practice software sent an SMS.
     case smsSent = "practice.sms.sent"
+    /// A client's SMS reached the practice.
+    case smsReceived = "practice.sms.received"
     /// A statement was sent; accepted and never logged.
     case statementSent = "practice.statement.sent"
     /// The organisation's own directory entry changed.

@@ -47,6 +47,7 @@ private struct Decoded: Decodable {
         case .reminderSent: event = .reminderSent(try data.read())
         case .emailSent: event = .emailSent(try data.read())
         case .smsSent: event = .smsSent(try data.read())
+        case .smsReceived: event = .smsReceived(try data.read())
         case .statementSent: event = .statementSent(try data.read())
         case .organisationUpserted: event = .organisationUpserted(try data.read())
         case .locationUpserted: event = .locationUpserted(try data.read())

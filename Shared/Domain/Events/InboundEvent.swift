@@ -10,6 +10,8 @@ public enum InboundEvent: Sendable, Hashable {
     case emailSent(EventEnvelope<EmailSent>)
     /// `practice.sms.sent`.
     case smsSent(EventEnvelope<SMSSent>)
+    /// `practice.sms.received`.
+    case smsReceived(EventEnvelope<SMSReceived>)
     /// `practice.statement.sent`.
     case statementSent(EventEnvelope<StatementSent>)
     /// `practice.directory.organisation.upserted`.
@@ -55,6 +57,7 @@ public enum InboundEvent: Sendable, Hashable {
         case .reminderSent(let envelope): envelope
         case .emailSent(let envelope): envelope
         case .smsSent(let envelope): envelope
+        case .smsReceived(let envelope): envelope
         case .statementSent(let envelope): envelope
         case .organisationUpserted(let envelope): envelope
         case .locationUpserted(let envelope): envelope
