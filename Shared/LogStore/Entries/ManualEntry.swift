@@ -4,7 +4,8 @@ import Foundation
 /// A staff member, client or connection an entry is related to: a directory record, as `ContactOwner` names one.
 public typealias RelatedPerson = ContactOwner
 
-/// A manual entry to log (a note, a call or letter logged by hand), its values already validated.
+/// A manual entry to log (a note, a call, a letter, or an SMS or email sent or received outside Commlog, logged by hand), its
+/// values already validated.
 public struct ManualEntry: Sendable {
     public var type: CommunicationType
     public var clientID: String
