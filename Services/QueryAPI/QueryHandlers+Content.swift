@@ -6,8 +6,30 @@ import OpenAPIRuntime
 import PostgresNIO
 import Storage
 
-/// Recordings and attachments: confidential content whose every read is audited (who, what, when).
+/// Recordings, attachments and HTML bodies: confidential content whose every read is audited (who, what, when).
 extension QueryHandlers {
+    /// What an email's HTML may do where it is shown: nothing but lay itself out with its own styles and inline
+    /// images (no script, no form, no remote image, style or font: tracking pixels stay unloaded).
+    static let htmlSandbox = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data: cid:"
+
+    func getCommunicationHTML(_ input: Operations.GetCommunicationHTML.Input) async throws -> Operations.GetCommunicationHTML.Output {
+        let caller = try Self.caller()
+        let id = try Self.uuid(input.path.id, "id")
+        let html = try await database.withTenant(caller.organisationID) { connection -> String? in
+            let queries = EntryQueries(connection: connection, caller: caller, logger: logger)
+            guard try await queries.entry(id) != nil else { return nil }
+            for try await html in try await connection.query("""
+                SELECT html FROM contents WHERE organisation_id = \(caller.organisationID) AND communication_id = \(id) AND html IS NOT NULL
+                """, logger: logger).decode(String.self) {
+                try await queries.audit(id, what: "content", object: nil)
+                return html
+            }
+            return nil
+        }
+        guard let html else { throw Problem.notFound("no such entry with an HTML body") }
+        return .ok(.init(headers: .init(contentSecurityPolicy: Self.htmlSandbox, xContentTypeOptions: "nosniff"), body: .html(.init(html))))
+    }
+
     func getRecording(_ input: Operations.GetRecording.Input) async throws -> Operations.GetRecording.Output {
         let caller = try Self.caller()
         let id = try Self.uuid(input.path.id, "id")

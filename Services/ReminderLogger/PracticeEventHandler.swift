@@ -146,6 +146,7 @@ struct OrganisationBatch {
         let switches = try await locationSwitches()
         var entries: [NewCommunication] = []
         var loggedTypes: [String: EventType] = [:]
+        var htmlOfEmail: [String: String] = [:]
         let builder = try await entryBuilder(for: sendEvents)
         for event in sendEvents {
             let location: String? = switch event {
@@ -169,9 +170,14 @@ struct OrganisationBatch {
             if let entry {
                 entries.append(entry)
                 loggedTypes[entry.sourceRef] = event.type
+                if case .emailSent(let envelope) = event, let html = envelope.data.bodyHTML?.storable, !html.isEmpty { htmlOfEmail[entry.sourceRef] = html }
             }
         }
         result.logged = try await CommunicationWriter.insert(entries, on: connection, logger: logger)
+        // An email's HTML body is kept as it was sent, for a page to show in a sandbox; its text is the content.
+        try await CommunicationWriter.keepContents(result.logged.compactMap { logged in
+            htmlOfEmail[logged.entry.sourceRef].map { (logged.id, nil, $0) }
+        }, on: connection, logger: logger)
         // The same event twice in one batch is inserted once: the first counts as logged, the others as duplicates.
         var new = Set(result.logged.map(\.entry.sourceRef))
         for entry in entries {

@@ -49,13 +49,14 @@ public enum CommunicationWriter {
     }
 
     /// Keeps the raw form and the HTML body of new entries (`contents`), once: a second call for an entry
-    /// changes nothing.
-    public static func keepContents(_ contents: [(communicationID: UUID, raw: [UInt8], html: String?)], on connection: PostgresConnection, logger: Logger) async throws {
+    /// changes nothing. An entry with neither keeps no row.
+    public static func keepContents(_ contents: [(communicationID: UUID, raw: [UInt8]?, html: String?)], on connection: PostgresConnection, logger: Logger) async throws {
+        let contents = contents.filter { $0.raw != nil || !($0.html ?? "").isEmpty }
         guard !contents.isEmpty else { return }
         try await connection.query("""
             INSERT INTO contents (organisation_id, communication_id, raw, html)
-            SELECT commlog_current_organisation(), id, decode(raw, 'base64'), nullif(html, '')
-            FROM unnest(\(contents.map(\.communicationID))::uuid[], \(contents.map { Data($0.raw).base64EncodedString() })::text[],
+            SELECT commlog_current_organisation(), id, decode(nullif(raw, '-'), 'base64'), nullif(html, '')
+            FROM unnest(\(contents.map(\.communicationID))::uuid[], \(contents.map { $0.raw.map { Data($0).base64EncodedString() } ?? "-" })::text[],
                         \(contents.map { $0.html ?? "" })::text[]) AS t(id, raw, html)
             ON CONFLICT (organisation_id, communication_id) DO NOTHING
             """, logger: logger)

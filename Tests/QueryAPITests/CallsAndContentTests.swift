@@ -1,5 +1,6 @@
 import CommlogDomain
 import Foundation
+import LogStore
 import PostgresNIO
 import Storage
 import Testing
@@ -136,6 +137,41 @@ struct CallsAndContentTests {
                     .decode((String, String, String?).self).all()
             }
             #expect(audits.map { "\($0.0):\($0.1):\($0.2 ?? "-")" } == ["s-h:recording:-", "s-1:content:-", "s-1:attachment:\(first)", "s-1:attachment:\(first)"])
+            await api.stop()
+        }
+    }
+
+    @Test("an email's HTML is served only to who may see the entry, sandboxed (no script, nothing remote), and the read is audited")
+    func htmlBody() async throws {
+        try await TestEnvironment.withDatabase { database in
+            let api = try await QueryAPIHarness()
+            let org = api.organisationID
+            let html = "<p>Dear Ann,</p><img src=\"https://tracker.example/pixel.gif\"><script>alert(1)</script>"
+            let ids = try await api.insert([
+                api.entry("with-html", client: "c-1", author: "s-1", type: .email, content: "Dear Ann,"),
+                api.entry("text-only", client: "c-1", author: "s-1", type: .email, content: "plain"),
+            ], database: database)
+            let withHTML = try #require(ids["with-html"].flatMap(UUID.init(uuidString:)))
+            try await database.withTenant(org) { connection in
+                try await CommunicationWriter.keepContents([(withHTML, nil, html)], on: connection, logger: database.logger)
+            }
+            let author = try await api.token("s-1", [.staff])
+            let reply = try await api.get("/v1/communications/\(withHTML.uuidString.lowercased())/html", token: author)
+            #expect(reply.status == 200, "\(reply.detail)")
+            #expect(String(decoding: reply.body, as: UTF8.self) == html, "served as it was kept")
+            #expect(reply.headers["content-type"]?.hasPrefix("text/html") == true)
+            let policy = try #require(reply.headers["content-security-policy"])
+            #expect(policy.hasPrefix("sandbox;") && policy.contains("default-src 'none'") && !policy.contains("https:"))
+            #expect(reply.headers["x-content-type-options"] == "nosniff")
+
+            #expect(try await api.get("/v1/communications/\(ids["text-only"]!)/html", token: author).status == 404, "no HTML kept")
+            #expect(try await api.get("/v1/communications/\(withHTML.uuidString.lowercased())/html", token: try await api.token("s-none", [.staff])).status == 404)
+            #expect(try await api.get("/v1/communications/nope/html", token: author).status == 400)
+            let audits = try await database.withTenant(org) { connection in
+                try await connection.query("SELECT staff_id, what FROM read_audit WHERE organisation_id = \(org) ORDER BY id", logger: database.logger)
+                    .decode((String, String).self).all()
+            }
+            #expect(audits.map { "\($0.0):\($0.1)" } == ["s-1:content"])
             await api.stop()
         }
     }

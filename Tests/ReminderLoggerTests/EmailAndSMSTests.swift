@@ -88,7 +88,7 @@ struct EmailAndSMSTests {
         }
     }
 
-    @Test("an email with only an HTML body is kept as text")
+    @Test("an email with only an HTML body is searchable as text, and its HTML is kept")
     func htmlOnly() async throws {
         try await PracticeHarness.run { harness in
             try await harness.publish(.emailSent, EmailSent(
@@ -100,6 +100,9 @@ struct EmailAndSMSTests {
             #expect(entry.content?.contains("See you & Bella soon.") == true)
             #expect(entry.content?.contains("<p>") == false)
             #expect(entry.content?.contains("p{}") == false)
+            // The HTML itself is kept as it was sent, for a page to show in a sandbox.
+            let html = try await harness.strings("SELECT html FROM contents WHERE communication_id = \(entry.id)")
+            #expect(html == ["<html><style>p{}</style><body><p>Dear Ann,</p><p>See you &amp; Bella soon.</p></body></html>"])
         }
     }
 

@@ -9,6 +9,7 @@ enum KnownRoutes {
         ("/v1/communications/*", [.get, .patch, .delete]),
         ("/v1/communications/*/history", [.get]),
         ("/v1/communications/*/reads", [.get]),
+        ("/v1/communications/*/html", [.get]),
         ("/v1/communications/*/recording", [.get]),
         ("/v1/communications/*/attachments/*", [.get]),
         ("/v1/calls/open", [.get]),
