@@ -85,6 +85,12 @@ struct ReferenceTests {
             #expect(reads.items.map { $0["what"] as? String } == ["content", "attachment"])
             #expect(reads.items.allSatisfy { $0["staff_id"] as? String == "s-1" && $0["staff_name"] as? String == "Dr Lee" })
             #expect(reads.items.last?["object_id"] as? String == attachment)
+            #expect(reads.items.first?["object_id"] == nil, "no object for content: left out")
+            // A reader the directory does not know has no name: the field is left out (the schema's promise).
+            _ = try await api.get("/v1/communications/\(id)", token: try await api.token("m-unknown", [.manager]))
+            let again = try await api.get("/v1/communications/\(id)/reads", token: try await api.token("m-1", [.manager]))
+            let unknown = try #require(again.items.last)
+            #expect(unknown["staff_id"] as? String == "m-unknown" && unknown["staff_name"] == nil)
             #expect(try await api.get("/v1/communications/\(UUID())/reads", token: try await api.token("m-1", [.manager])).status == 404)
             await api.stop()
         }
