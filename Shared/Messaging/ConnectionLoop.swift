@@ -20,6 +20,8 @@ final class ConnectionLoop {
     /// The open rabbitmq-c connection; nil between connections.
     var handle: amqp_connection_state_t?
     var machine: StateMachine
+    /// Connection attempts so far: the next goes to `configuration.node(attempt:)`.
+    private var connectAttempts = 0
 
     init(configuration: AMQPConfiguration, logger: Logger, connection: WeakReference<AMQPConnection>) {
         self.configuration = configuration
@@ -138,6 +140,9 @@ final class ConnectionLoop {
     }
 
     private func open(_ handle: amqp_connection_state_t) throws {
+        // A cluster's nodes in turn, one per attempt: a node that is down is passed over on the next.
+        let node = configuration.node(attempt: connectAttempts)
+        connectAttempts += 1
         let socket = configuration.tls ? amqp_ssl_socket_new(handle) : amqp_tcp_socket_new(handle)
         guard let socket else { throw AMQPError(.connectionFailed, "could not create a socket") }
         if configuration.tls {
@@ -145,9 +150,9 @@ final class ConnectionLoop {
             amqp_ssl_socket_set_verify_hostname(socket, 1)
         }
         var timeout = timeval(tv_sec: 5, tv_usec: 0)
-        let status = amqp_socket_open_noblock(socket, configuration.host, Int32(configuration.port), &timeout)
+        let status = amqp_socket_open_noblock(socket, node.host, Int32(node.port), &timeout)
         guard status == AMQP_STATUS_OK.rawValue else {
-            throw AMQPError(.connectionFailed, "cannot reach \(configuration.host):\(configuration.port): \(Self.describe(status))")
+            throw AMQPError(.connectionFailed, "cannot reach \(node): \(Self.describe(status))")
         }
         let heartbeat = Int32(configuration.heartbeat.components.seconds)
         let login = commlog_amqp_login_plain(handle, configuration.virtualHost, 0, 131_072, heartbeat, configuration.user, configuration.password)

@@ -28,7 +28,7 @@ public struct ConfigurationKey: Sendable, Hashable {
 
 extension ConfigurationKey {
     public static let amqpURL = ConfigurationKey("COMMLOG_AMQP_URL", default: "amqp://guest:guest@127.0.0.1:5672/%2F", secret: true,
-        "RabbitMQ: `amqp://user:password@host:port/vhost` (`amqps://` for TLS)")
+        "RabbitMQ: `amqp://user:password@host:port/vhost` (`amqps://` for TLS); a cluster as a comma-separated list of its nodes (`amqp://u:p@rabbit-1/commlog,rabbit-2,rabbit-3:5673`), tried in turn")
     public static let amqpHeartbeat = ConfigurationKey("COMMLOG_AMQP_HEARTBEAT_S", default: "30",
         "AMQP heartbeat in seconds; a dead broker is noticed after about twice this")
     public static let amqpPublishers = ConfigurationKey("COMMLOG_AMQP_PUBLISHERS", default: nil, programs: "consumers",

@@ -16,7 +16,20 @@ struct ConfigurationParsingTests {
         #expect(try AMQPConfiguration(url: "amqps://u:p@broker").port == 5671)
     }
 
-    @Test(arguments: ["http://x", "amqp://", "not a url", ""])
+    @Test("a cluster: comma-separated nodes, full URLs or host[:port], tried in turn")
+    func amqpCluster() throws {
+        let configuration = try AMQPConfiguration(url: "amqp://u:p@rabbit-1/commlog, rabbit-2:5673,amqp://u:p@rabbit-3:5674/commlog")
+        #expect(configuration.nodes.map(\.description) == ["rabbit-1:5672", "rabbit-2:5673", "rabbit-3:5674"])
+        #expect(configuration.virtualHost == "commlog" && configuration.user == "u")
+        #expect((0..<4).map { configuration.node(attempt: $0).host } == ["rabbit-1", "rabbit-2", "rabbit-3", "rabbit-1"])
+        #expect(try AMQPConfiguration(url: "amqps://u:p@a,b").nodes.map(\.port) == [5671, 5671])
+        #expect(try AMQPConfiguration(url: "amqp://u:p@only").nodes.count == 1)
+    }
+
+    @Test(arguments: [
+        "http://x", "amqp://", "not a url", "", "amqp://u:p@a,", "amqp://u:p@a,b/vhost", "amqp://u:p@a/v,amqp://other:p@b/v",
+        "amqp://u:p@a/v,amqps://u:p@b/v", "amqp://u:p@a,x@b",
+    ])
     func badAMQPURL(_ url: String) {
         #expect(throws: AMQPError.self) { try AMQPConfiguration(url: url) }
     }
