@@ -116,35 +116,15 @@ public struct StoredEntry: Sendable, Hashable {
         func optionalValue<T: RawRepresentable<String>>(_ index: Int, _ type: T.Type) throws -> T? {
             try row[offset + index].decode(String?.self) == nil ? nil : try value(index, T.self)
         }
-        id = try cell(0)
-        type = try value(1, CommunicationType.self)
-        direction = try optionalValue(2, Direction.self)
-        status = try value(3, CommunicationStatus.self)
-        occurredAt = try cell(4)
-        claimedAt = try cell(5)
-        answeredAt = try cell(6)
-        endedAt = try cell(7)
-        closedAt = try cell(8)
-        outcome = try optionalValue(9, CallOutcome.self)
-        durationSeconds = try cell(10)
-        clientID = try cell(11)
-        patientID = try cell(12)
-        locationID = try cell(13)
-        authorStaffID = try cell(14)
-        reason = try cell(15)
-        address = try cell(16)
-        subject = try cell(17)
-        description = try cell(18)
-        notes = try cell(19)
-        source = try value(20, CommunicationSource.self)
-        sourceRef = try cell(21)
-        template = try cell(22)
-        reminderType = try cell(23)
-        reminderCount = try cell(24)
-        ambiguous = try cell(25)
-        showInPatientHistory = try cell(26)
-        printInPatientHistory = try cell(27)
-        version = try cell(28)
+        try self.init(
+            id: cell(0), type: value(1, CommunicationType.self), direction: optionalValue(2, Direction.self),
+            status: value(3, CommunicationStatus.self), occurredAt: cell(4), claimedAt: cell(5), answeredAt: cell(6), endedAt: cell(7),
+            closedAt: cell(8), outcome: optionalValue(9, CallOutcome.self), durationSeconds: cell(10), clientID: cell(11),
+            patientID: cell(12), locationID: cell(13), authorStaffID: cell(14), reason: cell(15), address: cell(16), subject: cell(17),
+            description: cell(18), notes: cell(19), source: value(20, CommunicationSource.self), sourceRef: cell(21), template: cell(22),
+            reminderType: cell(23), reminderCount: cell(24), ambiguous: cell(25), showInPatientHistory: cell(26),
+            printInPatientHistory: cell(27), version: cell(28)
+        )
     }
 
     /// A value the schema's checks admit but this build does not know (a newer writer's).
