@@ -16,7 +16,7 @@ extension QueryHandlers {
         let limit = input.query.limit ?? 10
         guard (1...50).contains(limit) else { throw Problem.badRequest("limit: 1 to 50 (got \(limit))") }
         let records = try await DirectorySearch(client: database.client, caller: caller, logger: logger)
-            .search(query, typed: typed, kinds: kinds, limit: limit)
+            .search(query, kinds: kinds, limit: limit)
         return .ok(.init(body: .json(.init(items: records.map(Self.match)))))
     }
 

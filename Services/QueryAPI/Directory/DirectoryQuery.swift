@@ -5,6 +5,8 @@ import PhoneNumbers
 /// What a directory look-up searches for, read from what was typed: the words of a name, and, when it can be
 /// one, the start of an email address or of a phone number.
 struct DirectoryQuery: Equatable {
+    /// What was typed, trimmed and lower-cased: names that begin with it rank first.
+    let text: String
     /// The lower-case words every one of which must begin a word of the name, as `commlog_name_terms` splits
     /// names in the database (runs of letters and digits).
     let words: [String]
@@ -20,6 +22,7 @@ struct DirectoryQuery: Equatable {
 
     init(_ typed: String, region: String?) {
         let text = typed.trimmingWhitespace()
+        self.text = text.lowercased()
         var words: [String] = []
         for word in text.lowercased().split(whereSeparator: { !($0.isLetter || $0.isNumber) }) where !words.contains(String(word)) {
             words.append(String(word.prefix(100)))

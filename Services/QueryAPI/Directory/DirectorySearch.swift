@@ -23,7 +23,7 @@ struct DirectorySearch {
     /// Rows of the longest word's range read when several words were typed and the phrases found too few.
     static let candidatesForWords = 400
 
-    func search(_ query: DirectoryQuery, typed: String, kinds: [DirectoryRecord.Kind], limit: Int) async throws -> [DirectoryRecord] {
+    func search(_ query: DirectoryQuery, kinds: [DirectoryRecord.Kind], limit: Int) async throws -> [DirectoryRecord] {
         let ranges = query.addressRanges
         let perRange = max(limit * Self.candidatesPerResult, Self.minimumCandidates)
         let rows = try await client.query("""
@@ -31,7 +31,7 @@ struct DirectorySearch {
                 \(caller.organisationID), \(kinds.map(\.rawValue)), \(query.phrase ?? ""), \(query.leadWord ?? ""),
                 \(query.words.count > 1 ? Self.candidatesForWords : perRange)::integer, \(query.words),
                 \(ranges.map(\.kind)), \(ranges.map(\.start)), \(caller.seesEverything), \(caller.staffID),
-                \(typed.trimmingWhitespace().lowercased()), \(limit)::integer, \(perRange)::integer)
+                \(query.text), \(limit)::integer, \(perRange)::integer)
             """, logger: logger)
         var records: [DirectoryRecord] = []
         for try await row in rows.decode((String, String, String, String?, String?, String?, [String]?, String?, [String], [String], Bool, String).self) {
