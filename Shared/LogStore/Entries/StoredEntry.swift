@@ -108,13 +108,14 @@ public struct StoredEntry: Sendable, Hashable {
     /// Decodes the `columns` of a row, the first at `offset`.
     public init(_ row: PostgresRandomAccessRow, from offset: Int = 0) throws {
         func cell<T: PostgresDecodable>(_ index: Int, _ type: T.Type = T.self) throws -> T { try row[offset + index].decode(T.self) }
-        func value<T: RawRepresentable<String>>(_ index: Int, _ type: T.Type) throws -> T {
-            let raw = try cell(index, String.self)
+        func optionalValue<T: RawRepresentable<String>>(_ index: Int, _ type: T.Type) throws -> T? {
+            guard let raw = try cell(index, String?.self) else { return nil }
             guard let value = T(rawValue: raw) else { throw UnknownValue(column: Self.columns[index].select, value: raw) }
             return value
         }
-        func optionalValue<T: RawRepresentable<String>>(_ index: Int, _ type: T.Type) throws -> T? {
-            try row[offset + index].decode(String?.self) == nil ? nil : try value(index, T.self)
+        func value<T: RawRepresentable<String>>(_ index: Int, _ type: T.Type) throws -> T {
+            guard let value = try optionalValue(index, T.self) else { throw UnknownValue(column: Self.columns[index].select, value: "null") }
+            return value
         }
         try self.init(
             id: cell(0), type: value(1, CommunicationType.self), direction: optionalValue(2, Direction.self),
