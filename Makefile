@@ -29,7 +29,8 @@ build:
 
 ## The stack (with Dovecot, PostgreSQL without fsync), a build, migrations, then
 ## the tests, which read COMMLOG_* from the environment (.data/stack.env).
-## Suites named "Disruptive" (they restart the broker) run on their own, last.
+## Suites named "Disruptive" (they restart the broker) run on their own, then the
+## browser tests (Tests/Browser/run.sh: pytest, Selenium, headless Chromium), then the fuzzer.
 ## The stack is left running; `make stack-down` stops it.
 test:
 	$(STACK) up --with-dovecot --fast
@@ -48,6 +49,9 @@ test:
 	bin="$$(swift build --show-bin-path)"; \
 	set -a; . .data/stack.env; COMMLOG_BIN="$$bin"; set +a; \
 	swift test --skip-build --filter Disruptive
+	bin="$$(swift build --show-bin-path)"; \
+	set -a; . .data/stack.env; COMMLOG_BIN="$$bin"; set +a; \
+	Tests/Browser/run.sh
 	COMMLOG_BIN="$$(swift build --show-bin-path)" FUZZ_SEED=20261125 FUZZ_EXAMPLES=30 Tests/Fuzz/fuzz-query-api.sh
 
 ## Fuzzes query-api against openapi.yaml with schemathesis (random seed; FUZZ_SEED, FUZZ_EXAMPLES).
