@@ -8,7 +8,7 @@ struct Commlog: AsyncParsableCommand {
         commandName: "commlog",
         abstract: "Administer Commlog: migrations, dead letters, configuration.",
         discussion: "Reads the same COMMLOG_* environment variables as the services (see `commlog config`).",
-        subcommands: [Migrate.self, Token.self, DeadLetters.self, DemoData.self, Config.self, CallIntegration.self, SMDR.self, MailboxCommand.self]
+        subcommands: [Migrate.self, Token.self, LaunchURL.self, DeadLetters.self, DemoData.self, Config.self, CallIntegration.self, SMDR.self, MailboxCommand.self]
     )
 }
 

@@ -8,6 +8,48 @@ import Foundation
 struct Token: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print a JWT for a staff member (HS256 with COMMLOG_JWT_SECRET).")
 
+    @OptionGroup var staffToken: StaffTokenOptions
+
+    func run() async throws {
+        print(try await staffToken.signed(configuration: try ProgramConfiguration.forAdmin()))
+    }
+}
+
+/// `commlog launch-url`: a link that opens the web page signed in as a staff member (the token in the link's
+/// fragment, which the browser never sends to a server), and then the screen `--to` names.
+struct LaunchURL: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "launch-url",
+        abstract: "Print a link that signs a staff member in to the web page (at COMMLOG_QUERY_API_URL) and opens --to."
+    )
+
+    @OptionGroup var staffToken: StaffTokenOptions
+
+    @Option(help: "The screen to open: /board, /clients/ID, /patients/ID, /staff/ID or /settings (default: the staff member's own).")
+    var to: String?
+
+    func validate() throws {
+        if let to, !(to.hasPrefix("/") && !to.hasPrefix("//") && !to.contains(where: { $0.isWhitespace || $0 == "\\" })) {
+            throw ValidationError("--to must be a path of the page such as /clients/c-1 (got \(to))")
+        }
+    }
+
+    func run() async throws {
+        let configuration = try ProgramConfiguration.forAdmin()
+        let token = try await staffToken.signed(configuration: configuration)
+        var base = configuration.string(.queryAPIURL) ?? ConfigurationKey.queryAPIURL.defaultValue ?? "http://127.0.0.1:8080"
+        while base.hasSuffix("/") { base.removeLast() }
+        var fragment = "token=\(token)"
+        if let to {
+            let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~/"))
+            fragment += "&to=\(to.addingPercentEncoding(withAllowedCharacters: allowed) ?? to)"
+        }
+        print("\(base)/launch#\(fragment)")
+    }
+}
+
+/// Who a token is for, and for how long: the options `commlog token` and `commlog launch-url` share.
+struct StaffTokenOptions: ParsableArguments {
     @Option(help: "The organisation id.")
     var org: String
 
@@ -24,8 +66,8 @@ struct Token: AsyncParsableCommand {
         if Self.seconds(ttl) == nil { throw ValidationError("--ttl must be a number of seconds or end in s, m, h or d (got \(ttl))") }
     }
 
-    func run() async throws {
-        let configuration = try ProgramConfiguration.forAdmin()
+    /// The token, HS256 with `COMMLOG_JWT_SECRET`.
+    func signed(configuration: ProgramConfiguration) async throws -> String {
         guard let secret = configuration.jwtSecret else {
             throw ValidationError("COMMLOG_JWT_SECRET is not set (make run writes it to .data/commlog.env)")
         }
@@ -38,7 +80,7 @@ struct Token: AsyncParsableCommand {
         let now = Date()
         let claims = StaffClaims(staffID: staff, organisationID: org, roles: role, expires: now.addingTimeInterval(Self.seconds(ttl)!),
                                  issuer: issuer, audience: configuration.string(.jwtAudience), issuedAt: now)
-        print(try await keys.sign(claims))
+        return try await keys.sign(claims)
     }
 
     static func seconds(_ text: String) -> TimeInterval? {

@@ -23,12 +23,31 @@ func buildApplication(_ infrastructure: Infrastructure, registry: PrometheusColl
     router.add(middleware: RequestBodyMiddleware())
     router.add(middleware: PreEncodedBodyMiddleware())
     router.addOpenAPIDocument()
+    let frameAncestors = try webFrameAncestors(configuration)
+    let pages = WebPages(
+        renderer: try await PageRenderer(frameAncestors: frameAncestors), database: infrastructure.database,
+        cursors: PageCursorSigner(database: infrastructure.database), keys: keys, framed: !frameAncestors.isEmpty, logger: infrastructure.logger
+    )
+    pages.register(on: router)
     let handlers = QueryHandlers(
         database: infrastructure.database, announcer: announcer, live: live, cursors: PageCursorSigner(database: infrastructure.database),
         phoneRegion: try configuration.phoneRegion(), logger: infrastructure.logger
     )
     try handlers.registerHandlers(on: router, configuration: .init(dateTranscoder: RFC3339DateTranscoder(), jsonEncodingOptions: [.withoutEscapingSlashes]))
     return infrastructure.application(services: [announcer, live], router: router, registry: registry)
+}
+
+/// The origins of `COMMLOG_UI_FRAME_ANCESTORS`: each `https://host[:port]` or `http://…`, nothing else (a
+/// CSP source list could otherwise be widened with `*` or a keyword).
+func webFrameAncestors(_ configuration: ProgramConfiguration) throws -> [String] {
+    guard let value = configuration.string(.uiFrameAncestors) else { return [] }
+    return try value.split(whereSeparator: { $0 == " " || $0 == "," }).map { origin in
+        guard let url = URL(string: String(origin)), let scheme = url.scheme, scheme == "https" || scheme == "http", url.host?.isEmpty == false,
+              url.path.isEmpty || url.path == "/", url.query == nil, url.user == nil, !origin.contains("*") else {
+            throw ConfigurationError(key: .uiFrameAncestors, "each origin must be like https://pms.example.org (got \(origin))")
+        }
+        return String(origin.hasSuffix("/") ? origin.dropLast() : origin)
+    }
 }
 
 /// HS256 with `COMMLOG_JWT_SECRET` and/or RS256/ES256 with the keys of `COMMLOG_JWT_PUBLIC_KEYS_FILE`.

@@ -10,7 +10,7 @@ import Storage
 extension QueryHandlers {
     /// What an email's HTML may do where it is shown: nothing but lay itself out with its own styles and inline
     /// images (no script, no form, no remote image, style or font: tracking pixels stay unloaded).
-    static let htmlSandbox = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data: cid:"
+    static let htmlSandbox = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data: cid:; frame-ancestors 'self'"
 
     func getCommunicationHTML(_ input: Operations.GetCommunicationHTML.Input) async throws -> Operations.GetCommunicationHTML.Output {
         let caller = try Self.caller()

@@ -75,6 +75,8 @@ extension ConfigurationKey {
         "Longest a token may be valid for: its `exp` no further than this from now (and from its `iat`)")
     public static let liveHeartbeat = ConfigurationKey("COMMLOG_LIVE_HEARTBEAT_S", default: "15", programs: "query-api",
         "Seconds between keep-alive comments on `GET /v1/live` streams")
+    public static let uiFrameAncestors = ConfigurationKey("COMMLOG_UI_FRAME_ANCESTORS", default: nil, programs: "query-api",
+        "Space-separated origins that may show the web page in a frame (`https://pms.example.org`: CSP frame-ancestors; over HTTPS the session cookie is then SameSite=None); unset: the page cannot be framed")
     public static let secretKey = ConfigurationKey("COMMLOG_SECRET_KEY", default: nil, programs: "email-ingestor, call-bridge, commlog mailbox, commlog call-integration", secret: true,
         "Base64 of 32 bytes: the AES-GCM key that seals mailbox secrets and Twilio auth tokens")
     public static let secretKeyFile = ConfigurationKey("COMMLOG_SECRET_KEY_FILE", default: nil, programs: "email-ingestor, commlog mailbox",
@@ -101,8 +103,8 @@ extension ConfigurationKey {
         "Run the mailbox poller in this replica (false: only parse and log fetched messages)")
     public static let imapCAFile = ConfigurationKey("COMMLOG_IMAP_CA_FILE", default: nil, programs: "email-ingestor",
         "A PEM file of certificate authorities trusted for IMAP servers besides the system's (a practice's private CA)")
-    public static let queryAPIURL = ConfigurationKey("COMMLOG_QUERY_API_URL", default: "http://127.0.0.1:8080", programs: "scripts, tests",
-        "Where the query API answers (written by make run)")
+    public static let queryAPIURL = ConfigurationKey("COMMLOG_QUERY_API_URL", default: "http://127.0.0.1:8080", programs: "commlog launch-url, scripts, tests",
+        "Where the query API (and the web page) answers (written by make run; the base of `commlog launch-url` links)")
     public static let callBridgeURL = ConfigurationKey("COMMLOG_CALL_BRIDGE_URL", default: "http://127.0.0.1:8081", programs: "scripts, tests",
         "Where the call bridge answers (written by make run)")
     public static let binFolder = ConfigurationKey("COMMLOG_BIN", default: nil, programs: "scripts, tests",
@@ -137,7 +139,7 @@ extension ConfigurationKey {
     public static let all: [ConfigurationKey] = [
         amqpURL, amqpHeartbeat, amqpPublishers, databaseURL, databaseOwnerURL, databasePoolSize, migrateOnStart,
         httpHost, httpPort, httpIdleTimeout, logLevel, batchSize, batchWait, prefetch, consumerConcurrency, deliveryLimit, unknownOrganisationWait, instanceID,
-        jwtSecret, jwtPublicKeysFile, jwtIssuers, jwtAudience, jwtMaxLifetime, liveHeartbeat, secretKey, secretKeyFile, secretKeyPrevious, queryAPIURL, callBridgeURL, binFolder,
+        jwtSecret, jwtPublicKeysFile, jwtIssuers, jwtAudience, jwtMaxLifetime, liveHeartbeat, uiFrameAncestors, secretKey, secretKeyFile, secretKeyPrevious, queryAPIURL, callBridgeURL, binFolder,
         phoneRegion, phoneMatchDigits, callAutoClose, recordingMaxBytes, recordingTimeout, recordingAttempts, recordingConcurrency, recordingHosts, twilioWebhookBaseURL,
         smdrEnabled, smdrLease, smdrReconnect,
         mailPollInterval, mailIdle, mailFetchBatch, mailMaxMessageBytes, mailLeaseTTL, mailMaxBackoff, mailPrefetch, mailBatchSize, mailPoller, imapCAFile,

@@ -1,0 +1,199 @@
+// The call pop-ups, bottom right: one per open call of the signed-in staff member (GET /v1/calls/open), there
+// again after a reload or in another tab until the call is ended, gone when it is ended elsewhere. Title,
+// Related To and Description save as you type (PATCH with If-Match); End Call closes the call.
+import { api, APIError, announce, debounce, el, formatDateTime, typeLabels } from './util.js';
+import { attachPicker } from './picker.js';
+
+const cards = new Map(); // call id -> card
+
+export function startCalls() {
+  const stack = document.getElementById('calls');
+  if (!stack) return;
+  const refresh = debounce(() => load(stack), 100);
+  document.addEventListener('commlog:live', (event) => {
+    if (event.detail.name.startsWith('call.')) refresh();
+  });
+  document.addEventListener('commlog:reconnected', refresh);
+  // A safety net under the live stream (a proxy that buffers it, a laptop waking up).
+  setInterval(refresh, 30000);
+  load(stack);
+}
+
+async function load(stack) {
+  let calls;
+  try {
+    ({ data: { items: calls } } = await api('GET', '/v1/calls/open'));
+  } catch {
+    return;
+  }
+  const open = new Set(calls.map((call) => call.id));
+  for (const [id, card] of cards) {
+    if (!open.has(id)) {
+      card.element.remove();
+      cards.delete(id);
+    }
+  }
+  for (const call of calls) {
+    const card = cards.get(call.id);
+    if (card) card.update(call);
+    else {
+      const created = new CallCard(call);
+      cards.set(call.id, created);
+      stack.append(created.element);
+      announce(`Call ${created.whoText()}`);
+    }
+  }
+}
+
+/** The other party of a call: the caller of an inbound call, the callee of an outbound one. */
+function otherParty(call) {
+  const role = call.direction === 'outbound' ? 'callee' : 'caller';
+  return call.participants.find((p) => p.role === role) || call.participants.find((p) => p.kind !== 'staff' && p.role !== 'related');
+}
+
+class CallCard {
+  constructor(call) {
+    this.call = call;
+    this.version = call.version;
+    const id = call.id;
+    this.heading = el('h2', { id: `call-${id}-heading` });
+    this.state = el('p', { class: 'state' });
+    this.candidates = el('ul', { class: 'candidates', hidden: true, 'aria-label': 'Who it may be' });
+    this.recent = el('ul', { class: 'recent', hidden: true, 'aria-label': 'Recent communications' });
+    this.title = el('input', { id: `call-${id}-title`, maxlength: 1000, autocomplete: 'off' });
+    this.description = el('textarea', { id: `call-${id}-description`, maxlength: 100000 });
+    this.chips = el('ul', { class: 'chips', 'aria-label': 'Related to' });
+    const pickerInput = el('input', {
+      id: `call-${id}-related`, type: 'search', role: 'combobox', autocomplete: 'off', 'aria-expanded': 'false',
+      'aria-controls': `call-${id}-related-list`, 'aria-autocomplete': 'list', placeholder: 'Type a name',
+    });
+    const pickerList = el('ul', { id: `call-${id}-related-list`, class: 'listbox', role: 'listbox', hidden: true, 'aria-label': 'Matches' });
+    this.saved = el('p', { class: 'saved', role: 'status' });
+    this.element = el('section', { class: 'call', 'aria-labelledby': `call-${id}-heading`, dataset: { callId: id } },
+      this.heading, this.state, this.candidates, this.recent,
+      el('div', { class: 'field' }, el('label', { for: this.title.id }, 'Title'), this.title),
+      el('div', { class: 'field picker' }, el('label', { for: pickerInput.id }, 'Related To'), this.chips, pickerInput, pickerList),
+      el('div', { class: 'field' }, el('label', { for: this.description.id }, 'Description'), this.description),
+      this.saved,
+      el('button', { type: 'button', class: 'end', onclick: () => this.end() }, 'End Call'));
+
+    const save = debounce(() => this.save({ title: this.title.value, description: this.description.value }), 600);
+    this.title.addEventListener('input', () => { this.dirty = true; save(); });
+    this.description.addEventListener('input', () => { this.dirty = true; save(); });
+    this.title.addEventListener('blur', () => { if (this.dirty) save.flush(); });
+    this.description.addEventListener('blur', () => { if (this.dirty) save.flush(); });
+    attachPicker(pickerInput, pickerList, {
+      kinds: ['staff', 'connection', 'client'],
+      choose: (match) => {
+        pickerInput.value = '';
+        const related = this.related().filter((r) => !(r.kind === match.kind && r.id === match.id));
+        related.push({ kind: match.kind, id: match.id, name: match.name });
+        this.save({ related: related.map(({ kind, id: refID }) => ({ kind, id: refID })) });
+        this.renderChips(related);
+      },
+    });
+    this.update(call, true);
+    this.loadContext();
+  }
+
+  whoText() {
+    const party = otherParty(this.call);
+    if (this.call.client_name) return `${this.call.direction === 'outbound' ? 'to' : 'from'} ${this.call.client_name}`;
+    if (party) return `${this.call.direction === 'outbound' ? 'to' : 'from'} ${party.name || party.address || 'an unknown number'}`;
+    return '';
+  }
+
+  related() {
+    return this.call.participants.filter((p) => p.role === 'related' && p.id).map((p) => ({ kind: p.kind, id: p.id, name: p.name || p.id }));
+  }
+
+  update(call, first = false) {
+    this.call = call;
+    this.version = Math.max(this.version, call.version);
+    const party = otherParty(call);
+    const name = call.client_name || (party && (party.name || party.address)) || 'Unknown number';
+    this.heading.textContent = `${call.direction === 'outbound' ? 'Call to' : 'Call from'} ${name}`;
+    const number = party && party.address && party.address !== name ? party.address : null;
+    this.state.textContent = [call.answered_at ? 'Answered' : 'Ringing', call.ended_at ? 'ended on the phone' : null, number].filter(Boolean).join(' · ')
+      + ` · since ${formatDateTime(call.occurred_at).split(' ').pop()}`;
+    // What someone else saved shows, unless this person is typing in that very field.
+    if (first || document.activeElement !== this.title) this.title.value = call.subject || '';
+    if (first || document.activeElement !== this.description) this.description.value = call.description || '';
+    this.renderChips(this.related());
+  }
+
+  renderChips(related) {
+    this.chips.replaceChildren(...related.map((r) => el('li', {}, r.name,
+      el('button', { type: 'button', 'aria-label': `Remove ${r.name}`, onclick: () => {
+        const rest = this.related().filter((x) => !(x.kind === r.kind && x.id === r.id));
+        this.renderChips(rest);
+        this.save({ related: rest.map(({ kind, id }) => ({ kind, id })) });
+      } }, '×'))));
+  }
+
+  /** The client's last entries, or the clients and connections the number may belong to. */
+  async loadContext() {
+    const call = this.call;
+    if (call.client_id) {
+      try {
+        const { data } = await api('GET', `/v1/communications?client_id=${encodeURIComponent(call.client_id)}&limit=4`);
+        const recent = data.items.filter((entry) => entry.id !== call.id).slice(0, 3);
+        this.recent.replaceChildren(
+          ...recent.map((entry) => el('li', {}, `${formatDateTime(entry.occurred_at)} · ${typeLabels[entry.type] || entry.type}`,
+            entry.subject || entry.description ? ` · ${entry.subject || entry.description}` : '')),
+          el('li', { class: 'open-client' }, el('a', { href: `/clients/${encodeURIComponent(call.client_id)}` }, `Open ${call.client_name || 'the client'}`)));
+        this.recent.hidden = false;
+      } catch { /* the pop-up works without it */ }
+      return;
+    }
+    const party = otherParty(call);
+    if (!party || !party.address) return;
+    try {
+      const query = new URLSearchParams({ q: party.address, kinds: 'client,connection', limit: '5' });
+      const { data } = await api('GET', `/v1/directory/search?${query}`);
+      if (!data.items.length) return;
+      this.candidates.replaceChildren(...data.items.map((match) => {
+        const client = match.kind === 'client' ? match.id : match.client_id;
+        const label = match.kind === 'connection' && match.client_name ? `${match.name} (${match.relationship || 'connection'} of ${match.client_name})` : match.name;
+        return el('li', {}, client ? el('a', { href: `/clients/${encodeURIComponent(client)}` }, label) : label);
+      }));
+      this.candidates.hidden = false;
+    } catch { /* nothing to add */ }
+  }
+
+  /** Sends `fields` with the version it changes; a newer version (another tab) is read and the change sent again. */
+  async save(fields, retried = false) {
+    this.saved.textContent = 'Saving…';
+    try {
+      const { data } = await api('PATCH', `/v1/communications/${this.call.id}`, { body: fields, headers: { 'If-Match': `"${this.version}"` } });
+      this.dirty = false;
+      this.version = data.version;
+      this.call = { ...this.call, ...data };
+      this.saved.textContent = 'Saved';
+    } catch (error) {
+      if (error instanceof APIError && error.status === 412 && !retried) {
+        const { data } = await api('GET', `/v1/communications/${this.call.id}`);
+        this.version = data.version;
+        return this.save(fields, true);
+      }
+      this.saved.textContent = error instanceof APIError && error.status === 409 ? 'This call is closed: nothing more can change.' : `Not saved: ${error.message}`;
+    }
+  }
+
+  async end() {
+    if (this.dirty) await this.save({ title: this.title.value, description: this.description.value });
+    try {
+      await api('POST', `/v1/calls/${this.call.id}/end`);
+      this.element.remove();
+      cards.delete(this.call.id);
+      announce('Call ended');
+    } catch (error) {
+      if (error instanceof APIError && error.status === 409) {
+        this.element.remove();
+        cards.delete(this.call.id);
+      } else {
+        this.saved.textContent = `Not ended: ${error.message}`;
+      }
+    }
+  }
+}
