@@ -61,7 +61,12 @@ struct DemoData: AsyncParsableCommand {
             event(.smsReceived, SMSReceived(locationID: "loc-1", from: "+61 412 345 678", to: "+61 3 9000 1000", text: "Thanks, see you at 9:00"), minutesAgo: 55),
             event(.emailSent, EmailSent(
                 locationID: "loc-1", authorStaffID: "s-1", clientID: "c-1", patientID: "p-1", from: "clinic@riverside.example",
-                to: ["ann@example.org"], subject: "Lab results", bodyText: "Dear Ann, Bella's results are attached.",
+                to: ["ann@example.org"], cc: ["tom@example.org"], subject: "Lab results", bodyText: "Dear Ann, Bella's results are attached.",
+                // The HTML as a mail program writes it, with a remote image (a tracking pixel) the page must not load.
+                bodyHTML: """
+                    <p>Dear Ann,</p><p>Bella's <b>blood results</b> are attached: everything is in the normal range.</p>\
+                    <p>Kind regards,<br>Dr Sam Lee</p><img src="https://tracker.example/pixel.gif" width="1" height="1" alt="">
+                    """,
                 attachments: [EmailAttachment(name: "results.pdf", contentType: "application/pdf", size: 48_213, document: DocumentReference(owner: .patient, id: "p-1"))]
             ), minutesAgo: 30),
             event(.emailSent, EmailSent(

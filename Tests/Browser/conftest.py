@@ -1,7 +1,7 @@
 """Fixtures of the browser tests (run them with Tests/Browser/run.sh; make test does).
 
 Session-wide:
-    programs      query-api and call-bridge started on free ports (harness.Programs: .query_api_url,
+    programs      query-api, call-bridge and reminder-logger started on free ports (harness.Programs: .query_api_url,
                   .call_bridge_url, .jwt_secret, .env, .commlog(*args))
     directory     a new organisation seeded in PostgreSQL (harness.Directory: .org, .manager, .alice, .bob, .carol,
                   .jane, .tom, .rex, .molly, .vet, .location; each with .id, .name, ...)
@@ -10,6 +10,7 @@ Session-wide:
     call_event    harness.CallEvents: call_event.ring(staff) -> call id, .answer(id), .end(id), call_event(kind, ...)
     axe_check     axe_check(driver, name, context=None, options=None): fails on serious or critical violations
     screenshot    screenshot(driver, name) -> docs/screenshots/<name>.png
+    demo          `commlog demo-data` for an organisation of its own (.org, .manager, .staff, .admin, .client, .patient)
 Per test:
     browser       browser(width=1280, height=900) -> a new headless Chromium WebDriver, quit after the test
 """
@@ -18,11 +19,13 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
+from types import SimpleNamespace
 
 import pytest
 
 import harness
-from harness import LOGS, Api, CallEvents, Tokens
+from harness import LOGS, Api, CallEvents, Tokens, wait_until
 
 
 @pytest.fixture(scope="session")
@@ -115,3 +118,16 @@ def axe_check():
 def screenshot():
     """screenshot(driver, name): saves docs/screenshots/<name>.png and returns its path."""
     return harness.save_screenshot
+
+
+@pytest.fixture(scope="session")
+def demo(programs, tokens, api):
+    """`commlog demo-data` for an organisation of its own, logged by reminder-logger: emails with CC, HTML and
+    attachments, SMS both ways, a reminder. Staff s-1 (manager), s-2 (staff), s-3 (admin); client c-1 with
+    patient p-1."""
+    org = f"org-demo-{secrets.token_hex(4)}"
+    programs.commlog("demo-data", "--org", org)
+    manager = api(tokens("s-1", role="manager", org=org))
+    wait_until(lambda: manager.get("/v1/communications?limit=50").json["items"].__len__() >= 5, timeout=30,
+               message="the demo events to be logged")
+    return SimpleNamespace(org=org, manager="s-1", staff="s-2", admin="s-3", client="c-1", patient="p-1")

@@ -142,11 +142,12 @@ class Program:
 
 @dataclass
 class Programs:
-    """query-api and call-bridge, running for the session. `env` is what they got (the stack's environment, the
+    """query-api, call-bridge and reminder-logger, running for the session. `env` is what they got (the stack's environment, the
     session's secrets, their URLs): what `commlog` commands of the session run with."""
 
     query_api: Program
     call_bridge: Program
+    reminder_logger: Program
     env: dict[str, str]
     jwt_secret: str
     secret_key: str
@@ -170,8 +171,9 @@ class Programs:
 
     def stop(self) -> None:
         """Stops both; raises if one had exited on its own meanwhile (a crash the tests may not have noticed)."""
-        crashed = [program for program in (self.query_api, self.call_bridge) if program.process.poll() is not None]
-        for program in (self.query_api, self.call_bridge):
+        programs = (self.query_api, self.call_bridge, self.reminder_logger)
+        crashed = [program for program in programs if program.process.poll() is not None]
+        for program in programs:
             program.stop()
         if crashed:
             raise RuntimeError("\n".join(f"{program.name} exited during the tests (status {program.process.returncode}); "
@@ -179,7 +181,7 @@ class Programs:
 
 
 def start_programs(ready_timeout: float = 60.0, extra_env: Optional[dict[str, str]] = None) -> Programs:
-    """Starts query-api and call-bridge on free ports with the stack's environment, a new JWT secret and
+    """Starts query-api, call-bridge and reminder-logger (which logs what `commlog demo-data` publishes) on free ports with the stack's environment, a new JWT secret and
     secret key, and `extra_env`; returns once both answer GET /readyz with 200."""
     bin_dir = os.environ.get("COMMLOG_BIN")
     if not bin_dir:
@@ -189,7 +191,7 @@ def start_programs(ready_timeout: float = 60.0, extra_env: Optional[dict[str, st
             raise RuntimeError(f"{key} is not set: load .data/stack.env (set -a; . .data/stack.env; set +a)")
     jwt_secret = secrets.token_hex(32)
     secret_key = base64.b64encode(secrets.token_bytes(32)).decode()
-    ports = {"query-api": free_port(), "call-bridge": free_port()}
+    ports = {"query-api": free_port(), "call-bridge": free_port(), "reminder-logger": free_port()}
     # The stack's environment less what only tests and scripts use, as deploy/local/run.sh gives the programs.
     env = {key: value for key, value in os.environ.items()
            if not key.startswith("COMMLOG_TEST_") and key != "COMMLOG_STACK_SCRIPT"}
@@ -219,7 +221,7 @@ def start_programs(ready_timeout: float = 60.0, extra_env: Optional[dict[str, st
         for program in started:
             program.stop()
         raise
-    return Programs(query_api=started[0], call_bridge=started[1], env=env, jwt_secret=jwt_secret,
+    return Programs(query_api=started[0], call_bridge=started[1], reminder_logger=started[2], env=env, jwt_secret=jwt_secret,
                     secret_key=secret_key, bin_dir=bin_dir)
 
 

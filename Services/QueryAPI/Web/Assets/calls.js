@@ -77,11 +77,15 @@ class CallCard {
       this.saved,
       el('button', { type: 'button', class: 'end', onclick: () => this.end() }, 'End Call'));
 
-    const save = debounce(() => this.save({ title: this.title.value, description: this.description.value }), 600);
-    this.title.addEventListener('input', () => { this.dirty = true; save(); });
-    this.description.addEventListener('input', () => { this.dirty = true; save(); });
-    this.title.addEventListener('blur', () => { if (this.dirty) save.flush(); });
-    this.description.addEventListener('blur', () => { if (this.dirty) save.flush(); });
+    // Changes are sent one after the other (each needs the version the previous one made); a field typed in
+    // and not yet saved is never overwritten by what the server sends back.
+    this.queue = Promise.resolve();
+    this.unsaved = new Set();
+    const save = debounce(() => this.save(this.typed()), 600);
+    for (const [name, input] of [['title', this.title], ['description', this.description]]) {
+      input.addEventListener('input', () => { this.unsaved.add(name); save(); });
+      input.addEventListener('blur', () => { if (this.unsaved.size) save.flush(); });
+    }
     attachPicker(pickerInput, pickerList, {
       kinds: ['staff', 'connection', 'client'],
       choose: (match) => {
@@ -94,6 +98,14 @@ class CallCard {
     });
     this.update(call, true);
     this.loadContext();
+  }
+
+  /** The typed fields not yet saved. */
+  typed() {
+    const fields = {};
+    if (this.unsaved.has('title')) fields.title = this.title.value;
+    if (this.unsaved.has('description')) fields.description = this.description.value;
+    return fields;
   }
 
   whoText() {
@@ -117,8 +129,8 @@ class CallCard {
     this.state.textContent = [call.answered_at ? 'Answered' : 'Ringing', call.ended_at ? 'ended on the phone' : null, number].filter(Boolean).join(' · ')
       + ` · since ${formatDateTime(call.occurred_at).split(' ').pop()}`;
     // What someone else saved shows, unless this person is typing in that very field.
-    if (first || document.activeElement !== this.title) this.title.value = call.subject || '';
-    if (first || document.activeElement !== this.description) this.description.value = call.description || '';
+    if (first || (!this.unsaved.has('title') && document.activeElement !== this.title)) this.title.value = call.subject || '';
+    if (first || (!this.unsaved.has('description') && document.activeElement !== this.description)) this.description.value = call.description || '';
     this.renderChips(this.related());
   }
 
@@ -161,27 +173,36 @@ class CallCard {
     } catch { /* nothing to add */ }
   }
 
+  /** Queues `fields` to be sent after what is already on its way. */
+  save(fields) {
+    if (!Object.keys(fields).length) return this.queue;
+    this.queue = this.queue.then(() => this.send(fields)).catch((error) => { this.saved.textContent = `Not saved: ${error.message}`; });
+    return this.queue;
+  }
+
   /** Sends `fields` with the version it changes; a newer version (another tab) is read and the change sent again. */
-  async save(fields, retried = false) {
+  async send(fields, retried = false) {
     this.saved.textContent = 'Saving…';
     try {
       const { data } = await api('PATCH', `/v1/communications/${this.call.id}`, { body: fields, headers: { 'If-Match': `"${this.version}"` } });
-      this.dirty = false;
       this.version = data.version;
       this.call = { ...this.call, ...data };
+      // Saved, unless typed again since.
+      if (fields.title === this.title.value) this.unsaved.delete('title');
+      if (fields.description === this.description.value) this.unsaved.delete('description');
       this.saved.textContent = 'Saved';
     } catch (error) {
       if (error instanceof APIError && error.status === 412 && !retried) {
         const { data } = await api('GET', `/v1/communications/${this.call.id}`);
         this.version = data.version;
-        return this.save(fields, true);
+        return this.send(fields, true);
       }
       this.saved.textContent = error instanceof APIError && error.status === 409 ? 'This call is closed: nothing more can change.' : `Not saved: ${error.message}`;
     }
   }
 
   async end() {
-    if (this.dirty) await this.save({ title: this.title.value, description: this.description.value });
+    await this.save(this.typed());
     try {
       await api('POST', `/v1/calls/${this.call.id}/end`);
       this.element.remove();
