@@ -374,6 +374,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 "Auth", "CommlogDomain", "QueryAPI", "CommlogRuntime", "LogStore", "Messaging", "Storage", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Tests/QueryAPITests",

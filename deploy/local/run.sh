@@ -12,7 +12,8 @@
 #     and waits for each one's GET /readyz to answer 200;
 #  5. seeds demo data (`commlog demo-data`, idempotent), then writes
 #     .data/commlog.env (atomically: it exists only while everything is up) and
-#     prints where to look;
+#     prints where to look, with launch links of the web page for a demo manager
+#     and a demo staff member (`commlog launch-url`);
 #  6. stays in the foreground until SIGINT/SIGTERM (Ctrl-C or `make stop`),
 #     then stops the programs (SIGTERM, SIGKILL after 20 s), runs
 #     `stack.sh down`, removes run.pid and exits 0. A program that dies on its
@@ -254,11 +255,21 @@ interruptible exec_with_env "$APP_ENV_NEXT" "$BIN/commlog" demo-data || fail "co
 
 mv "$APP_ENV_NEXT" "$APP_ENV"
 
+# Launch links of the web page for two demo staff members (each signs in its browser, for 12 hours).
+launch_url() { (exec_with_env "$APP_ENV" "$BIN/commlog" launch-url --org demo-org --ttl 12h "$@") || echo "(commlog launch-url failed)"; }
+MANAGER_LINK="$(launch_url --staff s-1 --role manager --to /board)"
+STAFF_LINK="$(launch_url --staff s-2 --role staff --to /clients/c-1)"
+
 cat <<EOF
 
 Commlog is running. Environment ($APP_ENV):
 $(sed 's/^/  /' "$APP_ENV")
 
+  Web page:         open a link (each signs its browser in for 12 hours):
+    Dr Sam Lee, manager, the board:
+      $MANAGER_LINK
+    Alex Kim, staff, client Ann Smith:
+      $STAFF_LINK
   Query API:        http://127.0.0.1:8080  (health: /healthz, /readyz; metrics: /metrics)
   Call bridge:      http://127.0.0.1:8081
   reminder-logger:  http://127.0.0.1:8082/metrics   email-ingestor: http://127.0.0.1:8083/metrics
