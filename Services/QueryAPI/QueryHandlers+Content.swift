@@ -11,6 +11,8 @@ extension QueryHandlers {
     /// What an email's HTML may do where it is shown: nothing but lay itself out with its own styles and inline
     /// images (no script, no form, no remote image, style or font: tracking pixels stay unloaded).
     static let htmlSandbox = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data: cid:; frame-ancestors 'self'"
+    /// The same, with images over HTTPS allowed: when the reader asks for the email's remote images.
+    static let htmlSandboxRemoteImages = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data: cid: https:; frame-ancestors 'self'"
 
     func getCommunicationHTML(_ input: Operations.GetCommunicationHTML.Input) async throws -> Operations.GetCommunicationHTML.Output {
         let caller = try Self.caller()
@@ -27,7 +29,8 @@ extension QueryHandlers {
             return nil
         }
         guard let html else { throw Problem.notFound("no such entry with an HTML body") }
-        return .ok(.init(headers: .init(contentSecurityPolicy: Self.htmlSandbox, xContentTypeOptions: "nosniff"), body: .html(.init(html))))
+        let policy = input.query.remoteImages == true ? Self.htmlSandboxRemoteImages : Self.htmlSandbox
+        return .ok(.init(headers: .init(contentSecurityPolicy: policy, xContentTypeOptions: "nosniff"), body: .html(.init(html))))
     }
 
     func getRecording(_ input: Operations.GetRecording.Input) async throws -> Operations.GetRecording.Output {

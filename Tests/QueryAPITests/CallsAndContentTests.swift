@@ -163,6 +163,10 @@ struct CallsAndContentTests {
             let policy = try #require(reply.headers["content-security-policy"])
             #expect(policy.hasPrefix("sandbox;") && policy.contains("default-src 'none'") && !policy.contains("https:"))
             #expect(reply.headers["x-content-type-options"] == "nosniff")
+            // The reader's choice: images over HTTPS, and still nothing else.
+            let remote = try await api.get("/v1/communications/\(withHTML.uuidString.lowercased())/html", token: author, query: ["remote_images": "true"])
+            #expect(remote.headers["content-security-policy"] == "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data: cid: https:; frame-ancestors 'self'")
+            #expect(try await api.get("/v1/communications/\(withHTML.uuidString.lowercased())/html", token: author, query: ["remote_images": "maybe"]).status == 400)
 
             #expect(try await api.get("/v1/communications/\(ids["text-only"]!)/html", token: author).status == 404, "no HTML kept")
             #expect(try await api.get("/v1/communications/\(withHTML.uuidString.lowercased())/html", token: try await api.token("s-none", [.staff])).status == 404)
@@ -171,7 +175,7 @@ struct CallsAndContentTests {
                 try await connection.query("SELECT staff_id, what FROM read_audit WHERE organisation_id = \(org) ORDER BY id", logger: database.logger)
                     .decode((String, String).self).all()
             }
-            #expect(audits.map { "\($0.0):\($0.1)" } == ["s-1:content"])
+            #expect(audits.map { "\($0.0):\($0.1)" } == ["s-1:content", "s-1:content"])
             await api.stop()
         }
     }

@@ -59,6 +59,7 @@ class CallCard {
     this.heading = el('h2', { id: `call-${id}-heading` });
     this.state = el('p', { class: 'state' });
     this.candidates = el('ul', { class: 'candidates', hidden: true, 'aria-label': 'Who it may be' });
+    this.candidatesNote = el('p', { class: 'help', hidden: true }, 'The number is shared by:');
     this.recent = el('ul', { class: 'recent', hidden: true, 'aria-label': 'Recent communications' });
     this.title = el('input', { id: `call-${id}-title`, maxlength: 1000, autocomplete: 'off' });
     this.description = el('textarea', { id: `call-${id}-description`, maxlength: 100000 });
@@ -70,7 +71,7 @@ class CallCard {
     const pickerList = el('ul', { id: `call-${id}-related-list`, class: 'listbox', role: 'listbox', hidden: true, 'aria-label': 'Matches' });
     this.saved = el('p', { class: 'saved', role: 'status' });
     this.element = el('section', { class: 'call', 'aria-labelledby': `call-${id}-heading`, dataset: { callId: id } },
-      this.heading, this.state, this.candidates, this.recent,
+      this.heading, this.state, this.candidatesNote, this.candidates, this.recent,
       el('div', { class: 'field' }, el('label', { for: this.title.id }, 'Title'), this.title),
       el('div', { class: 'field picker' }, el('label', { for: pickerInput.id }, 'Related To'), this.chips, pickerInput, pickerList),
       el('div', { class: 'field' }, el('label', { for: this.description.id }, 'Description'), this.description),
@@ -108,6 +109,12 @@ class CallCard {
     return fields;
   }
 
+  /** The matched clients and connections on the other end. */
+  parties() {
+    const role = this.call.direction === 'outbound' ? 'callee' : 'caller';
+    return this.call.participants.filter((p) => p.role === role && p.id && (p.kind === 'client' || p.kind === 'connection'));
+  }
+
   whoText() {
     const party = otherParty(this.call);
     if (this.call.client_name) return `${this.call.direction === 'outbound' ? 'to' : 'from'} ${this.call.client_name}`;
@@ -123,7 +130,8 @@ class CallCard {
     this.call = call;
     this.version = Math.max(this.version, call.version);
     const party = otherParty(call);
-    const name = call.client_name || (party && (party.name || party.address)) || 'Unknown number';
+    const shared = this.parties().length > 1;
+    const name = (shared ? party && party.address : call.client_name || (party && (party.name || party.address))) || 'Unknown number';
     this.heading.textContent = `${call.direction === 'outbound' ? 'Call to' : 'Call from'} ${name}`;
     const number = party && party.address && party.address !== name ? party.address : null;
     this.state.textContent = [call.answered_at ? 'Answered' : 'Ringing', call.ended_at ? 'ended on the phone' : null, number].filter(Boolean).join(' · ')
@@ -156,21 +164,18 @@ class CallCard {
           el('li', { class: 'open-client' }, el('a', { href: `/clients/${encodeURIComponent(call.client_id)}` }, `Open ${call.client_name || 'the client'}`)));
         this.recent.hidden = false;
       } catch { /* the pop-up works without it */ }
-      return;
     }
-    const party = otherParty(call);
-    if (!party || !party.address) return;
-    try {
-      const query = new URLSearchParams({ q: party.address, kinds: 'client,connection', limit: '5' });
-      const { data } = await api('GET', `/v1/directory/search?${query}`);
-      if (!data.items.length) return;
-      this.candidates.replaceChildren(...data.items.map((match) => {
-        const client = match.kind === 'client' ? match.id : match.client_id;
-        const label = match.kind === 'connection' && match.client_name ? `${match.name} (${match.relationship || 'connection'} of ${match.client_name})` : match.name;
-        return el('li', {}, client ? el('a', { href: `/clients/${encodeURIComponent(client)}` }, label) : label);
-      }));
-      this.candidates.hidden = false;
-    } catch { /* nothing to add */ }
+    this.showCandidates();
+  }
+
+  /** The clients and connections the number belongs to, when it is shared (the call lists each as a caller). */
+  showCandidates() {
+    const candidates = this.parties();
+    if (candidates.length < 2) return;
+    this.candidates.replaceChildren(...candidates.map((p) => el('li', {},
+      p.kind === 'client' ? el('a', { href: `/clients/${encodeURIComponent(p.id)}` }, p.name || p.id) : `${p.name || p.id} (connection)`)));
+    this.candidates.hidden = false;
+    this.candidatesNote.hidden = false;
   }
 
   /** Queues `fields` to be sent after what is already on its way. */

@@ -227,14 +227,23 @@ function renderDetail(entry, etag, message) {
     const content = el('div', { class: 'content', tabindex: '0', 'aria-label': 'Content' }, entry.content);
     parts.push(el('h3', {}, 'Content'), content);
     if (entry.type === 'email') {
+      // Plain text first; the formatted email on request, in a sandbox without scripts, and its remote images
+      // (tracking pixels) only when asked for again.
+      const help = el('span', { class: 'help' }, 'Formatted emails show without scripts or remote images.');
+      const frame = (remote) => el('iframe', {
+        src: `/v1/communications/${entry.id}/html${remote ? '?remote_images=true' : ''}`, sandbox: '', referrerpolicy: 'no-referrer',
+        title: remote ? 'The email as it was formatted, with its remote images' : 'The email as it was formatted, without remote images',
+      });
+      const images = el('button', { type: 'button', class: 'secondary', onclick: () => {
+        images.remove();
+        help.textContent = 'Remote images are shown: their senders can see that the email was opened.';
+        detail.querySelector('iframe')?.replaceWith(frame(true));
+      } }, 'Load remote images');
       const show = el('button', { type: 'button', class: 'secondary', onclick: () => {
-        show.remove();
-        content.replaceWith(el('iframe', {
-          src: `/v1/communications/${entry.id}/html`, sandbox: '', title: 'The email as it was formatted (no scripts, no remote images)',
-          referrerpolicy: 'no-referrer',
-        }));
+        show.replaceWith(images);
+        content.replaceWith(frame(false));
       } }, 'Show as formatted');
-      parts.push(el('p', {}, show, ' ', el('span', { class: 'help' }, 'Formatted emails show without scripts or remote images.')));
+      parts.push(el('p', {}, show, ' ', help));
     }
   }
   if (entry.attachments.length) {
