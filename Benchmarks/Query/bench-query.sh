@@ -16,7 +16,9 @@
 # statement query-api runs for the same request (commlog_read: the tenant set and the page joined with its
 # participants, in one statement), sent the way postgres-nio sends it (extended protocol, planned per execution: `-M extended`),
 # per-transaction latencies from its log. It prints p50, p99 and requests/s of both, and the ratio
-# of the API's p99 to the goal (2 × SQL p99 + 2 ms).
+# of the API's p99 to the goal (2 × SQL p99 + 2 ms). Then the web page (Benchmarks/Query/bench-pages.py, PAGES=0
+# skips it): headless Chromium opens client timelines and the board one after the other and reports the time to a
+# rendered screen (first contentful paint, from Navigation and Paint Timing; goal p95 under 300 ms) and the bytes.
 #
 # query-api's database pool (POOL, default: cores + 1) is sized for the database, not for the HTTP
 # connections: requests beyond it wait for a connection. On one machine that also runs PostgreSQL and wrk,
@@ -244,6 +246,12 @@ for request in $REQUESTS; do
         "$request" "$api_p50" "$api_p99" "$api_rps" "$sql_p50" "$sql_p99" "$sql_tps" "$goal" "$verdict" \
         "$(awk -v a="$api_p99" -v s="$sql_p99" 'BEGIN { printf "%.1f", (s > 0 ? a / s : 0) }')"
 done
+
+# The web page: time to a rendered client timeline and board in headless Chromium (PAGES=0 skips it).
+if [[ "${PAGES:-1}" != 0 ]]; then
+    LAUNCH="$(COMMLOG_JWT_SECRET="$SECRET" COMMLOG_QUERY_API_URL="http://127.0.0.1:$PORT" "$BIN/commlog" launch-url --org "$ORG" --staff m-1 --role manager --to /board)"
+    Tests/Browser/run.sh --python Benchmarks/Query/bench-pages.py "$LAUNCH" "http://127.0.0.1:$PORT" "$CLIENTS" "${PAGE_SAMPLES:-40}"
+fi
 
 # The plan of a client's timeline page at this size: an index range, never a scan of the table.
 echo

@@ -208,6 +208,8 @@ def start_programs(ready_timeout: float = 60.0, extra_env: Optional[dict[str, st
         "COMMLOG_BATCH_WAIT_MS": "5",
         # Leave the SMDR links to the Swift tests and to make run.
         "COMMLOG_SMDR_ENABLED": "false",
+        # The tests serve call recordings from this machine (a host named here may be loopback).
+        "COMMLOG_RECORDING_HOSTS": "127.0.0.1",
     })
     env.update(extra_env or {})
     started: list[Program] = []

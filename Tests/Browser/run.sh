@@ -4,6 +4,8 @@
 #
 #   set -a; . .data/stack.env; COMMLOG_BIN="$(swift build --show-bin-path)"; set +a
 #   Tests/Browser/run.sh [pytest arguments, e.g. -k smoke -x]
+#   Tests/Browser/run.sh --python SCRIPT [arguments]   (a script of its own with the same Chromium and packages:
+#                                                      Benchmarks/Query/bench-pages.py)
 #
 # Installs what is missing: chromium and chromium-driver (apt), and a virtualenv at .data/browser-venv with the
 # pinned packages of Tests/Browser/requirements.txt (pip runs again only when that file changes).
@@ -30,12 +32,18 @@ apt_install() {
 
 # --- what the tests need from the caller --------------------------------------------------------------------
 
-[[ -n "${COMMLOG_DATABASE_URL:-}" && -n "${COMMLOG_DATABASE_OWNER_URL:-}" && -n "${COMMLOG_AMQP_URL:-}" ]] ||
-    fail "load the stack's environment first: set -a; . .data/stack.env; set +a (deploy/local/stack.sh up starts the stack)"
-[[ -n "${COMMLOG_BIN:-}" ]] || fail "set COMMLOG_BIN to the folder of the built programs (swift build --show-bin-path)"
-for program in query-api call-bridge commlog; do
-    [[ -x "$COMMLOG_BIN/$program" ]] || fail "$COMMLOG_BIN/$program is missing (swift build)"
-done
+SCRIPT=""
+if [[ "${1:-}" == "--python" ]]; then
+    SCRIPT="${2:?--python needs a script}"
+    shift 2
+else
+    [[ -n "${COMMLOG_DATABASE_URL:-}" && -n "${COMMLOG_DATABASE_OWNER_URL:-}" && -n "${COMMLOG_AMQP_URL:-}" ]] ||
+        fail "load the stack's environment first: set -a; . .data/stack.env; set +a (deploy/local/stack.sh up starts the stack)"
+    [[ -n "${COMMLOG_BIN:-}" ]] || fail "set COMMLOG_BIN to the folder of the built programs (swift build --show-bin-path)"
+    for program in query-api call-bridge reminder-logger commlog; do
+        [[ -x "$COMMLOG_BIN/$program" ]] || fail "$COMMLOG_BIN/$program is missing (swift build)"
+    done
+fi
 
 # --- Chromium, chromedriver, psql ---------------------------------------------------------------------------
 
@@ -72,4 +80,5 @@ export SE_OFFLINE=true
 # No __pycache__ in the work tree.
 export PYTHONDONTWRITEBYTECODE=1
 mkdir -p .data/logs
+[[ -z "$SCRIPT" ]] || exec "$VENV/bin/python" "$SCRIPT" "$@"
 exec "$VENV/bin/python" -m pytest "$HERE" --rootdir="$ROOT" -p no:cacheprovider "$@"

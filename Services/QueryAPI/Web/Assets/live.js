@@ -1,6 +1,19 @@
 // One Server-Sent Events stream per page (GET /v1/live, with the session cookie): its events are passed on
 // as `commlog:live` events of the document, and `commlog:reconnected` after a break (reload what you show).
+// The stream is closed as the page is left: a page kept in the back-forward cache would otherwise hold one of
+// the browser's six connections to the server, and a few such pages stall every next navigation.
 let source;
+
+window.addEventListener('pagehide', () => {
+  if (source) source.close();
+  source = null;
+});
+window.addEventListener('pageshow', (event) => {
+  if (event.persisted) {
+    startLive();
+    document.dispatchEvent(new CustomEvent('commlog:reconnected'));
+  }
+});
 
 export function startLive() {
   if (source || !window.EventSource) return;
