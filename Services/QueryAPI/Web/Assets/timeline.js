@@ -196,7 +196,9 @@ function renderDetail(entry, etag, message) {
   const parts = [
     el('header', {},
       el('h2', {}, `${title} · ${formatDateTime(entry.occurred_at)}`),
-      el('span', { class: entry.status === 'open' ? 'badge badge-open' : 'badge' }, entry.status === 'open' ? 'Open call' : 'Closed')),
+      entry.type === 'phone' && entry.source === 'phone'
+        ? el('span', { class: entry.status === 'open' ? 'badge badge-open' : 'badge' }, entry.status === 'open' ? 'Open call' : 'Call closed')
+        : null),
   ];
   if (message) parts.push(el('p', { class: 'message', role: 'alert' }, message));
   parts.push(el('dl', { class: 'fields' },
