@@ -479,8 +479,16 @@ def test_patient_timeline_refiling_and_the_print_view(browser, tokens, api, dire
     printed = box.find_element(By.ID, "refile-print")
     if not printed.is_selected():
         printed.click()
+    related = box.find_element(By.ID, "refile-related")
+    related.send_keys("Bob Sm")
+    wait_until(lambda: [o for o in box.find_elements(By.CSS_SELECTOR, "[role=option]") if "Bob Smith" in o.text], message="Bob in the picker")
+    related.send_keys(Keys.ENTER)
+    wait_until(lambda: "Bob Smith" in box.find_element(By.CSS_SELECTOR, ".chips").text, message="Bob's chip")
     box.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     wait_until(lambda: "printed" in wait_for_row(driver, subject).text, message="the print flag in the row")
+    entry_id = wait_for_row(driver, subject).get_attribute("data-id")
+    participants = api(tokens(directory.alice)).get(f"/v1/communications/{entry_id}").json["participants"]
+    assert ("related", "staff", directory.bob.id) in {(p["role"], p["kind"], p["id"]) for p in participants}, participants
     axe_check(driver, "patient-timeline")
     screenshot(driver, "patient-timeline")
 

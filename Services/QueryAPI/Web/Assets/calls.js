@@ -2,7 +2,7 @@
 // again after a reload or in another tab until the call is ended, gone when it is ended elsewhere. Title,
 // Related To and Description save as you type (PATCH with If-Match); End Call closes the call.
 import { api, APIError, announce, debounce, el, formatDateTime, typeLabels } from './util.js';
-import { attachPicker } from './picker.js';
+import { relatedField } from './picker.js';
 
 const cards = new Map(); // call id -> card
 
@@ -63,17 +63,12 @@ class CallCard {
     this.recent = el('ul', { class: 'recent', hidden: true, 'aria-label': 'Recent communications' });
     this.title = el('input', { id: `call-${id}-title`, maxlength: 1000, autocomplete: 'off' });
     this.description = el('textarea', { id: `call-${id}-description`, maxlength: 100000 });
-    this.chips = el('ul', { class: 'chips', 'aria-label': 'Related to' });
-    const pickerInput = el('input', {
-      id: `call-${id}-related`, type: 'search', role: 'combobox', autocomplete: 'off', 'aria-expanded': 'false',
-      'aria-controls': `call-${id}-related-list`, 'aria-autocomplete': 'list', placeholder: 'Type a name',
-    });
-    const pickerList = el('ul', { id: `call-${id}-related-list`, class: 'listbox', role: 'listbox', hidden: true, 'aria-label': 'Matches' });
+    this.relatedTo = relatedField(`call-${id}`, [], (related) => this.save({ related: related.map(({ kind, id: refID }) => ({ kind, id: refID })) }));
     this.saved = el('p', { class: 'saved', role: 'status' });
     this.element = el('section', { class: 'call', 'aria-labelledby': `call-${id}-heading`, dataset: { callId: id } },
       this.heading, this.state, this.candidatesNote, this.candidates, this.recent,
       el('div', { class: 'field' }, el('label', { for: this.title.id }, 'Title'), this.title),
-      el('div', { class: 'field picker' }, el('label', { for: pickerInput.id }, 'Related To'), this.chips, pickerInput, pickerList),
+      this.relatedTo.field,
       el('div', { class: 'field' }, el('label', { for: this.description.id }, 'Description'), this.description),
       this.saved,
       el('button', { type: 'button', class: 'end', onclick: () => this.end() }, 'End Call'));
@@ -87,16 +82,6 @@ class CallCard {
       input.addEventListener('input', () => { this.unsaved.add(name); save(); });
       input.addEventListener('blur', () => { if (this.unsaved.size) save.flush(); });
     }
-    attachPicker(pickerInput, pickerList, {
-      kinds: ['staff', 'connection', 'client'],
-      choose: (match) => {
-        pickerInput.value = '';
-        const related = this.related().filter((r) => !(r.kind === match.kind && r.id === match.id));
-        related.push({ kind: match.kind, id: match.id, name: match.name });
-        this.save({ related: related.map(({ kind, id: refID }) => ({ kind, id: refID })) });
-        this.renderChips(related);
-      },
-    });
     this.update(call, true);
     this.loadContext();
   }
@@ -139,16 +124,7 @@ class CallCard {
     // What someone else saved shows, unless this person is typing in that very field.
     if (first || (!this.unsaved.has('title') && document.activeElement !== this.title)) this.title.value = call.subject || '';
     if (first || (!this.unsaved.has('description') && document.activeElement !== this.description)) this.description.value = call.description || '';
-    this.renderChips(this.related());
-  }
-
-  renderChips(related) {
-    this.chips.replaceChildren(...related.map((r) => el('li', {}, r.name,
-      el('button', { type: 'button', 'aria-label': `Remove ${r.name}`, onclick: () => {
-        const rest = this.related().filter((x) => !(x.kind === r.kind && x.id === r.id));
-        this.renderChips(rest);
-        this.save({ related: rest.map(({ kind, id }) => ({ kind, id })) });
-      } }, '×'))));
+    this.relatedTo.set(this.related());
   }
 
   /** The client's last entries, or the clients and connections the number may belong to. */

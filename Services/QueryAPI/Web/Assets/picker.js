@@ -94,3 +94,43 @@ export function screenOf(match) {
     default: return null;
   }
 }
+
+/**
+ * "Related To": the staff, connections and clients an entry relates to, as removable chips with a picker to add
+ * more. `related` is `[{kind, id, name}]`; `changed(list)` is called with the new list after each change.
+ * Returns the field and `set(list)` to show a list that changed elsewhere.
+ */
+export function relatedField(idPrefix, related, changed) {
+  let current = [...related];
+  const chips = el('ul', { class: 'chips', 'aria-label': 'Related to' });
+  const input = el('input', {
+    id: `${idPrefix}-related`, type: 'search', role: 'combobox', autocomplete: 'off', 'aria-expanded': 'false',
+    'aria-controls': `${idPrefix}-related-list`, 'aria-autocomplete': 'list', placeholder: 'Type a name',
+  });
+  const list = el('ul', { id: `${idPrefix}-related-list`, class: 'listbox', role: 'listbox', hidden: true, 'aria-label': 'Matches' });
+  const render = () => chips.replaceChildren(...current.map((r) => el('li', {}, r.name,
+    el('button', { type: 'button', 'aria-label': `Remove ${r.name}`, onclick: () => {
+      current = current.filter((x) => !(x.kind === r.kind && x.id === r.id));
+      render();
+      changed(current);
+    } }, '×'))));
+  attachPicker(input, list, {
+    kinds: ['staff', 'connection', 'client'],
+    choose: (match) => {
+      input.value = '';
+      current = current.filter((r) => !(r.kind === match.kind && r.id === match.id));
+      current.push({ kind: match.kind, id: match.id, name: match.name });
+      render();
+      changed(current);
+    },
+  });
+  render();
+  const field = el('div', { class: 'field picker' }, el('label', { for: input.id }, 'Related To'), chips, input, list);
+  return {
+    field,
+    set(list_) {
+      current = [...list_];
+      render();
+    },
+  };
+}

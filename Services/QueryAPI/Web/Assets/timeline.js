@@ -1,7 +1,7 @@
 // A timeline screen (client, patient, staff, board): the selected entry in full beneath the table, more rows
 // as you scroll, new entries at the top as they are logged, and New / Edit / Delete / Re-file.
 import { api, APIError, announce, debounce, directionLabels, el, formatDateTime, me, segment, typeLabels } from './util.js';
-import { attachPicker } from './picker.js';
+import { attachPicker, relatedField } from './picker.js';
 
 const manualTypes = ['note', 'phone', 'mail', 'sms', 'email'];
 let table;
@@ -431,6 +431,9 @@ async function openRefileForm(entry, version) {
       ...patients.map((p) => el('option', { value: p.id, selected: p.id === selected }, p.name)));
   };
   await fillPatients(entry.patient_id);
+  const relatedNow = entry.participants.filter((p) => p.role === 'related' && p.id).map((p) => ({ kind: p.kind, id: p.id, name: p.name || p.id }));
+  let related = null; // unchanged
+  const relatedTo = relatedField('refile', relatedNow, (list) => { related = list; });
   dialog('Re-file entry', (form) => {
     const chosen = el('p', { class: 'help', id: 'refile-client-chosen' }, clientName ? `Filed under ${clientName}` : 'Not filed under a client');
     const input = el('input', {
@@ -451,6 +454,7 @@ async function openRefileForm(entry, version) {
     form.append(
       el('div', { class: 'field picker' }, el('label', { for: 'refile-client' }, 'Client'), input, list, chosen),
       labelled('refile-patient', 'Patient', patientSelect),
+      relatedTo.field,
       el('div', { class: 'field field-check' }, el('input', { type: 'checkbox', id: 'refile-show', name: 'show', checked: entry.show_in_patient_history }),
         el('label', { for: 'refile-show' }, 'Show in the patient\'s medical record')),
       el('div', { class: 'field field-check' }, el('input', { type: 'checkbox', id: 'refile-print', name: 'print', checked: entry.print_in_patient_history }),
@@ -462,6 +466,7 @@ async function openRefileForm(entry, version) {
       print_in_patient_history: form.elements.print.checked,
     };
     if (clientID && clientID !== entry.client_id) body.client_id = clientID;
+    if (related) body.related = related.map(({ kind, id }) => ({ kind, id }));
     try {
       await api('PATCH', `/v1/communications/${entry.id}`, { body, headers: { 'If-Match': `"${version}"` } });
     } catch (error) {
