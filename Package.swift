@@ -350,7 +350,7 @@ let package = Package(
             name: "EmailIngestorTests",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
-                "EmailIngestor", "CommlogDomain", "CommlogRuntime", "IMAP", "Integrations", "LogStore", "MIME", "Messaging", "Storage", "TestSupport",
+                "EmailIngestor", "ReminderLogger", "CommlogDomain", "CommlogRuntime", "IMAP", "Integrations", "LogStore", "MIME", "Messaging", "Storage", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -106,7 +106,9 @@ struct PracticeEntries {
                     documentOwner: attachment.document?.owner,
                     documentID: attachment.document?.id
                 )
-            }
+            },
+            // The same message imported from a mailbox is this entry (SameMessage).
+            messageID: MessageID.normalised(data.messageID)
         )
     }
 

@@ -22,7 +22,8 @@ struct PracticeEventHandler: BatchHandler {
 
     /// What became of one event, for the metrics.
     enum Outcome: String {
-        case logged, duplicate, directory, statement
+        /// `merged`: an email a mailbox had imported already (same Message-ID), completed by the event.
+        case logged, duplicate, merged, directory, statement
         case skippedChannel = "skipped_channel", skippedLoggingOff = "skipped_logging_off"
     }
 
@@ -63,18 +64,20 @@ struct PracticeEventHandler: BatchHandler {
                 rejections.append(Rejection(index: index, reason: "\(error)"))
             }
         }
-        let (logged, outcomes, refused) = try await database.withTransaction { connection in
+        let (logged, completed, outcomes, refused) = try await database.withTransaction { connection in
             var logged: [LoggedCommunication] = []
+            var completed: [(organisation: String, notice: CommunicationChanged)] = []
             var outcomes: [(EventType, Outcome)] = []
             var refused: [Rejection] = []
             for (organisation, events) in byOrganisation {
                 try await connection.setTenant(organisation, logger: logger)
                 let result = try await OrganisationBatch(organisationID: organisation, connection: connection, logger: logger).apply(events)
                 logged += result.logged
+                completed += result.completed.map { (organisation, $0) }
                 outcomes += result.outcomes
                 refused += result.rejections
             }
-            return (logged, outcomes, refused)
+            return (logged, completed, outcomes, refused)
         }
         // One counter update per kind of outcome in the batch, not per event: looking a counter up takes a lock.
         var tally: [Tally: Int] = [:]
@@ -82,16 +85,19 @@ struct PracticeEventHandler: BatchHandler {
         for (kind, count) in tally {
             Counter(label: "commlog_practice_events_total", dimensions: [("type", kind.type.rawValue), ("outcome", kind.outcome.rawValue)]).increment(by: count)
         }
-        announce(logged)
+        announce(logged, completed: completed)
         return rejections + refused
     }
 
-    /// Hands `communication.logged` for the new entries to the announcer. The entries are committed whatever
-    /// happens to the announcements: live views are a convenience.
-    private func announce(_ logged: [LoggedCommunication]) {
-        guard !logged.isEmpty else { return }
+    /// Hands `communication.logged` for the new entries, and `communication.updated` for the emails their event
+    /// completed, to the announcer. The entries are committed whatever happens to the announcements: live views
+    /// are a convenience.
+    private func announce(_ logged: [LoggedCommunication], completed: [(organisation: String, notice: CommunicationChanged)]) {
+        guard !logged.isEmpty || !completed.isEmpty else { return }
         do {
-            announcer.announce(try logged.map { try $0.announcement().outgoing() })
+            announcer.announce(try logged.map { try $0.announcement().outgoing() } + completed.map { completed in
+                try EventEnvelope(type: .communicationUpdated, organisationID: completed.organisation, data: completed.notice).outgoing()
+            })
         } catch {
             logger.warning("could not encode communication.logged", metadata: ["error": "\(error)", "entries": "\(logged.count)"])
         }
@@ -106,6 +112,8 @@ struct OrganisationBatch {
 
     struct Result {
         var logged: [LoggedCommunication] = []
+        /// Entries a mailbox had logged that an email event completed (`SameMessage`).
+        var completed: [CommunicationChanged] = []
         var outcomes: [(EventType, PracticeEventHandler.Outcome)] = []
         var rejections: [Rejection] = []
     }
@@ -173,15 +181,27 @@ struct OrganisationBatch {
                 if case .emailSent(let envelope) = event, let html = envelope.data.bodyHTML?.storable, !html.isEmpty { htmlOfEmail[entry.sourceRef] = html }
             }
         }
-        result.logged = try await CommunicationWriter.insert(entries, on: connection, logger: logger)
+        // An email a mailbox imported already (same Message-ID) is completed by its event instead.
+        let sameMessage = SameMessage(connection: connection, logger: logger)
+        let sorting = try await sameMessage.sort(entries)
+        result.logged = try await CommunicationWriter.insert(sorting.insert, on: connection, logger: logger)
         // An email's HTML body is kept as it was sent, for a page to show in a sandbox; its text is the content.
         try await CommunicationWriter.keepContents(result.logged.compactMap { logged in
             htmlOfEmail[logged.entry.sourceRef].map { (logged.id, nil, $0) }
         }, on: connection, logger: logger)
+        var merged = Set<String>()
+        for (event, entryID) in sorting.complete {
+            merged.insert(event.sourceRef)
+            if try await sameMessage.complete(entryID, withPracticeEvent: event, html: htmlOfEmail[event.sourceRef]),
+               let notice = try await EntryLog(connection: connection, logger: logger).notice(entryID) {
+                result.completed.append(notice)
+            }
+        }
         // The same event twice in one batch is inserted once: the first counts as logged, the others as duplicates.
         var new = Set(result.logged.map(\.entry.sourceRef))
         for entry in entries {
-            result.outcomes.append((loggedTypes[entry.sourceRef]!, new.remove(entry.sourceRef) != nil ? .logged : .duplicate))
+            let outcome: PracticeEventHandler.Outcome = new.remove(entry.sourceRef) != nil ? .logged : merged.remove(entry.sourceRef) != nil ? .merged : .duplicate
+            result.outcomes.append((loggedTypes[entry.sourceRef]!, outcome))
         }
         return result
     }

@@ -80,7 +80,7 @@ public enum CommunicationWriter {
     private static let columns = """
         type, direction, status, occurred_at, answered_at, ended_at, closed_at, client_id, patient_id, location_id,
         author_staff_id, reason, address, subject, description, notes, content, source, source_ref, template,
-        reminder_type, reminder_count, show_in_patient_history
+        reminder_type, reminder_count, show_in_patient_history, message_id
         """
 
     private static let insertSQL = """
@@ -90,7 +90,7 @@ public enum CommunicationWriter {
                 ended_at timestamptz, closed_at timestamptz, client_id text, patient_id text, location_id text,
                 author_staff_id text, reason text, address text, subject text, description text, notes text,
                 content text, source text, source_ref text, template text, reminder_type text, reminder_count integer,
-                show_in_patient_history boolean, participants jsonb, attachments jsonb)
+                show_in_patient_history boolean, participants jsonb, attachments jsonb, message_id text)
         ), inserted AS (
             INSERT INTO communications (organisation_id, \(columns))
             SELECT commlog_current_organisation(), \(columns) FROM input
@@ -155,6 +155,7 @@ extension NewCommunication {
             json.raw(",\"document_id\":"); json.string(attachment.documentID)
             json.raw("}")
         }
+        json.raw(",\"message_id\":"); json.string(messageID)
         json.raw("}")
     }
 }

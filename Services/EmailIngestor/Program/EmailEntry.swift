@@ -100,7 +100,9 @@ struct EmailEntry {
                     name: attachment.name.storable, contentType: attachment.contentType.storable, size: attachment.content.count,
                     sha256: Self.hex(SHA256.hash(data: attachment.content)), content: attachment.content
                 )
-            }
+            },
+            // A message kept apart for reusing a Message-ID is never the message with that id.
+            messageID: collision == nil ? MessageID.normalised(message.messageID?.storable) : nil
         )
     }
 

@@ -38,15 +38,26 @@ struct MailMessageHandler: BatchHandler {
                 rejections.append(Rejection(index: index, reason: "\(error)"))
             }
         }
-        let logged = try await database.withTransaction { connection in
+        let (logged, completed) = try await database.withTransaction { connection in
             var logged: [LoggedCommunication] = []
+            var completed: [(organisation: String, notice: CommunicationChanged)] = []
             for organisation in order {
                 let entries = byOrganisation[organisation] ?? []
                 try await connection.setTenant(organisation, logger: logger)
                 let book = try await AddressBook.load(emails: entries.reduce(into: Set<String>()) { $0.formUnion($1.addresses) }, on: connection, logger: logger)
-                let new = try await CommunicationWriter.insert(entries.map { $0.communication(addresses: book) }, on: connection, logger: logger)
+                // A message the practice software logged already (same Message-ID) completes that entry instead.
+                let sameMessage = SameMessage(connection: connection, logger: logger)
+                let sorting = try await sameMessage.sort(entries.map { $0.communication(addresses: book) })
+                let new = try await CommunicationWriter.insert(sorting.insert, on: connection, logger: logger)
                 try await keepContents(of: new, entries: entries, on: connection)
                 logged += new
+                for (copy, entryID) in sorting.complete {
+                    guard let entry = entries.first(where: { $0.sourceRef == copy.sourceRef }) else { continue }
+                    if try await sameMessage.complete(entryID, withMailboxCopy: copy, raw: entry.fetched.raw, html: entry.message.html?.storable),
+                       let notice = try await EntryLog(connection: connection, logger: logger).notice(entryID) {
+                        completed.append((organisation, notice))
+                    }
+                }
                 // A message whose Message-ID is taken by an entry with other content is logged apart, flagged.
                 let collisions = try await collisions(among: entries, inserted: new, on: connection)
                 if !collisions.isEmpty {
@@ -55,13 +66,14 @@ struct MailMessageHandler: BatchHandler {
                     logged += apart
                 }
             }
-            return logged
+            return (logged, completed)
         }
         let total = batch.count - rejections.count
         Counter(label: "commlog_mail_messages_total", dimensions: [("outcome", "logged")]).increment(by: logged.count)
-        Counter(label: "commlog_mail_messages_total", dimensions: [("outcome", "duplicate")]).increment(by: max(0, total - logged.count))
+        Counter(label: "commlog_mail_messages_total", dimensions: [("outcome", "merged")]).increment(by: completed.count)
+        Counter(label: "commlog_mail_messages_total", dimensions: [("outcome", "duplicate")]).increment(by: max(0, total - logged.count - completed.count))
         Counter(label: "commlog_mail_messages_total", dimensions: [("outcome", "rejected")]).increment(by: rejections.count)
-        announce(logged)
+        announce(logged, completed: completed)
         return rejections
     }
 
@@ -105,11 +117,14 @@ struct MailMessageHandler: BatchHandler {
         try await CommunicationWriter.keepContents(contents, on: connection, logger: logger)
     }
 
-    /// `communication.logged` for live views, after the commit.
-    private func announce(_ logged: [LoggedCommunication]) {
-        guard let announcer, !logged.isEmpty else { return }
+    /// `communication.logged` (new entries) and `communication.updated` (entries the same message completed) for
+    /// live views, after the commit.
+    private func announce(_ logged: [LoggedCommunication], completed: [(organisation: String, notice: CommunicationChanged)]) {
+        guard let announcer, !logged.isEmpty || !completed.isEmpty else { return }
         do {
-            announcer.announce(try logged.map { try $0.announcement().outgoing() })
+            announcer.announce(try logged.map { try $0.announcement().outgoing() } + completed.map { completed in
+                try EventEnvelope(type: .communicationUpdated, organisationID: completed.organisation, data: completed.notice).outgoing()
+            })
         } catch {
             logger.warning("could not encode communication.logged", metadata: ["error": "\(error)", "entries": "\(logged.count)"])
         }

@@ -28,6 +28,7 @@ extension NewCommunication {
         case showInPatientHistory = "show_in_patient_history"
         case participants
         case attachments
+        case messageID = "message_id"
     }
 
     /// Decodes the contract JSON: optional fields may be null or absent, absent arrays are empty.
@@ -59,7 +60,8 @@ extension NewCommunication {
             reminderCount: try container.decodeIntegerIfPresent(forKey: .reminderCount),
             showInPatientHistory: try container.decodeIfPresent(Bool.self, forKey: .showInPatientHistory) ?? false,
             participants: try container.decodeList(of: Participant.self, forKey: .participants),
-            attachments: try container.decodeList(of: NewAttachment.self, forKey: .attachments)
+            attachments: try container.decodeList(of: NewAttachment.self, forKey: .attachments),
+            messageID: try container.decodeIfPresent(String.self, forKey: .messageID)
         )
     }
 
@@ -92,5 +94,6 @@ extension NewCommunication {
         try container.encode(showInPatientHistory, forKey: .showInPatientHistory)
         try container.encode(participants, forKey: .participants)
         try container.encode(attachments, forKey: .attachments)
+        try container.encode(messageID, forKey: .messageID)
     }
 }

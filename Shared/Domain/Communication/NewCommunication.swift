@@ -54,6 +54,8 @@ public struct NewCommunication: Codable, Hashable, Sendable {
     public let participants: [Participant]
     /// Its attachments.
     public let attachments: [NewAttachment]
+    /// An email's Message-ID (`MessageID.normalised`): the entry of any source that has it is this message.
+    public let messageID: String?
 
     /// Creates a communication to insert.
     public init(
@@ -82,7 +84,8 @@ public struct NewCommunication: Codable, Hashable, Sendable {
         reminderCount: Int? = nil,
         showInPatientHistory: Bool = false,
         participants: [Participant] = [],
-        attachments: [NewAttachment] = []
+        attachments: [NewAttachment] = [],
+        messageID: String? = nil
     ) {
         self.organisationID = organisationID
         self.type = type
@@ -110,5 +113,6 @@ public struct NewCommunication: Codable, Hashable, Sendable {
         self.showInPatientHistory = showInPatientHistory
         self.participants = participants
         self.attachments = attachments
+        self.messageID = messageID
     }
 }

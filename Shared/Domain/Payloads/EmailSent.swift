@@ -24,6 +24,9 @@ public struct EmailSent: EventPayload, Hashable {
     public let bodyHTML: String?
     /// The attached files.
     public let attachments: [EmailAttachment]
+    /// The Message-ID the email was sent with, when the practice software says: the same message imported from
+    /// a mailbox then completes this entry instead of logging a second one.
+    public let messageID: String?
 
     /// Creates an email payload.
     public init(
@@ -38,7 +41,8 @@ public struct EmailSent: EventPayload, Hashable {
         subject: String? = nil,
         bodyText: String? = nil,
         bodyHTML: String? = nil,
-        attachments: [EmailAttachment] = []
+        attachments: [EmailAttachment] = [],
+        messageID: String? = nil
     ) {
         self.locationID = locationID
         self.authorStaffID = authorStaffID
@@ -52,6 +56,7 @@ public struct EmailSent: EventPayload, Hashable {
         self.bodyText = bodyText
         self.bodyHTML = bodyHTML
         self.attachments = attachments
+        self.messageID = messageID
     }
 
     /// The documents attached; any makes the email a forwarded document.
@@ -70,6 +75,7 @@ public struct EmailSent: EventPayload, Hashable {
         try Check.emailAddresses(to, "to")
         try Check.emailAddresses(cc, "cc")
         try Check.emailAddresses(bcc, "bcc")
+        if let messageID, let problem = MessageID.problem(messageID) { throw .invalid("message_id", problem) }
         if to.isEmpty, cc.isEmpty, bcc.isEmpty {
             throw .invalid("to", "must list at least one recipient (in to, cc or bcc)")
         }
@@ -100,6 +106,7 @@ extension EmailSent {
         case bodyText = "body_text"
         case bodyHTML = "body_html"
         case attachments
+        case messageID = "message_id"
     }
 
     /// Decodes the contract JSON: optional fields may be null or absent, absent arrays are empty.
@@ -117,7 +124,8 @@ extension EmailSent {
             subject: try container.decodeIfPresent(String.self, forKey: .subject),
             bodyText: try container.decodeIfPresent(String.self, forKey: .bodyText),
             bodyHTML: try container.decodeIfPresent(String.self, forKey: .bodyHTML),
-            attachments: try container.decodeList(of: EmailAttachment.self, forKey: .attachments)
+            attachments: try container.decodeList(of: EmailAttachment.self, forKey: .attachments),
+            messageID: try container.decodeIfPresent(String.self, forKey: .messageID)
         )
     }
 
@@ -136,5 +144,6 @@ extension EmailSent {
         try container.encode(bodyText, forKey: .bodyText)
         try container.encode(bodyHTML, forKey: .bodyHTML)
         try container.encode(attachments, forKey: .attachments)
+        try container.encode(messageID, forKey: .messageID)
     }
 }

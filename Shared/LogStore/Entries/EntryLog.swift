@@ -240,4 +240,6 @@ public enum HistoryAction: String, Sendable {
     case autoClose = "auto_close"
     /// The system linked the entry to a directory record it was waiting for.
     case relink
+    /// The same message from another source completed the entry (`SameMessage`).
+    case merge
 }
