@@ -85,6 +85,20 @@ import Testing
         #expect(error.description == #"from: must be an email address (got "clinic")"#)
     }
 
+    @Test("an email's message_id is one msg-id, compared without its angle brackets")
+    func emailMessageID() throws {
+        try EmailSent(from: "clinic@example.org", to: ["ann@example.org"], messageID: " <a1b2@clinic.example> ").validate()
+        #expect(MessageID.normalised(" <a1b2@clinic.example> ") == "a1b2@clinic.example")
+        #expect(MessageID.normalised("a1b2@clinic.example") == "a1b2@clinic.example")
+        #expect(MessageID.normalised("<>") == nil && MessageID.normalised("  ") == nil && MessageID.normalised(nil) == nil)
+        for bad in ["", "<>", "a b@clinic.example", "<a@b> <c@d>", "a\u{0}b@c", String(repeating: "x", count: 999)] {
+            let error = try #require(throws: EventDecodingError.self, "\(bad.prefix(20))") {
+                try EmailSent(from: "clinic@example.org", to: ["ann@example.org"], messageID: bad).validate()
+            }
+            #expect(error.field == "message_id")
+        }
+    }
+
     @Test func directoryEntriesCheckTheirAddresses() throws {
         let client = ClientUpserted(clientID: "c-1", name: "Ann", emails: ["ann@example.org", "ann.example.org"])
         #expect(try #require(throws: EventDecodingError.self) { try client.validate() }.field == "emails[1]")
