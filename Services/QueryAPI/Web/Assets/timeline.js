@@ -392,17 +392,8 @@ async function openEntryForm({ clientID, patientID, entry, version }) {
         subject: values.subject, description: values.description, notes: values.notes,
       };
       if (!isNote) body.direction = values.direction;
-      try {
-        await api('PATCH', `/v1/communications/${entry.id}`, { body, headers: { 'If-Match': `"${version}"` } });
-      } catch (error) {
-        if (error.status !== 412) throw error;
-        select(entry.id, { message: 'Someone else changed this entry while you were editing it. This is their version; your changes were not saved.' });
-        return true;
-      }
-      select(entry.id, { keepScroll: true });
-      refreshTop();
-      announce('Entry saved');
-      return true;
+      return change(entry, version, body, 'Entry saved',
+        'Someone else changed this entry while you were editing it. This is their version; your changes were not saved.');
     }
     const body = { type: values.type, client_id: clientID };
     for (const key of ['patient_id', 'reason', 'address', 'subject', 'description', 'notes']) if (values[key]) body[key] = values[key];
@@ -467,16 +458,21 @@ async function openRefileForm(entry, version) {
     };
     if (clientID && clientID !== entry.client_id) body.client_id = clientID;
     if (related) body.related = related.map(({ kind, id }) => ({ kind, id }));
-    try {
-      await api('PATCH', `/v1/communications/${entry.id}`, { body, headers: { 'If-Match': `"${version}"` } });
-    } catch (error) {
-      if (error.status !== 412) throw error;
-      select(entry.id, { message: 'Someone else changed this entry meanwhile. This is the current version; re-file it again.' });
-      return true;
-    }
-    select(entry.id, { keepScroll: true });
-    refreshTop();
-    announce('Entry re-filed');
-    return true;
+    return change(entry, version, body, 'Entry re-filed', 'Someone else changed this entry meanwhile. This is the current version; re-file it again.');
   });
+}
+
+/** Sends `body` as a change of the version shown; a stale version shows the current one with `staleMessage`. */
+async function change(entry, version, body, doneMessage, staleMessage) {
+  try {
+    await api('PATCH', `/v1/communications/${entry.id}`, { body, headers: { 'If-Match': `"${version}"` } });
+  } catch (error) {
+    if (error.status !== 412) throw error;
+    select(entry.id, { message: staleMessage });
+    return true;
+  }
+  select(entry.id, { keepScroll: true });
+  refreshTop();
+  announce(doneMessage);
+  return true;
 }
