@@ -5,11 +5,14 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 
 STACK := deploy/local/stack.sh
+# The Swift toolchain is not a Debian package: say so before anything else fails for want of it.
+SWIFT_CHECK := command -v swift >/dev/null || { echo "Swift 6 is not installed (swift is not on PATH): install the toolchain for Debian 12 from https://www.swift.org/install/linux/ and put its usr/bin on PATH, then run this again." >&2; exit 1; }
 
 .PHONY: run stop stack-up stack-down stack-status build test fuzz-api bench-ingest bench-query bench-mail clean-data
 
 ## Everything in the foreground (Ctrl-C or `make stop` to stop).
 run:
+	@$(SWIFT_CHECK)
 	deploy/local/run.sh
 
 stop:
@@ -28,16 +31,18 @@ build:
 	swift build
 
 ## The stack (with Dovecot, PostgreSQL without fsync), a build, migrations, then
-## the tests, which read COMMLOG_* from the environment (.data/stack.env).
+## the tests, which read COMMLOG_* from the environment (.data/stack.env). The Python
+## tools (validators, Twilio's signature check, schemathesis) come from .data/tools-venv
+## (deploy/local/python-tools.sh), first on PATH.
 ## Suites named "Disruptive" (they restart the broker) run on their own, then the
 ## browser tests (Tests/Browser/run.sh: pytest, Selenium, headless Chromium), then the fuzzer.
 ## The stack is left running; `make stack-down` stops it.
+test: export PATH := $(CURDIR)/.data/tools-venv/bin:$(PATH)
 test:
+	@$(SWIFT_CHECK)
 	$(STACK) up --with-dovecot --fast
-	python3 -c 'import jsonschema' 2>/dev/null || pip install --quiet jsonschema
+	deploy/local/python-tools.sh >/dev/null
 	python3 docs/validate-asyncapi.py
-	python3 -c 'import yaml' 2>/dev/null || pip install --quiet pyyaml
-	python3 -c 'import twilio' 2>/dev/null || pip install --quiet twilio
 	python3 deploy/validate-compose.py
 	swift build --build-tests
 	bin="$$(swift build --show-bin-path)"; \

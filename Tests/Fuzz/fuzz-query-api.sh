@@ -20,10 +20,8 @@ cd "$ROOT"
 [[ -f .data/stack.env ]] || { echo "fuzz: start the stack first (deploy/local/stack.sh up)" >&2; exit 1; }
 set -a; . .data/stack.env; set +a
 BIN="${COMMLOG_BIN:-$(swift build --show-bin-path)}"
-if ! command -v st >/dev/null 2>&1; then
-    echo "fuzz: installing schemathesis from PyPI"
-    python3 -m pip install -q 'schemathesis>=4,<5'
-fi
+# schemathesis (st) from the tools' virtual environment (deploy/local/python-tools.txt).
+PATH="$(deploy/local/python-tools.sh):$PATH"
 
 PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 SECRET="fuzz-query-api-secret-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"

@@ -184,6 +184,8 @@ if [[ -n "${COMMLOG_RUN_BIN:-}" ]]; then
     BIN="$(cd "$COMMLOG_RUN_BIN" && pwd -P)"
     log "COMMLOG_RUN_BIN set: using the programs in $BIN, no swift build"
 else
+    command -v swift >/dev/null ||
+        fail "Swift 6 is not installed (swift is not on PATH): install the toolchain for Debian 12 from https://www.swift.org/install/linux/, put its usr/bin on PATH, and run make run again"
     log "swift build (debug)"
     cd "$ROOT"
     interruptible swift build || fail "swift build failed"
