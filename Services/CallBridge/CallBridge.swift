@@ -28,7 +28,7 @@ enum CallBridge {
             fetcher: RecordingFetcher(configuration: settings.recordings, logger: logger), logger: logger
         )
         let publisher = CallEventPublisher(connection: infrastructure.publishing)
-        let router = Router()
+        let router = Router.instrumented()
         router.add(middleware: ProblemMiddleware())
         CallEventRoutes(secrets: IntegrationSecrets(database: infrastructure.database, logger: logger), publisher: publisher,
                         sealer: settings.sealer, twilioBaseURL: settings.twilioBaseURL, logger: logger)

@@ -16,7 +16,7 @@ func buildApplication(_ infrastructure: Infrastructure, registry: PrometheusColl
     let announcer = Announcer(connection: infrastructure.publishing, logger: infrastructure.logger)
     let live = LiveHub(connection: infrastructure.consuming, database: infrastructure.database, heartbeat: .seconds(heartbeat), logger: infrastructure.logger)
 
-    let router = Router()
+    let router = Router.instrumented()
     router.add(middleware: ProblemMiddleware(translate: QueryAPIProblems.translate))
     router.add(middleware: HeaderEncodingMiddleware())
     router.add(middleware: AuthMiddleware(keys: keys))

@@ -89,7 +89,7 @@ public struct Infrastructure: Sendable {
     ///   - services: the program's own services (consumers, pollers), after the infrastructure.
     ///   - router: the program's routes; health, readiness and metrics are added here.
     public func application(
-        services: [any Service], router: Router<BasicRequestContext> = Router(), registry: PrometheusCollectorRegistry
+        services: [any Service], router: Router<BasicRequestContext> = .instrumented(), registry: PrometheusCollectorRegistry
     ) -> Application<RouterResponder<BasicRequestContext>> {
         router.addOperationsRoutes(readiness: readiness, registry: registry)
         let archiver = consumer(DeadLetterArchiver.queue, handler: DeadLetterArchiver(database: database))
@@ -106,7 +106,7 @@ public struct Infrastructure: Sendable {
     }
 
     /// The program's service group: its application, stopped by SIGTERM or SIGINT within a bounded time.
-    public func serviceGroup(services: [any Service], router: Router<BasicRequestContext> = Router(), registry: PrometheusCollectorRegistry) -> ServiceGroup {
+    public func serviceGroup(services: [any Service], router: Router<BasicRequestContext> = .instrumented(), registry: PrometheusCollectorRegistry) -> ServiceGroup {
         serviceGroup(running: application(services: services, router: router, registry: registry))
     }
 

@@ -12,7 +12,29 @@ public enum Observability {
             return handler
         }
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.nameAndLabelSanitizer = { name, labels in
+            (conventionalNames[name] ?? prometheusName(name), labels.map { (prometheusName($0.0), $0.1) })
+        }
+        MetricsSystem.bootstrap(factory)
         return registry
+    }
+
+    /// Hummingbird's request metrics under Prometheus's conventions (a counter ends in `_total`, a duration
+    /// says its unit).
+    static let conventionalNames = [
+        "hb.requests": "http_requests_total",
+        "hb.request.errors": "http_request_errors_total",
+        "http.server.request.duration": "http_server_request_duration_seconds",
+    ]
+
+    /// A metric or label name as Prometheus allows it (`[a-zA-Z_:][a-zA-Z0-9_:]*`): libraries name theirs after
+    /// OpenTelemetry (`http.server.request.duration`, `http.route`), which becomes `http_server_request_duration`.
+    public static func prometheusName(_ name: String) -> String {
+        var scalars = name.unicodeScalars.map { scalar -> Character in
+            scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "_" || scalar == ":") ? Character(scalar) : "_"
+        }
+        if let first = scalars.first, first.isNumber { scalars.insert("_", at: 0) }
+        return String(scalars)
     }
 }

@@ -12,6 +12,17 @@ public struct ReadinessCheck: Sendable {
     }
 }
 
+extension Router where Context == BasicRequestContext {
+    /// A program's router: every request counted and timed by route, method and status
+    /// (`http_requests_total`, `http_server_request_duration_seconds`, `http_server_active_requests`). The
+    /// metrics middleware comes first, so that it sees the status a problem answer finally has.
+    public static func instrumented() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: MetricsMiddleware())
+        return router
+    }
+}
+
 extension Router {
     /// Adds `/healthz` (the process runs), `/readyz` (every check passes; 503 naming the failing ones)
     /// and `/metrics` (Prometheus text format).

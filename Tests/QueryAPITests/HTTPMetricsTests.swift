@@ -1,0 +1,48 @@
+import Auth
+import CommlogDomain
+import Foundation
+import Testing
+import TestSupport
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// What the real query-api counts of its requests, read from its /metrics (the program, for its metrics system).
+@Suite("query-api: request metrics")
+struct HTTPMetricsTests {
+    @Test("every request is counted and timed by route template, method and status; a problem answer by its own status, not 500")
+    func requestMetrics() async throws {
+        let port = freePort()
+        let program = try ProgramProcess("query-api", environment: ["COMMLOG_HTTP_PORT": "\(port)", "COMMLOG_JWT_SECRET": QueryAPIHarness.secret])
+        let ready = await eventually(timeout: .seconds(30), every: .milliseconds(200)) { await ProgramProcess.isReady(port: port) }
+        try #require(ready, "query-api did not become ready")
+        let keys = try await StaffTokenKeys.hmac(secret: QueryAPIHarness.secret)
+        let token = try await keys.sign(StaffClaims(staffID: "m-1", organisationID: TestEnvironment.unique("org-metrics"), roles: [.manager], expires: Date().addingTimeInterval(600)))
+        func get(_ path: String) async throws -> Int {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+            request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+            return (try await URLSession.shared.data(for: request).1 as! HTTPURLResponse).statusCode
+        }
+        #expect(try await get("/v1/communications?limit=5") == 200)
+        #expect(try await get("/v1/communications?limit=5") == 200)
+        #expect(try await get("/v1/communications?limit=0") == 400)
+        #expect(try await get("/v1/communications/\(UUID().uuidString)") == 404)
+        let (body, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/metrics")!)
+        await program.kill(SIGTERM)
+        let lines = String(decoding: body, as: UTF8.self).split(separator: "\n")
+        func count(route: String, status: Int) -> Int? {
+            lines.first { $0.hasPrefix("http_requests_total{") && $0.contains("http_route=\"\(route)\"") && $0.contains("http_response_status_code=\"\(status)\"") }
+                .flatMap { $0.split(separator: " ").last.flatMap { Int($0) } }
+        }
+        #expect(count(route: "/v1/communications", status: 200) == 2, "\(lines.filter { $0.contains("hb_requests") })")
+        #expect(count(route: "/v1/communications", status: 400) == 1)
+        #expect(lines.contains { $0.hasPrefix("http_requests_total{") && $0.contains("/v1/communications/") && $0.contains("\"404\"") }, "an entry by id is counted under its route template")
+        #expect(!lines.contains { $0.hasPrefix("http_requests_total{") && $0.contains("\"500\"") })
+        #expect(lines.contains { $0.hasPrefix("http_server_request_duration_seconds") && $0.contains("_bucket{") && $0.contains("http_route=\"/v1/communications\"") })
+        // Every name is one Prometheus accepts.
+        for line in lines where !line.hasPrefix("#") {
+            let name = line.prefix { $0 != "{" && $0 != " " }
+            #expect(name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == ":" }, "\(name)")
+        }
+    }
+}
