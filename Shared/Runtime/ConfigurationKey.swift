@@ -49,6 +49,8 @@ extension ConfigurationKey {
         "Seconds a client may send nothing, in the middle of a request or between requests, before its connection is closed (live streams are not affected)")
     public static let logLevel = ConfigurationKey("COMMLOG_LOG_LEVEL", default: "info",
         "trace, debug, info, notice, warning, error or critical")
+    public static let logFormat = ConfigurationKey("COMMLOG_LOG_FORMAT", default: "text",
+        "`text` (lines for people) or `json` (one JSON object per line on standard error: time, level, logger, message and the metadata)")
     public static let batchSize = ConfigurationKey("COMMLOG_BATCH_SIZE", default: "500", programs: "consumers",
         "Most messages committed in one transaction")
     public static let batchWait = ConfigurationKey("COMMLOG_BATCH_WAIT_MS", default: "20", programs: "consumers",
@@ -138,7 +140,7 @@ extension ConfigurationKey {
     /// All keys, in the order the README lists them.
     public static let all: [ConfigurationKey] = [
         amqpURL, amqpHeartbeat, amqpPublishers, databaseURL, databaseOwnerURL, databasePoolSize, migrateOnStart,
-        httpHost, httpPort, httpIdleTimeout, logLevel, batchSize, batchWait, prefetch, consumerConcurrency, deliveryLimit, unknownOrganisationWait, instanceID,
+        httpHost, httpPort, httpIdleTimeout, logLevel, logFormat, batchSize, batchWait, prefetch, consumerConcurrency, deliveryLimit, unknownOrganisationWait, instanceID,
         jwtSecret, jwtPublicKeysFile, jwtIssuers, jwtAudience, jwtMaxLifetime, liveHeartbeat, uiFrameAncestors, secretKey, secretKeyFile, secretKeyPrevious, queryAPIURL, callBridgeURL, binFolder,
         phoneRegion, phoneMatchDigits, callAutoClose, recordingMaxBytes, recordingTimeout, recordingAttempts, recordingConcurrency, recordingHosts, twilioWebhookBaseURL,
         smdrEnabled, smdrLease, smdrReconnect,

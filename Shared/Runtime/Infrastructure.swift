@@ -136,7 +136,7 @@ public enum ProgramRunner {
             FileHandle.standardError.write(Data("\(program): \(error)\n".utf8))
             exit(78)
         }
-        let registry = Observability.bootstrap(logLevel: configuration.logLevel)
+        let registry = Observability.bootstrap(logLevel: configuration.logLevel, format: configuration.logFormat)
         var logger = Logger(label: program)
         logger[metadataKey: "instance"] = "\(configuration.instanceID)"
         do {

@@ -2,14 +2,29 @@ import Logging
 import Metrics
 import Prometheus
 
+/// How log lines are written (`COMMLOG_LOG_FORMAT`).
+public enum LogFormat: String, Sendable, CaseIterable {
+    /// swift-log's text lines, for people.
+    case text
+    /// One JSON object per line, for collectors (`JSONLogHandler`).
+    case json
+}
+
 /// Process-wide logging and metrics; bootstrapped once, by `main`.
 public enum Observability {
-    /// Logs to standard error at `level`, and exports metrics to the returned Prometheus registry.
-    public static func bootstrap(logLevel: Logger.Level) -> PrometheusCollectorRegistry {
+    /// Logs to standard error at `level` in `format`, and exports metrics to the returned Prometheus registry.
+    public static func bootstrap(logLevel: Logger.Level, format: LogFormat = .text) -> PrometheusCollectorRegistry {
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = logLevel
-            return handler
+            switch format {
+            case .text:
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = logLevel
+                return handler
+            case .json:
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = logLevel
+                return handler
+            }
         }
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)

@@ -38,8 +38,10 @@ extension Router {
                 body: .init(byteBuffer: ByteBuffer(string: body))
             )
         }
+        let process = ProcessMetrics(registry: registry)
         get("/metrics") { _, _ -> Response in
-            Response(
+            process.update()
+            return Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer()))

@@ -18,6 +18,7 @@ public struct ProgramConfiguration: Sendable {
     /// Who may publish events for which organisations (`COMMLOG_AMQP_PUBLISHERS`).
     public var publishers = PublisherPolicy.open
     public var logLevel: Logger.Level
+    public var logFormat = LogFormat.text
     public var consumer: BatchConfiguration
     /// Whether `COMMLOG_CONSUMER_CONCURRENCY` was given (a program may otherwise choose its own default).
     public var consumerConcurrencyIsSet = false
@@ -67,6 +68,11 @@ public struct ProgramConfiguration: Sendable {
             throw ConfigurationError(key: .logLevel, "must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")) (got \(level))")
         }
         self.logLevel = logLevel
+        let format = reader.string(forKey: .init(ConfigurationKey.logFormat), default: "text")
+        guard let logFormat = LogFormat(rawValue: format.lowercased()) else {
+            throw ConfigurationError(key: .logFormat, "must be one of \(LogFormat.allCases.map(\.rawValue).joined(separator: ", ")) (got \(format))")
+        }
+        self.logFormat = logFormat
         consumer = BatchConfiguration()
         consumer.maximumBatchSize = try reader.positiveInt(.batchSize)
         consumer.maximumWait = .milliseconds(try reader.positiveInt(.batchWait))

@@ -7,13 +7,16 @@ import TestSupport
 import FoundationNetworking
 #endif
 
-/// What the real query-api counts of its requests, read from its /metrics (the program, for its metrics system).
-@Suite("query-api: request metrics")
+/// What the real query-api counts of its requests and of itself, read from its /metrics, and how it writes its
+/// log (the program itself, for its metrics and logging systems).
+@Suite("query-api: metrics and logs")
 struct HTTPMetricsTests {
     @Test("every request is counted and timed by route template, method and status; a problem answer by its own status, not 500")
     func requestMetrics() async throws {
         let port = freePort()
-        let program = try ProgramProcess("query-api", environment: ["COMMLOG_HTTP_PORT": "\(port)", "COMMLOG_JWT_SECRET": QueryAPIHarness.secret])
+        let program = try ProgramProcess("query-api", environment: [
+            "COMMLOG_HTTP_PORT": "\(port)", "COMMLOG_JWT_SECRET": QueryAPIHarness.secret, "COMMLOG_LOG_FORMAT": "json",
+        ])
         let ready = await eventually(timeout: .seconds(30), every: .milliseconds(200)) { await ProgramProcess.isReady(port: port) }
         try #require(ready, "query-api did not become ready")
         let keys = try await StaffTokenKeys.hmac(secret: QueryAPIHarness.secret)
@@ -39,6 +42,22 @@ struct HTTPMetricsTests {
         #expect(lines.contains { $0.hasPrefix("http_requests_total{") && $0.contains("/v1/communications/") && $0.contains("\"404\"") }, "an entry by id is counted under its route template")
         #expect(!lines.contains { $0.hasPrefix("http_requests_total{") && $0.contains("\"500\"") })
         #expect(lines.contains { $0.hasPrefix("http_server_request_duration_seconds") && $0.contains("_bucket{") && $0.contains("http_route=\"/v1/communications\"") })
+        // The process's own figures.
+        func value(_ name: String) -> Double? {
+            lines.first { $0.hasPrefix("\(name) ") }.flatMap { $0.split(separator: " ").last.flatMap { Double($0) } }
+        }
+        #expect((value("process_resident_memory_bytes") ?? 0) > 5_000_000)
+        #expect((value("process_open_fds") ?? 0) > 3 && (value("process_max_fds") ?? 0) >= (value("process_open_fds") ?? 0))
+        #expect((value("process_cpu_seconds_total") ?? 0) > 0)
+        #expect(abs((value("process_start_time_seconds") ?? 0) - Date().timeIntervalSince1970) < 120)
+        // COMMLOG_LOG_FORMAT=json: every line is one JSON object with the four fields and the metadata.
+        let logLines = program.output.split(separator: "\n")
+        #expect(!logLines.isEmpty)
+        for line in logLines {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(line)")
+            #expect(object["time"] is String && object["level"] is String && object["logger"] is String && object["message"] is String, "\(line)")
+        }
+        #expect(logLines.contains { $0.contains(#""message":"starting""#) && $0.contains(#""instance":"#) })
         // Every name is one Prometheus accepts.
         for line in lines where !line.hasPrefix("#") {
             let name = line.prefix { $0 != "{" && $0 != " " }

@@ -20,6 +20,7 @@ struct ConfigurationErrorTests {
         ("reminder-logger", "COMMLOG_AMQP_URL", "http://not-amqp"),
         ("reminder-logger", "COMMLOG_BATCH_SIZE", "lots"),
         ("call-bridge", "COMMLOG_LOG_LEVEL", "loud"),
+        ("reminder-logger", "COMMLOG_LOG_FORMAT", "xml"),
         ("email-ingestor", "COMMLOG_DATABASE_URL", "mysql://x@y/z"),
         ("query-api", "COMMLOG_JWT_SECRET", "too-short"),
     ])
