@@ -44,6 +44,9 @@ test:
 	deploy/local/python-tools.sh >/dev/null
 	python3 docs/validate-asyncapi.py
 	python3 deploy/validate-compose.py
+	command -v promtool >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus >/dev/null
+	promtool check rules deploy/prometheus/alerts.yml
+	python3 deploy/check-monitoring.py
 	swift build --build-tests
 	bin="$$(swift build --show-bin-path)"; \
 	set -a; . .data/stack.env; set +a; \

@@ -33,7 +33,7 @@ enum CallBridge {
         CallEventRoutes(secrets: IntegrationSecrets(database: infrastructure.database, logger: logger), publisher: publisher,
                         sealer: settings.sealer, twilioBaseURL: settings.twilioBaseURL, logger: logger)
             .add(to: router)
-        var services: [any Service] = []
+        var services: [any Service] = [OpenCallsGauge(database: infrastructure.database, logger: logger)]
         if settings.smdrEnabled {
             services.append(SMDRSupervisor(
                 database: infrastructure.database, publisher: publisher,
