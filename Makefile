@@ -8,7 +8,7 @@ STACK := deploy/local/stack.sh
 # The Swift toolchain is not a Debian package: say so before anything else fails for want of it.
 SWIFT_CHECK := command -v swift >/dev/null || { echo "Swift 6 is not installed (swift is not on PATH): install the toolchain for Debian 12 from https://www.swift.org/install/linux/ and put its usr/bin on PATH, then run this again." >&2; exit 1; }
 
-.PHONY: run stop stack-up stack-down stack-status build test fuzz-api bench-ingest bench-query bench-mail clean-data
+.PHONY: run stop stack-up stack-down stack-status build test fuzz-api bench-ingest bench-query bench-mail bench-import clean-data
 
 ## Everything in the foreground (Ctrl-C or `make stop` to stop).
 run:
@@ -93,6 +93,15 @@ bench-mail:
 	bin="$$(swift build -c release --show-bin-path)"; \
 	set -a; . .data/stack.env; COMMLOG_BIN="$$bin"; set +a; \
 	"$$bin/commlog" migrate && "$$bin/commlog-bench" mail $${MESSAGES:-10000}
+
+## The legacy notes import benchmark (release build): `commlog import notes` of ROWS (1000000) notes, a CSV
+## generated once under .data/bench-import/, against raw COPY of the same rows, in the database commlog_import_bench.
+bench-import:
+	$(STACK) up
+	swift build -c release --product commlog
+	bin="$$(swift build -c release --show-bin-path)"; \
+	set -a; . .data/stack.env; COMMLOG_BIN="$$bin"; set +a; \
+	Benchmarks/Import/bench-import.sh
 
 ## Stops the stack and deletes all local data, including PostgreSQL's and
 ## Dovecot's fallback folder under /var/tmp (used when .data is not reachable

@@ -40,6 +40,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
     ],
     targets: [
         // MARK: Programs
@@ -155,9 +156,11 @@ let package = Package(
                 "CommlogRuntime",
                 "IMAP",
                 "Integrations",
+                "LogStore",
                 "Messaging",
                 "Storage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -318,6 +321,15 @@ let package = Package(
             name: "TestSupport",
             dependencies: [.product(name: "Logging", package: "swift-log"), "CommlogDomain", "CommlogRuntime", "Messaging", "Storage", .product(name: "PostgresNIO", package: "postgres-nio")],
             path: "Tests/Support",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AdminTests",
+            dependencies: [
+                "Admin", "CommlogDomain", "LogStore", "Storage", "TestSupport",
+                .product(name: "Logging", package: "swift-log"), .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Tests/AdminTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

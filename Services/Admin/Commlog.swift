@@ -6,9 +6,9 @@ import CommlogRuntime
 struct Commlog: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "commlog",
-        abstract: "Administer Commlog: migrations, dead letters, configuration.",
+        abstract: "Administer Commlog: migrations, dead letters, configuration, imports.",
         discussion: "Reads the same COMMLOG_* environment variables as the services (see `commlog config`).",
-        subcommands: [Migrate.self, Token.self, LaunchURL.self, DeadLetters.self, DemoData.self, Config.self, CallIntegration.self, SMDR.self, MailboxCommand.self]
+        subcommands: [Migrate.self, Token.self, LaunchURL.self, DeadLetters.self, DemoData.self, Config.self, CallIntegration.self, SMDR.self, MailboxCommand.self, Import.self]
     )
 }
 

@@ -91,14 +91,14 @@ struct DeadLetters: AsyncParsableCommand {
 }
 
 /// Runs `body` with a connected database client of the application role.
-func withDatabase(_ body: (Database) async throws -> Void) async throws {
+func withDatabase<Result: Sendable>(_ body: (Database) async throws -> Result) async throws -> Result {
     let configuration = try ProgramConfiguration.forAdmin()
     var logger = Logger(label: "commlog")
     logger.logLevel = .warning
     let database = Database(configuration: configuration.database, logger: logger)
-    try await withThrowingTaskGroup(of: Void.self) { group in
+    return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { await database.client.run() }
         defer { group.cancelAll() }
-        try await body(database)
+        return try await body(database)
     }
 }

@@ -53,7 +53,7 @@ import Testing
         #expect(ParticipantRole.allowedValues == "from, to, cc, bcc, caller, callee, handler, related")
         #expect(ParticipantKind.allowedValues == "staff, client, connection, external")
         #expect(CommunicationType.allowedValues == "email, sms, phone, mail, note")
-        #expect(CommunicationSource.allowedValues == "manual, mailbox, practice, phone")
+        #expect(CommunicationSource.allowedValues == "manual, mailbox, practice, phone, import")
         #expect(CommunicationStatus.allowedValues == "open, closed")
         #expect(Direction.allowedValues == "inbound, outbound")
         #expect(StaffRole.allowedValues == "staff, manager, admin")

@@ -8,4 +8,6 @@ public enum CommunicationSource: String, ContractEnum {
     case practice
     /// Reported by the phone system.
     case phone
+    /// Imported from the practice's old system (`commlog import notes`); `source_ref` is `import:<legacy id>`.
+    case `import`
 }

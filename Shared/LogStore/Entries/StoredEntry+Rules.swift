@@ -13,6 +13,7 @@ extension StoredEntry {
         switch type {
         case .email, .sms: "\(type == .sms ? "SMS" : "email") entries are what was sent or received: they are never edited or deleted"
         case .phone: "calls from the phone system change only while open, and only their title, description and related people"
+        case _ where source == .import: "notes imported from the practice's old system are kept as they were: they are never edited or deleted"
         default: "entries logged from the \(source == .mailbox ? "mailbox" : "practice software") (\(type.rawValue)) are what was sent: they are never edited or deleted"
         }
     }

@@ -214,7 +214,7 @@ function renderDetail(entry, etag, message) {
     field('Outcome', entry.outcome),
     field('Duration', duration),
     field('Template', entry.template),
-    field('Source', { manual: 'Logged by hand', mailbox: 'Shared mailbox', practice: 'Practice software', phone: 'Phone system' }[entry.source] || entry.source),
+    field('Source', { manual: 'Logged by hand', mailbox: 'Shared mailbox', practice: 'Practice software', phone: 'Phone system', import: 'Imported' }[entry.source] || entry.source),
     field('Medical record', entry.patient_id ? `${entry.show_in_patient_history ? 'Shown' : 'Not shown'}, ${entry.print_in_patient_history ? 'printed' : 'not printed'}` : null)));
 
   if (entry.participants.length) {
