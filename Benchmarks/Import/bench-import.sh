@@ -4,8 +4,7 @@
 #   make bench-import              1,000,000 notes (ROWS), a CSV generated once under .data/bench-import/
 #   ROWS=100000 make bench-import  a smaller run
 #
-# In a database of its own (commlog_import_bench, emptied before each run), one after the other, each starting
-# after a CHECKPOINT:
+# In a database of its own (commlog_import_bench, emptied before each run), one after the other:
 #   1. raw COPY of the file into a plain table with the file's columns (no index): the engine's limit for
 #      taking these rows in, the reference of the goal (import at least 0.5 of it);
 #   2. raw COPY of the file into a table shaped like the log (communications' columns, defaults, constraints,
@@ -19,7 +18,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 ROWS="${ROWS:-1000000}"
 BIN="${COMMLOG_BIN:?COMMLOG_BIN must name the folder of the built programs}"
-: "${COMMLOG_DATABASE_OWNER_URL:?the stack's environment (.data/stack.env) is needed}"
+: "${COMMLOG_DATABASE_OWNER_URL:?the environment of the stack (.data/stack.env) is needed}"
 WORK="$ROOT/.data/bench-import"
 FILE="$WORK/notes-$ROWS.csv"
 ORG=bench-import
@@ -57,6 +56,7 @@ psql -q "$COMMLOG_DATABASE_OWNER_URL" -tAc "SELECT 1 FROM pg_database WHERE datn
     psql -q "$COMMLOG_DATABASE_OWNER_URL" -c "CREATE DATABASE commlog_import_bench"
 COMMLOG_DATABASE_OWNER_URL="$OWNER_URL" COMMLOG_DATABASE_URL="$APP_URL" "$BIN/commlog" migrate >/dev/null
 psql -q -v ON_ERROR_STOP=1 "$OWNER_URL" <<SQL
+SET client_min_messages = warning;
 TRUNCATE communications CASCADE;
 DELETE FROM reasons WHERE organisation_id = '$ORG';
 INSERT INTO organisations (id, name, timezone) VALUES ('$ORG', 'Import benchmark', 'Australia/Sydney') ON CONFLICT (id) DO NOTHING;
@@ -74,7 +74,6 @@ SQL
 now() { date +%s.%N; }
 rate() { awk -v rows="$ROWS" -v start="$1" -v end="$2" 'BEGIN { printf "%.0f", rows / (end - start) }'; }
 copy_into() {
-    psql -q "$OWNER_URL" -c "CHECKPOINT" >/dev/null
     local start end
     start="$(now)"
     PGTZ=Australia/Sydney psql -q -v ON_ERROR_STOP=1 "$OWNER_URL" \
@@ -88,7 +87,7 @@ plain="$(copy_into bench_plain)"
 printf '  raw COPY into a plain table with the same columns:                %9s rows/s\n' "$plain"
 logshaped="$(copy_into bench_log)"
 printf '  raw COPY into a table shaped like the log (its indexes):          %9s rows/s\n' "$logshaped"
-psql -q "$OWNER_URL" -c "DROP TABLE bench_plain, bench_log; CHECKPOINT" >/dev/null
+psql -q "$OWNER_URL" -c "DROP TABLE bench_plain, bench_log" >/dev/null
 
 start="$(now)"
 COMMLOG_DATABASE_OWNER_URL="$OWNER_URL" COMMLOG_DATABASE_URL="$APP_URL" "$BIN/commlog" import notes --org "$ORG" "$FILE" \

@@ -9,23 +9,22 @@ import Testing
 struct ImportNotesParsingTests {
     static let sydney = TimeZone(identifier: "Australia/Sydney")!
 
-    static func utc(_ text: String) -> Date { RFC3339.date(from: text)! }
 
     @Test("times with an offset are taken as they are; without one, in the organisation's zone")
     func times() {
         let time = LegacyTime(timeZone: Self.sydney)
-        #expect(time.date(from: "2019-03-04T10:15:00Z") == Self.utc("2019-03-04T10:15:00Z"))
-        #expect(time.date(from: "2019-03-04T10:15:00+10:00") == Self.utc("2019-03-04T00:15:00Z"))
-        #expect(time.date(from: "2019-03-04T10:15:00+1000") == Self.utc("2019-03-04T00:15:00Z"))
-        #expect(time.date(from: "2019-03-04T10:15:00-05") == Self.utc("2019-03-04T15:15:00Z"))
-        #expect(time.date(from: "2019-03-04T10:15:00.250Z") == Self.utc("2019-03-04T10:15:00.250Z"))
+        #expect(time.date(from: "2019-03-04T10:15:00Z") == utc("2019-03-04T10:15:00Z"))
+        #expect(time.date(from: "2019-03-04T10:15:00+10:00") == utc("2019-03-04T00:15:00Z"))
+        #expect(time.date(from: "2019-03-04T10:15:00+1000") == utc("2019-03-04T00:15:00Z"))
+        #expect(time.date(from: "2019-03-04T10:15:00-05") == utc("2019-03-04T15:15:00Z"))
+        #expect(time.date(from: "2019-03-04T10:15:00.250Z") == utc("2019-03-04T10:15:00.250Z"))
         // March: summer time in Sydney (+11); July: standard (+10).
-        #expect(time.date(from: "2019-03-04T10:15:00") == Self.utc("2019-03-03T23:15:00Z"))
-        #expect(time.date(from: "2019-07-04 10:15:00") == Self.utc("2019-07-04T00:15:00Z"))
-        #expect(time.date(from: "2019-07-04T10:15") == Self.utc("2019-07-04T00:15:00Z"))
-        #expect(time.date(from: "2019-07-04T10:15Z") == Self.utc("2019-07-04T10:15:00Z"))
-        #expect(time.date(from: "2019-07-04") == Self.utc("2019-07-03T14:00:00Z"))
-        #expect(time.date(from: "2019-07-04 10:15:00.5") == Self.utc("2019-07-04T00:15:00.500Z"))
+        #expect(time.date(from: "2019-03-04T10:15:00") == utc("2019-03-03T23:15:00Z"))
+        #expect(time.date(from: "2019-07-04 10:15:00") == utc("2019-07-04T00:15:00Z"))
+        #expect(time.date(from: "2019-07-04T10:15") == utc("2019-07-04T00:15:00Z"))
+        #expect(time.date(from: "2019-07-04T10:15Z") == utc("2019-07-04T10:15:00Z"))
+        #expect(time.date(from: "2019-07-04") == utc("2019-07-03T14:00:00Z"))
+        #expect(time.date(from: "2019-07-04 10:15:00.5") == utc("2019-07-04T00:15:00.500Z"))
         for bad in ["", "yesterday", "04/07/2019 10:15", "2019-13-04T10:15:00", "2019-07-04T25:00:00", "2019-07-04T10:15:00+25:00", "2019-07-04T10:15:00 junk"] {
             #expect(time.date(from: bad) == nil, "\(bad)")
         }
@@ -35,10 +34,10 @@ struct ImportNotesParsingTests {
     func summerTime() {
         let time = LegacyTime(timeZone: Self.sydney)
         // 2019-04-07 03:00 (+11) became 02:00 (+10): 02:30 happened twice, first at 15:30Z.
-        #expect(time.date(from: "2019-04-07T02:30:00") == Self.utc("2019-04-06T15:30:00Z"))
+        #expect(time.date(from: "2019-04-07T02:30:00") == utc("2019-04-06T15:30:00Z"))
         // 2019-10-06 02:00 (+10) became 03:00 (+11): 02:30 never happened; read with +10.
-        #expect(time.date(from: "2019-10-06T02:30:00") == Self.utc("2019-10-05T16:30:00Z"))
-        #expect(time.date(from: "2019-10-06T03:30:00") == Self.utc("2019-10-05T16:30:00Z"))
+        #expect(time.date(from: "2019-10-06T02:30:00") == utc("2019-10-05T16:30:00Z"))
+        #expect(time.date(from: "2019-10-06T03:30:00") == utc("2019-10-05T16:30:00Z"))
     }
 
     @Test("categories become codes as OpenVPMS lookup codes look")
@@ -93,11 +92,6 @@ struct ImportNotesParsingTests {
         #expect(checker.reasons == ["GROOMING": "Grooming"])
     }
 
-    static func file(_ name: String, _ content: String) throws -> String {
-        let path = NSTemporaryDirectory() + "\(UUID().uuidString)-\(name)"
-        try content.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
 
     static func readAll(_ file: LegacyNoteFile) throws -> [Result<LegacyRecord, RowProblem>] {
         var rows: [Result<LegacyRecord, RowProblem>] = []
@@ -115,7 +109,7 @@ struct ImportNotesParsingTests {
             "plain,3,2019-07-06 10:15,c-3,y",
             "",
         ]
-        let path = try Self.file("notes.csv", lines.joined(separator: "\r\n"))
+        let path = try temporaryFile("notes.csv", lines.joined(separator: "\r\n"))
         let file = try LegacyNoteFile(path: path)
         #expect(file.format == .csv)
         #expect(file.unknownColumns == ["extra"])
@@ -130,14 +124,14 @@ struct ImportNotesParsingTests {
 
     @Test("CSV without a required column is refused as a whole")
     func csvHeader() throws {
-        let path = try Self.file("bad.csv", "id,occurred_at,client_id\n1,2019-07-04,c-1\n")
+        let path = try temporaryFile("bad.csv", "id,occurred_at,client_id\n1,2019-07-04,c-1\n")
         #expect(throws: LegacyNoteFile.Failure.self) { try LegacyNoteFile(path: path) }
         #expect(throws: LegacyNoteFile.Failure.self) { try LegacyNoteFile(path: "/nonexistent/notes.csv") }
     }
 
     @Test("JSON Lines: numbers as ids, null and absent keys, a broken line reported with its number")
     func jsonLines() throws {
-        let path = try Self.file("notes.jsonl", """
+        let path = try temporaryFile("notes.jsonl", """
             {"legacy_id": 17, "occurred_at": "2019-07-04T10:15:00", "client_id": 4021, "patient_id": null, "category": "Grooming", "text": "Line one\\nline two"}
 
             {"legacy_id": "18", "occurred_at": "2019-07-04T11:00:00Z", "client_id": "c-1", "text": "tab\\tand \\u00e9"}

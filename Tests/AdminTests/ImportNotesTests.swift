@@ -1,3 +1,4 @@
+@testable import Admin
 import CommlogDomain
 import Foundation
 import Logging
@@ -73,13 +74,7 @@ struct ImportNotesTests {
         }
     }
 
-    static func file(_ name: String, _ content: String) throws -> String {
-        let path = NSTemporaryDirectory() + "\(UUID().uuidString)-\(name)"
-        try content.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
 
-    static func utc(_ text: String) -> Date { RFC3339.date(from: text)! }
 
     static let sample = """
         legacy_id,occurred_at,client_id,patient_id,category,text,author_staff_id,location_id
@@ -95,7 +90,7 @@ struct ImportNotesTests {
     func sampleExport() async throws {
         try await TestEnvironment.withDatabase { database in
             let org = try await Self.organisation(database)
-            let path = try Self.file("notes.csv", Self.sample)
+            let path = try temporaryFile("notes.csv", Self.sample)
             let (status, output) = try await commlogCommand(["import", "notes", "--org", org, path])
             #expect(status == 0, "\(output)")
             #expect(output.contains("4 notes added"), "\(output)")
@@ -103,15 +98,15 @@ struct ImportNotesTests {
             let entries = try await Self.entries(database, org)
             #expect(entries.count == 4)
             #expect(entries.allSatisfy { $0.type == "note" && $0.direction == nil })
-            #expect(entries[0] == Entry(sourceRef: "import:1001", type: "note", direction: nil, occurredAt: Self.utc("2019-07-04T00:15:00Z"), clientID: "c-1",
+            #expect(entries[0] == Entry(sourceRef: "import:1001", type: "note", direction: nil, occurredAt: utc("2019-07-04T00:15:00Z"), clientID: "c-1",
                                         patientID: "p-1", authorStaffID: "s-7", locationID: "loc-1", reason: "SURGERY_FOLLOW_UP",
                                         description: "Called after the spay: eating, no swelling."))
-            #expect(entries[1].occurredAt == Self.utc("2019-03-04T00:15:00Z"))
+            #expect(entries[1].occurredAt == utc("2019-03-04T00:15:00Z"))
             #expect(entries[1].description == "Asked about \"the usual\" trim\nbooked for Friday")
             #expect(entries[1].authorStaffID == nil && entries[1].patientID == nil && entries[1].reason == "GROOMING")
             // A standard code is reused, not duplicated; a row without a category has no reason.
             #expect(entries[2].reason == "AD_HOC_SMS" && entries[2].clientID == "c-late")
-            #expect(entries[3].reason == nil && entries[3].occurredAt == Self.utc("2019-07-05T22:30:00Z"))
+            #expect(entries[3].reason == nil && entries[3].occurredAt == utc("2019-07-05T22:30:00Z"))
             #expect(try await Self.reasons(database, org) == ["SURGERY_FOLLOW_UP": "Surgery follow-up", "GROOMING": "Grooming"])
 
             // The client arrives: its timeline (the query timelines run, by client id) has the note, with the client's name.
@@ -149,7 +144,7 @@ struct ImportNotesTests {
     func idempotentAndDryRun() async throws {
         try await TestEnvironment.withDatabase { database in
             let org = try await Self.organisation(database)
-            let path = try Self.file("notes.csv", Self.sample)
+            let path = try temporaryFile("notes.csv", Self.sample)
             let dry = try await commlogCommand(["import", "notes", "--org", org, "--dry-run", path])
             #expect(dry.status == 0, "\(dry.output)")
             #expect(dry.output.contains("dry run: 4 notes can be imported"), "\(dry.output)")
@@ -173,7 +168,7 @@ struct ImportNotesTests {
         try await TestEnvironment.withDatabase { database in
             let org = try await Self.organisation(database, timezone: "Europe/London")
             let long = String(repeating: "x", count: 100_001)
-            let path = try Self.file("notes.csv", """
+            let path = try temporaryFile("notes.csv", """
                 legacy_id,occurred_at,client_id,category,text
                 1,2020-01-02 09:00,c-1,Phone,"first line
                 second line"
@@ -199,13 +194,13 @@ struct ImportNotesTests {
             let entries = try await Self.entries(database, org)
             #expect(entries.map(\.sourceRef) == ["import:1", "import:7"])
             // London: GMT in January, BST (+1) in June.
-            #expect(entries.map(\.occurredAt) == [Self.utc("2020-01-02T09:00:00Z"), Self.utc("2020-06-02T08:00:00Z")])
+            #expect(entries.map(\.occurredAt) == [utc("2020-01-02T09:00:00Z"), utc("2020-06-02T08:00:00Z")])
 
             let unknown = try await commlogCommand(["import", "notes", "--org", TestEnvironment.unique("org-nobody"), path])
             #expect(unknown.status == 1 && unknown.output.contains("is not in the directory"), "\(unknown.output)")
             let missing = try await commlogCommand(["import", "notes", "--org", org, "/nonexistent/notes.csv"])
             #expect(missing.status == 1 && missing.output.contains("cannot open"), "\(missing.output)")
-            let allBad = try await commlogCommand(["import", "notes", "--org", org, try Self.file("bad.csv", "legacy_id,occurred_at,client_id\n9,,c-1\n")])
+            let allBad = try await commlogCommand(["import", "notes", "--org", org, try temporaryFile("bad.csv", "legacy_id,occurred_at,client_id\n9,,c-1\n")])
             #expect(allBad.status == 1 && allBad.output.contains("no row of the file could be imported"), "\(allBad.output)")
         }
     }
@@ -214,7 +209,7 @@ struct ImportNotesTests {
     func jsonLines() async throws {
         try await TestEnvironment.withDatabase { database in
             let org = try await Self.organisation(database)
-            let path = try Self.file("notes.jsonl", """
+            let path = try temporaryFile("notes.jsonl", """
                 {"legacy_id": 31, "occurred_at": "2018-11-02T16:45:00", "client_id": "c-1", "patient_id": null, "category": "Billing", "text": "Queried the invoice,\\nsent a copy", "author_staff_id": "s-7", "location_id": null}
                 {"legacy_id": 32, "occurred_at": "2018-11-03T08:00:00+11:00", "client_id": "c-1", "category": "Billing", "text": "Paid"}
                 not json
@@ -226,8 +221,8 @@ struct ImportNotesTests {
             let entries = try await Self.entries(database, org)
             #expect(entries.map(\.sourceRef) == ["import:31", "import:32"])
             #expect(entries[0].description == "Queried the invoice,\nsent a copy" && entries[0].authorStaffID == "s-7" && entries[0].reason == "BILLING")
-            #expect(entries[0].occurredAt == Self.utc("2018-11-02T05:45:00Z"))
-            #expect(entries[1].occurredAt == Self.utc("2018-11-02T21:00:00Z"))
+            #expect(entries[0].occurredAt == utc("2018-11-02T05:45:00Z"))
+            #expect(entries[1].occurredAt == utc("2018-11-02T21:00:00Z"))
         }
     }
 
@@ -241,7 +236,7 @@ struct ImportNotesTests {
             for index in 0..<rows {
                 text += "n-\(index),2017-05-\(10 + index % 18) 09:\(10 + index % 50):00,c-\(index % 1_000),Category \(index % 7),\"Note \(index), with a comma\"\n"
             }
-            let path = try Self.file("many.csv", text)
+            let path = try temporaryFile("many.csv", text)
             let bin = try TestEnvironment.variable("COMMLOG_BIN")
             let log = NSTemporaryDirectory() + "import-\(UUID().uuidString).log"
             let process = try ChildProcess(
@@ -258,14 +253,10 @@ struct ImportNotesTests {
 
             let (status, output) = try await commlogCommand(["import", "notes", "--org", org, path])
             #expect(status == 0, "\(output)")
-            #expect(output.contains("\(ImportNotesTests.grouped(rows - killedAt)) notes added"), "\(output)")
+            #expect(output.contains("\(ImportProgress.grouped(rows - killedAt)) notes added"), "\(output)")
             let (entries, distinct) = try await Self.count(database, org)
             #expect(entries == rows && distinct == rows)
             #expect(try await Self.reasons(database, org).count == 7)
         }
-    }
-
-    static func grouped(_ value: Int) -> String {
-        value.formatted(.number.grouping(.automatic).locale(Locale(identifier: "en_US")))
     }
 }
