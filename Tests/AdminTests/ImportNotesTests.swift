@@ -211,7 +211,7 @@ struct ImportNotesTests {
             let org = try await Self.organisation(database)
             let path = try temporaryFile("notes.jsonl", """
                 {"legacy_id": 31, "occurred_at": "2018-11-02T16:45:00", "client_id": "c-1", "patient_id": null, "category": "Billing", "text": "Queried the invoice,\\nsent a copy", "author_staff_id": "s-7", "location_id": null}
-                {"legacy_id": 32, "occurred_at": "2018-11-03T08:00:00+11:00", "client_id": "c-1", "category": "Billing", "text": "Paid"}
+                {"legacy_id": 32, "occurred_at": "2018-11-03T08:00:00+11:00", "client_id": "c-1", "category": "Billing", "text": "Paid at C:\\\\till\\tin cash"}
                 not json
 
                 """)
@@ -223,6 +223,7 @@ struct ImportNotesTests {
             #expect(entries[0].description == "Queried the invoice,\nsent a copy" && entries[0].authorStaffID == "s-7" && entries[0].reason == "BILLING")
             #expect(entries[0].occurredAt == utc("2018-11-02T05:45:00Z"))
             #expect(entries[1].occurredAt == utc("2018-11-02T21:00:00Z"))
+            #expect(entries[1].description == "Paid at C:\\till\tin cash")
         }
     }
 
