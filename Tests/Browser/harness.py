@@ -59,8 +59,13 @@ def free_port() -> int:
     except (OSError, ValueError, IndexError):
         ephemeral_start = 32768
     rng = secrets.SystemRandom()
+    # The stack's fixed ports (COMMLOG_TEST_*_PORT), free while their server is not running, are never handed out.
+    stack_ports = {int(value) for key, value in os.environ.items()
+                   if key.startswith("COMMLOG_TEST_") and key.endswith("_PORT") and value.isdigit()}
     while True:
         port = rng.randint(10_000, max(10_100, ephemeral_start - 1))
+        if port in stack_ports:
+            continue
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))

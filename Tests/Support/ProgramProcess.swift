@@ -54,10 +54,17 @@ public func freePort() -> Int {
     let (first, last) = listenerPortRange
     while true {
         let port = Int.random(in: first...last)
-        guard handedOutPorts.withLock({ !$0.contains(port) }), canBind(port) else { continue }
+        guard !stackPorts.contains(port), handedOutPorts.withLock({ !$0.contains(port) }), canBind(port) else { continue }
         if handedOutPorts.withLock({ $0.insert(port).inserted }) { return port }
     }
 }
+
+/// The ports the stack's servers and the tests' own fixed servers use (`COMMLOG_TEST_*_PORT`): free while such a
+/// server is not running, yet never to be handed out. A program given the OAuth2 provider's port (31145, in this
+/// range) kept the provider of the XOAUTH2 tests from starting.
+private let stackPorts: Set<Int> = Set(ProcessInfo.processInfo.environment.compactMap { key, value in
+    key.hasPrefix("COMMLOG_TEST_") && key.hasSuffix("_PORT") ? Int(value) : nil
+})
 
 /// From 10,000 to just below the ephemeral range (`net.ipv4.ip_local_port_range`, 32768 on Linux by default).
 private let listenerPortRange: (Int, Int) = {
