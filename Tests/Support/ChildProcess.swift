@@ -14,12 +14,16 @@ public final class ChildProcess: Sendable {
     private let exitStatus = Mutex<Int32?>(nil)
 
     /// Starts `executable` with `arguments`; standard input is /dev/null, standard output and error go to
-    /// `outputPath` (appended) or are inherited.
+    /// `outputPath` (appended) or are inherited; no other descriptor of the test process is inherited.
     public init(executable: String, arguments: [String] = [], environment: [String: String], outputPath: String? = nil) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        // Nothing else of the test process: its sockets (NIO's are not close-on-exec) would live on in the child.
+        // A connection a test's HTTP server had accepted, kept by a long-lived child, held that server's fixed
+        // port (the XOAUTH2 provider's) so that the next test could not listen on it.
+        closeFrom(&actions, 3)
         if let outputPath {
             posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
             posix_spawn_file_actions_adddup2(&actions, 1, 2)
@@ -94,4 +98,15 @@ public final class ChildProcess: Sendable {
 public struct ChildProcessError: Error, CustomStringConvertible {
     public let description: String
     public init(description: String) { self.description = description }
+}
+
+/// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later; Debian 12 has 2.36), which the Glibc module
+/// does not declare: looked up once.
+private let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+    return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+}()
+
+private func closeFrom(_ actions: inout posix_spawn_file_actions_t, _ lowest: Int32) {
+    _ = addCloseFrom?(&actions, lowest)
 }
