@@ -11,16 +11,9 @@ extension QueryHandlers {
     func listReasons(_ input: Operations.ListReasons.Input) async throws -> Operations.ListReasons.Output {
         let caller = try Self.caller()
         let reasons = try await database.withTenant(caller.organisationID) { connection in
-            var reasons: [Components.Schemas.Reason] = []
-            // Row-level security shows the standard reasons and the organisation's own.
-            for try await (code, label, active, system) in try await connection.query("""
-                SELECT code, name, active, organisation_id IS NULL FROM reasons ORDER BY organisation_id IS NOT NULL, name, code
-                """, logger: logger).decode((String, String, Bool, Bool).self) {
-                reasons.append(.init(code: code, label: label, active: active, system: system))
-            }
-            return reasons
+            try await DirectoryLookup(connection: connection, caller: caller, logger: logger).reasons()
         }
-        return .ok(.init(body: .json(.init(items: reasons))))
+        return .ok(.init(body: .json(.init(items: reasons.map { .init(code: $0.code, label: $0.label, active: $0.active, system: $0.system) }))))
     }
 
     func createReason(_ input: Operations.CreateReason.Input) async throws -> Operations.CreateReason.Output {

@@ -16,7 +16,6 @@ cd "$ROOT"
 HERE="$ROOT/Tests/Browser"
 VENV="$ROOT/.data/browser-venv"
 REQUIREMENTS="$HERE/requirements.txt"
-STAMP="$VENV/.requirements.sha256"
 
 log() { printf 'browser tests: %s\n' "$*" >&2; }
 fail() {
@@ -55,23 +54,8 @@ command -v psql >/dev/null || missing+=(postgresql-client)
 
 # --- the virtualenv -------------------------------------------------------------------------------------------
 
-if [[ ! -x "$VENV/bin/python" ]] || ! "$VENV/bin/python" -c 'import sys' 2>/dev/null; then
-    # Debian's python3 has venv only with python3-venv (ensurepip is what is missing without it).
-    python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
-    log "creating $VENV"
-    rm -rf "$VENV"
-    mkdir -p "$(dirname "$VENV")"
-    python3 -m venv "$VENV"
-fi
-wanted="$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1)"
-if [[ "$(cat "$STAMP" 2>/dev/null || true)" != "$wanted" ]]; then
-    log "installing $(basename "$REQUIREMENTS") into $VENV"
-    links=()
-    [[ -d /opt/wheels ]] && links=(--find-links /opt/wheels)
-    # --ignore-requires-python: for axe-selenium-python (see requirements.txt); every package is pinned.
-    "$VENV/bin/pip" install -q --disable-pip-version-check --ignore-requires-python "${links[@]}" -r "$REQUIREMENTS"
-    echo "$wanted" >"$STAMP"
-fi
+# --ignore-requires-python: for axe-selenium-python (see requirements.txt); every package is pinned.
+"$ROOT/deploy/local/python-tools.sh" "$VENV" "$REQUIREMENTS" --ignore-requires-python >/dev/null
 
 # --- the tests ------------------------------------------------------------------------------------------------
 

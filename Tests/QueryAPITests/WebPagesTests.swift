@@ -92,6 +92,11 @@ struct WebPagesTests {
         let expired = try await api.token("s-1", [.staff], expires: Date().addingTimeInterval(-600))
         #expect(try await Self.exchange(api, .POST, "/session", headers: [origin, formType], body: Self.form(["token": expired])).status == 401)
         #expect(try await Self.exchange(api, .POST, "/session", headers: [origin, formType], body: "to=/").status == 400)
+        // Hostile bodies: too large is a 413 problem, bytes that are no form are no token.
+        let huge = try await Self.exchange(api, .POST, "/session", headers: [origin, formType], body: "token=" + String(repeating: "a", count: 70_000))
+        #expect(huge.status == 413)
+        #expect(huge.headers.first(name: "set-cookie") == nil)
+        #expect(try await Self.exchange(api, .POST, "/session", headers: [origin, formType], body: "token=%ZZ%00&&=").status == 400)
 
         // Only from the launch page: another origin, or none at all, is refused.
         for headers in [[("Origin", "http://localhost:1"), formType], [("Origin", "null"), formType], [formType]] {
@@ -124,6 +129,11 @@ struct WebPagesTests {
 
             #expect(try await Self.exchange(api, .GET, "/v1/calls/open", headers: [session]).status == 200)
             #expect(try await Self.exchange(api, .GET, "/v1/calls/open").status == 401)
+            // A cookie that is no token: 401 on the API, the sign-in page on a screen, never a 5xx.
+            for garbage in ["commlog_session=x", "commlog_session=\(token.dropLast(3))", "commlog_session=%00%ff"] {
+                #expect(try await Self.exchange(api, .GET, "/v1/calls/open", headers: [("Cookie", garbage)]).status == 401, "\(garbage)")
+                #expect(try await Self.exchange(api, .GET, "/clients/c-1", headers: [("Cookie", garbage)]).status == 401, "\(garbage)")
+            }
 
             let withoutOrigin = try await Self.exchange(api, .POST, "/v1/communications", headers: [session, json], body: note)
             #expect(withoutOrigin.status == 403)

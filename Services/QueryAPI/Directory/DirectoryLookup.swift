@@ -70,6 +70,18 @@ struct DirectoryLookup {
         return nil
     }
 
+    /// The reasons the organisation can use: the standard ones first, then its own, by label (row-level security
+    /// shows both).
+    func reasons() async throws -> [(code: String, label: String, active: Bool, system: Bool)] {
+        var reasons: [(code: String, label: String, active: Bool, system: Bool)] = []
+        for try await reason in try await connection.query("""
+            SELECT code, name, active, organisation_id IS NULL FROM reasons ORDER BY organisation_id IS NOT NULL, name, code
+            """, logger: logger).decode((String, String, Bool, Bool).self) {
+            reasons.append(reason)
+        }
+        return reasons
+    }
+
     /// The locations that are not deleted, by name.
     func locations() async throws -> [(id: String, name: String)] {
         var locations: [(id: String, name: String)] = []
@@ -81,12 +93,14 @@ struct DirectoryLookup {
         return locations
     }
 
-    /// The staff who are not deleted, by name; contact details for the caller themselves, managers and admins.
-    func staff() async throws -> [DirectoryRecord] {
+    /// The staff who are not deleted, by name (or only `id`); contact details for the caller themselves, managers
+    /// and admins.
+    func staff(only id: String? = nil) async throws -> [DirectoryRecord] {
         var staff: [DirectoryRecord] = []
         for try await (id, name, roles, phoneExtension, email, phones) in try await connection.query("""
             SELECT id, name, roles, extension, email, phones FROM staff
-            WHERE organisation_id = commlog_current_organisation() AND deleted_at IS NULL ORDER BY name, id
+            WHERE organisation_id = commlog_current_organisation() AND deleted_at IS NULL AND (\(id)::text IS NULL OR id = \(id))
+            ORDER BY name, id
             """, logger: logger).decode((String, String, [String], String?, String?, [String]).self) {
             staff.append(DirectoryRecord(
                 kind: .staff, id: id, name: name, roles: roles.compactMap(StaffRole.init(rawValue:)), extension: phoneExtension,

@@ -100,7 +100,7 @@ struct TimelinePage: Sendable {
             }
             page.printHref = "/patients/\(PageFrame.segment(id))/print"
         case .staff(let id):
-            guard let member = try await lookup.staff().first(where: { $0.id == id }) else { return nil }
+            guard let member = try await lookup.staff(only: id).first else { return nil }
             page = TimelinePage(frame: basics.frame(member.name, screen: "timeline", path: path), kind: "staff",
                                 heading: member.name, showClient: true, showPatient: true, showRecordFlags: false)
             page.filter.staffID = id
@@ -114,14 +114,14 @@ struct TimelinePage: Sendable {
         page.path = path
         page.isBoard = page.kind == "board"
         page.hasPatientOptions = !page.patientOptions.isEmpty
-        try await page.readFilters(query, format: basics.format, lookup: lookup, connection: connection, logger: logger)
+        try await page.readFilters(query, format: basics.format, lookup: lookup)
         return page
     }
 
     /// The filters of the screen's address (`?type=note&from=2026-12-01`), checked as the API checks them; a
     /// wrong one is said above the table instead of listing.
     mutating func readFilters(
-        _ query: [String: String], format: PageFormat, lookup: DirectoryLookup, connection: PostgresConnection, logger: Logger
+        _ query: [String: String], format: PageFormat, lookup: DirectoryLookup
     ) async throws {
         var problems: [String] = []
         func value(_ name: String) -> String? {
@@ -173,11 +173,8 @@ struct TimelinePage: Sendable {
         isFiltered = filter.type != nil || filter.direction != nil || filter.status != nil || filter.reason != nil || filter.locationID != nil
             || filter.from != nil || filter.to != nil || filter.text != nil || unfiled || (kind == "client" && filter.patientID != nil)
 
-        for try await (code, label, active) in try await connection.query("""
-            SELECT code, name, active FROM reasons ORDER BY organisation_id IS NOT NULL, name, code
-            """, logger: logger).decode((String, String, Bool).self) where active || code == filter.reason {
-            reasonOptions.append(PageOption(value: code, label: label, selected: code == filter.reason))
-        }
+        reasonOptions = try await lookup.reasons().filter { $0.active || $0.code == filter.reason }
+            .map { PageOption(value: $0.code, label: $0.label, selected: $0.code == filter.reason) }
         locationOptions = try await lookup.locations().map { PageOption(value: $0.id, label: $0.name, selected: $0.id == filter.locationID) }
         if !problems.isEmpty { error = "Check the filters: " + problems.joined(separator: "; ") + "." }
         apiQuery = Self.apiQuery(filter)

@@ -118,13 +118,15 @@ struct WebPages: Sendable {
         let query = Dictionary(request.uri.queryParameters.map { (String($0.key), String($0.value)) }, uniquingKeysWith: { first, _ in first })
         let model = try await database.withTenant(caller.organisationID) { connection -> TimelinePage? in
             let basics = try await PageBasics.read(connection, caller: caller, logger: logger)
-            var page = try await TimelinePage.make(screen, basics: basics, path: request.uri.path, query: query, connection: connection, caller: caller, logger: logger)
-            guard page != nil else { return nil }
-            if page!.error == nil {
-                let read = try await EntryPages(source: .transaction(connection), caller: caller, logger: logger).list(page!.filter)
-                page!.rows = read.items.map { PageRow($0, format: basics.format) }
-                page!.hasRows = !read.items.isEmpty
-                page!.nextCursor = read.next
+            guard var page = try await TimelinePage.make(
+                screen, basics: basics, path: request.uri.path, query: query, connection: connection, caller: caller, logger: logger
+            ) else { return nil }
+            // A wrong filter lists nothing: the page says what was wrong.
+            if page.error == nil {
+                let read = try await EntryPages(source: .transaction(connection), caller: caller, logger: logger).list(page.filter)
+                page.rows = read.items.map { PageRow($0, format: basics.format) }
+                page.hasRows = !read.items.isEmpty
+                page.nextCursor = read.next
             }
             return page
         }
@@ -174,12 +176,8 @@ struct WebPages: Sendable {
         }
         let model = try await database.withTenant(caller.organisationID) { connection -> SettingsPage in
             let basics = try await PageBasics.read(connection, caller: caller, logger: logger)
-            var reasons: [SettingsPage.Reason] = []
-            for try await (code, label, active, system) in try await connection.query("""
-                SELECT code, name, active, organisation_id IS NULL FROM reasons ORDER BY organisation_id IS NOT NULL, name, code
-                """, logger: logger).decode((String, String, Bool, Bool).self) {
-                reasons.append(.init(code: code, label: label, active: active, system: system))
-            }
+            let reasons = try await DirectoryLookup(connection: connection, caller: caller, logger: logger).reasons()
+                .map { SettingsPage.Reason(code: $0.code, label: $0.label, active: $0.active, system: $0.system) }
             return SettingsPage(frame: basics.frame("Settings", screen: "settings", path: request.uri.path), reasons: reasons)
         }
         return renderer.page("settings", model)

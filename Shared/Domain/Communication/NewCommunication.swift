@@ -55,7 +55,8 @@ public struct NewCommunication: Codable, Hashable, Sendable {
     /// Its attachments.
     public let attachments: [NewAttachment]
     /// An email's Message-ID (`MessageID.normalised`): the entry of any source that has it is this message.
-    public let messageID: String?
+    /// Cleared for another message that reuses an id already logged (`SameMessage`).
+    public var messageID: String?
 
     /// Creates a communication to insert.
     public init(

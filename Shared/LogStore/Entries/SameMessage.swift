@@ -76,7 +76,9 @@ public struct SameMessage {
                 sorting.complete.append((entry, found.id))
             } else {
                 // Another message under the same Message-ID: logged apart, and never merged with either.
-                sorting.insert.append(entry.withoutMessageID)
+                var apart = entry
+                apart.messageID = nil
+                sorting.insert.append(apart)
             }
         }
         return sorting
@@ -205,18 +207,5 @@ public struct SameMessage {
             UPDATE communications SET version = version + 1, updated_at = now() WHERE organisation_id = commlog_current_organisation() AND id = \(id)
             """, logger: logger)
         try await log.recordHistory(of: id, action: .merge, by: .system, before: before)
-    }
-}
-
-extension NewCommunication {
-    /// The entry without its Message-ID: another message that reuses one already logged.
-    var withoutMessageID: NewCommunication {
-        NewCommunication(
-            organisationID: organisationID, type: type, direction: direction, status: status, occurredAt: occurredAt, answeredAt: answeredAt,
-            endedAt: endedAt, closedAt: closedAt, clientID: clientID, patientID: patientID, locationID: locationID, authorStaffID: authorStaffID,
-            reason: reason, address: address, subject: subject, description: description, notes: notes, content: content, source: source,
-            sourceRef: sourceRef, template: template, reminderType: reminderType, reminderCount: reminderCount,
-            showInPatientHistory: showInPatientHistory, participants: participants, attachments: attachments, messageID: nil
-        )
     }
 }
