@@ -14,6 +14,7 @@ import time
 import urllib.parse
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
@@ -146,6 +147,21 @@ def fill_entry_form(driver, subject: str, description: str = "", patient: str | 
     return box
 
 
+def click_detail_button(driver, label: str):
+    """Clicks a button of the selected entry's detail; the detail is drawn again when the entry changes (a live
+    update), so a button found a moment before may be gone: found again until the click lands."""
+    def click():
+        buttons = [b for b in driver.find_elements(By.CSS_SELECTOR, "#detail button") if b.text == label]
+        if not buttons:
+            return False
+        try:
+            buttons[0].click()
+            return True
+        except StaleElementReferenceException:
+            return False
+    wait_until(click, message=f"the detail's {label} button")
+
+
 def test_create_edit_with_a_stale_edit_from_a_second_browser_and_delete_a_note(browser, tokens, api, directory, axe_check):
     first = launch(browser, tokens, directory.alice, to=f"/clients/{directory.jane.id}")
     first.find_element(By.ID, "new-entry").click()
@@ -160,23 +176,26 @@ def test_create_edit_with_a_stale_edit_from_a_second_browser_and_delete_a_note(b
                         message="the new entry's detail")
     assert "Suggested the senior food." in detail.text
 
-    # A second browser (the manager) changes it meanwhile.
+    # The first browser opens its edit form: the form holds the version it was opened on.
+    click_detail_button(first, "Edit")
+    late = fill_entry_form(first, unique("Alice's late edit"))
+
+    # Meanwhile a second browser (the manager) changes the entry.
     second = launch(browser, tokens, directory.manager, to=f"/clients/{directory.jane.id}")
     wait_for_row(second, subject).find_element(By.CSS_SELECTOR, ".entry-link").click()
-    wait_until(lambda: [b for b in second.find_elements(By.CSS_SELECTOR, "#detail button") if b.text == "Edit"], message="Edit")[0].click()
+    click_detail_button(second, "Edit")
     theirs = unique("Manager's correction")
     fill_entry_form(second, theirs).find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     wait_for_row(second, theirs)
 
-    # The first browser still holds the old version: its edit is refused and the new version shown.
-    [b for b in first.find_elements(By.CSS_SELECTOR, "#detail button") if b.text == "Edit"][0].click()
-    fill_entry_form(first, unique("Alice's late edit")).find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    # The first browser's edit is refused, and the version the manager made is shown with why.
+    late.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     message = wait_until(lambda: first.find_element(By.CSS_SELECTOR, "#detail .message"), message="the stale-edit message")
     assert "Someone else changed this entry" in message.text
     assert theirs in first.find_element(By.ID, "detail").text
 
     # Delete it (the version now shown is current).
-    [b for b in first.find_elements(By.CSS_SELECTOR, "#detail button") if b.text == "Delete"][0].click()
+    click_detail_button(first, "Delete")
     first.switch_to.alert.accept()
     wait_until(lambda: not [text for text in row_texts(first) if theirs in text], message="the row to go")
     alice = api(tokens(directory.alice))
@@ -473,7 +492,7 @@ def test_patient_timeline_refiling_and_the_print_view(browser, tokens, api, dire
     assert "Jane Citizen" in driver.find_element(By.CSS_SELECTOR, ".facts").text
     row = wait_for_row(driver, subject)
     row.find_element(By.CSS_SELECTOR, ".entry-link").click()
-    wait_until(lambda: [b for b in driver.find_elements(By.CSS_SELECTOR, "#detail button") if b.text == "Re-file"], message="Re-file")[0].click()
+    click_detail_button(driver, "Re-file")
     box = wait_until(lambda: driver.find_element(By.CSS_SELECTOR, "dialog[open]"), message="the re-file form")
     axe_check(driver, "refile-form")
     printed = box.find_element(By.ID, "refile-print")

@@ -103,6 +103,8 @@ struct PageFormat: Sendable {
 /// One row of a timeline table.
 struct PageRow: Sendable {
     var id: String
+    /// The entry's version: a live refresh leaves a row that did not change as it is (focus and all).
+    var version: Int
     var occurredAt: String
     var when: String
     var clientName: String?
@@ -122,7 +124,8 @@ struct PageRow: Sendable {
 
     init(_ summary: EntrySummary, format: PageFormat) {
         id = summary.id.uuidString.lowercased()
-        occurredAt = ISO8601DateFormatter().string(from: summary.occurredAt)
+        version = summary.version
+        occurredAt = summary.occurredAt.formatted(.iso8601)
         when = format.dateTime(summary.occurredAt)
         if let client = summary.clientID {
             clientName = summary.names.client ?? client

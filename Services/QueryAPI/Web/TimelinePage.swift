@@ -183,7 +183,6 @@ struct TimelinePage: Sendable {
     /// The filter as the query of `GET /v1/communications`.
     static func apiQuery(_ filter: ListFilter) -> String {
         var items: [(String, String)] = []
-        let time = ISO8601DateFormatter()
         if let value = filter.clientID { items.append(("client_id", value)) }
         if let value = filter.patientID { items.append(("patient_id", value)) }
         if let value = filter.staffID { items.append(("staff_id", value)) }
@@ -192,8 +191,8 @@ struct TimelinePage: Sendable {
         if let value = filter.status { items.append(("status", value.rawValue)) }
         if let value = filter.reason { items.append(("reason", value)) }
         if let value = filter.locationID { items.append(("location_id", value)) }
-        if let value = filter.from { items.append(("from", time.string(from: value))) }
-        if let value = filter.to { items.append(("to", time.string(from: value))) }
+        if let value = filter.from { items.append(("from", value.formatted(.iso8601))) }
+        if let value = filter.to { items.append(("to", value.formatted(.iso8601))) }
         if let value = filter.text { items.append(("q", value)) }
         if filter.unfiled { items.append(("unfiled", "true")) }
         let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))

@@ -70,7 +70,7 @@ function rowFor(entry) {
       ? `Shown${entry.print_in_patient_history ? ', printed' : ''}` : el('span', { class: 'muted' }, 'Hidden'),
   };
   const classes = { when: 'when', address: 'address', description: 'description' };
-  const row = el('tr', { dataset: { id: entry.id }, class: entry.status === 'open' ? 'open' : null },
+  const row = el('tr', { dataset: { id: entry.id, version: String(entry.version) }, class: entry.status === 'open' ? 'open' : null },
     ...columns().map((column) => el('td', { class: classes[column] }, cells[column] ? cells[column]() : '')));
   if (entry.id === selectedID) row.setAttribute('aria-selected', 'true');
   return row;
@@ -139,6 +139,11 @@ async function refreshTop(changedID) {
   let anchor = null;
   for (const entry of data.items) {
     const existing = rows.get(entry.id);
+    if (existing && existing.isConnected && existing.dataset.version === String(entry.version)) {
+      // Unchanged: left as it is, so that a focused link or a selection stays where it is.
+      anchor = existing;
+      continue;
+    }
     const row = rowFor(entry);
     if (existing && existing.isConnected) {
       existing.replaceWith(row);
@@ -150,27 +155,41 @@ async function refreshTop(changedID) {
     anchor = row;
   }
   document.getElementById('empty').hidden = body.rows.length > 0;
-  if (changedID && changedID === selectedID) select(selectedID, { keepScroll: true });
+  // The selected entry changed elsewhere: shown again, unless the detail shows that version already.
+  const changed = data.items.find((entry) => entry.id === changedID);
+  if (changedID && changedID === selectedID && (!changed || String(changed.version) !== detail.dataset.version)) {
+    select(selectedID, { keepScroll: true });
+  }
 }
 
 // MARK: The selected entry
 
+// What the detail says above the entry (a refused edit's reason), kept while the same entry is shown again.
+let detailMessage = null;
+// Only the newest of overlapping reads of the detail is drawn.
+let selecting = 0;
+
 async function select(id, { keepScroll = false, message = null } = {}) {
   selectedID = id;
+  if (message) detailMessage = { id, text: message };
+  else if (!keepScroll || detailMessage?.id !== id) detailMessage = null;
   for (const row of table.tBodies[0].rows) {
     if (row.dataset.id === id) row.setAttribute('aria-selected', 'true');
     else row.removeAttribute('aria-selected');
   }
+  const ticket = ++selecting;
   let entry;
   let etag;
   try {
     ({ data: entry, etag } = await api('GET', `/v1/communications/${id}`));
   } catch (error) {
+    if (ticket !== selecting) return;
     detail.hidden = false;
     detail.replaceChildren(el('p', { class: 'message' }, error.status === 404 ? 'This entry no longer exists or you may not see it.' : error.message));
     return;
   }
-  renderDetail(entry, etag, message);
+  if (ticket !== selecting) return;
+  renderDetail(entry, etag, detailMessage?.id === id ? detailMessage.text : null);
   if (!keepScroll) {
     history.replaceState(null, '', `${window.location.pathname}${window.location.search}#entry-${id}`);
     detail.focus({ preventScroll: true });
@@ -269,6 +288,7 @@ function renderDetail(entry, etag, message) {
   }
   parts.push(actions, history);
   detail.replaceChildren(...parts);
+  detail.dataset.version = version;
   detail.hidden = false;
 }
 
@@ -471,6 +491,7 @@ async function change(entry, version, body, doneMessage, staleMessage) {
     select(entry.id, { message: staleMessage });
     return true;
   }
+  detailMessage = null;
   select(entry.id, { keepScroll: true });
   refreshTop();
   announce(doneMessage);
