@@ -142,7 +142,7 @@ struct IngestBenchmark {
 
     func endToEnd(_ connection: AMQPConnection, _ database: Database) async throws -> Double {
         let organisation = "bench-e2e-\(UUID().uuidString.prefix(8))"
-        try await connection.declare(.commlog(queues: [Topology.Queue(name: CommlogQueues.practice.name, bindings: CommlogQueues.practice.bindings, deliveryLimit: configuration.deliveryLimit)]))
+        try await connection.declare(.commlog(queues: [Topology.Queue(name: CommlogQueues.practice.name, bindings: CommlogQueues.practice.bindings)]))
         try await connection.publish(EventEnvelope(type: .organisationUpserted, organisationID: organisation, data: OrganisationUpserted(name: "Benchmark")).outgoing())
         let messages = try self.messages(organisation: organisation)
         let program = try ChildProcess(

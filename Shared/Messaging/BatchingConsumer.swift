@@ -45,8 +45,9 @@ public struct Rejection: Sendable, Equatable {
 ///   does not use up delivery attempts; on shutdown the batch is requeued instead.
 /// - Any other failure splits the batch and processes its messages one by one, so one bad message cannot hold
 ///   up the rest; a message that fails alone is dead-lettered with the error as its reason.
-/// - A message that crashes the process every time reaches the queue's delivery limit and the broker
-///   dead-letters it.
+/// - A message that crashes the process every time reaches the delivery limit: the consumer dead-letters it
+///   when the broker delivers it again (`BatchConfiguration.deliveryLimit`), and the broker's policy does the
+///   same (`delivery-limit`) when nothing consumes it.
 public struct BatchingConsumer<Handler: BatchHandler>: Service {
     public typealias Configuration = BatchConfiguration
 
@@ -128,12 +129,12 @@ public struct BatchingConsumer<Handler: BatchHandler>: Service {
                     }
                     let ticket = acks.register()
                     if alone {
-                        let outcome = await process(batch)
+                        let outcome = await process(delivered: batch)
                         acks.complete(ticket, settled: outcome.settled, waiting: outcome.waiting.count)
                         waiting.add(outcome.waiting, since: .now)
                     } else {
                         group.addTask {
-                            let outcome = await process(batch)
+                            let outcome = await process(delivered: batch)
                             acks.complete(ticket, settled: outcome.settled, waiting: outcome.waiting.count)
                             waiting.add(outcome.waiting, since: .now)
                         }
@@ -159,6 +160,22 @@ public struct BatchingConsumer<Handler: BatchHandler>: Service {
             left.settled += right.settled
             left.waiting += right.waiting
         }
+    }
+
+    /// Processes a batch as it came from the broker: a delivery the broker has delivered `deliveryLimit` times
+    /// before without its being settled (the program stopped while processing it each time) is dead-lettered
+    /// untried, the rest are processed.
+    func process(delivered batch: [AMQPDelivery]) async -> Outcome {
+        guard let limit = configuration.deliveryLimit, queue.deadLetterExchange != nil,
+              batch.contains(where: { $0.previousDeliveries >= limit }) else { return await process(batch) }
+        let spent = batch.filter { $0.previousDeliveries >= limit }
+        let rest = batch.filter { $0.previousDeliveries < limit }
+        let reasons = spent.indices.map { index in
+            Rejection(index: index, reason: "delivered \(spent[index].previousDeliveries + 1) times without being settled (the consumer stopped while processing it each time; COMMLOG_DELIVERY_LIMIT is \(limit))")
+        }
+        var outcome = await settle(spent, rejections: reasons, waitingSince: .now)
+        if !rest.isEmpty { outcome += await process(rest) }
+        return outcome
     }
 
     /// Processes one batch to the end: committed, dead-lettered, requeued (nacked) on shutdown, or left waiting
@@ -314,6 +331,10 @@ public struct BatchConfiguration: Sendable {
     /// How long a delivery whose prerequisite is missing (`Rejection.mayWaitForPrerequisite`: an organisation
     /// not upserted yet) is tried again before it is dead-lettered. Default 60 s.
     public var prerequisiteWait: Duration = .seconds(60)
+    /// Deliveries of one message after which the consumer dead-letters it untried (it counts the broker's
+    /// `x-delivery-count`), whatever the queue's policy says; nil to leave it to the broker. Default nil; the
+    /// programs set `COMMLOG_DELIVERY_LIMIT`.
+    public var deliveryLimit: Int?
 
     public init() {}
 }

@@ -49,16 +49,24 @@ extension ConnectionLoop {
             _ = amqp_queue_declare(handle, channel, pool.bytes(queue.name), 0, durable, temporary, temporary, pool.table(arguments))
             do {
                 try check(amqp_get_rpc_reply(handle), channel: channel, doing: "declare queue \(queue.name)")
-            } catch let error as AMQPError where error.code == .channelClosed && arguments != queue.arguments {
-                // Declared before, by an older Commlog or under RabbitMQ 3: its arguments are fixed. It still works,
-                // with the broker's default delivery limit, which a policy lifts.
-                logger.error("the dead-letter queue has the broker's default delivery limit: lift it with a policy", metadata: [
-                    "queue": "\(queue.name)", "error": "\(error)",
-                    "policy": "rabbitmqctl set_policy --apply-to quorum_queues commlog-dead-letters '^commlog\\.dead-letters$' '{\"delivery-limit\":-1}'",
-                ])
+            } catch let error as AMQPError where error.code == .channelClosed && !queue.isTransient {
+                // The queue exists with another value of an argument a policy may set (declared by an older Commlog
+                // with x-delivery-limit, or under RabbitMQ 3): it still works as it is, so use it, and say so.
+                guard let argument = Topology.Queue.inequivalentArgument(in: error.message),
+                      Topology.Queue.policyArguments.contains(argument) else { throw error }
+                if queue.hasUnlimitedDeliveries && arguments["x-delivery-limit"] != nil {
+                    logger.error("the dead-letter queue has the broker's default delivery limit: lift it with a policy", metadata: [
+                        "queue": "\(queue.name)", "error": "\(error)",
+                        "policy": "rabbitmqctl set_policy --apply-to quorum_queues commlog-dead-letters '^commlog\\.dead-letters$' '{\"delivery-limit\":-1}'",
+                    ])
+                } else {
+                    logger.warning("the queue was declared before with another \(argument): used as it is; a policy sets it now", metadata: [
+                        "queue": "\(queue.name)", "error": "\(error)",
+                    ])
+                }
                 pool.recycle()
-                _ = amqp_queue_declare(handle, channel, pool.bytes(queue.name), 0, durable, temporary, temporary, pool.table(queue.arguments))
-                try check(amqp_get_rpc_reply(handle), channel: channel, doing: "declare queue \(queue.name)")
+                _ = amqp_queue_declare(handle, channel, pool.bytes(queue.name), 1, durable, temporary, temporary, commlog_empty_table())
+                try check(amqp_get_rpc_reply(handle), channel: channel, doing: "declare queue \(queue.name) (passive)")
             }
             for key in queue.bindings {
                 pool.recycle()

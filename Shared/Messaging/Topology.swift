@@ -1,3 +1,5 @@
+import Foundation
+
 /// Exchanges, queues and bindings a program needs; declared on connect and again after every reconnect.
 public struct Topology: Sendable {
     public struct Exchange: Sendable, Hashable {
@@ -14,7 +16,11 @@ public struct Topology: Sendable {
         /// Routing keys bound on `commlog.events` (patterns allowed: `practice.#`).
         public var bindings: [String]
         public var exchange: String
-        /// Deliveries before the broker dead-letters a message (`x-delivery-limit`); nil for none.
+        /// Deliveries before the broker dead-letters a message (`x-delivery-limit`); nil for none declared.
+        ///
+        /// Commlog's own queues declare none: the delivery limit and length limits are a policy's
+        /// (`deploy/rabbitmq/definitions.json`), which an operator changes without redeclaring anything, and the
+        /// consumers dead-letter a message delivered `COMMLOG_DELIVERY_LIMIT` times themselves.
         public var deliveryLimit: Int?
         /// Where rejected or over-limit messages go; nil for none (the dead-letter queue itself).
         public var deadLetterExchange: String?
@@ -35,7 +41,7 @@ public struct Topology: Sendable {
             name: String,
             bindings: [String],
             exchange: String = Topology.eventsExchange,
-            deliveryLimit: Int? = 5,
+            deliveryLimit: Int? = nil,
             deadLetterExchange: String? = Topology.deadLetterExchange,
             expiresAfter: Duration? = nil
         ) {
@@ -60,6 +66,17 @@ public struct Topology: Sendable {
             var arguments = self.arguments
             if hasUnlimitedDeliveries, let brokerMajorVersion, brokerMajorVersion >= 4 { arguments["x-delivery-limit"] = .int(-1) }
             return arguments
+        }
+
+        /// Arguments a policy may set as well (`delivery-limit`, `max-length`, `max-length-bytes`, `message-ttl`): a
+        /// queue that exists with another value of one of these is used as it is, not refused.
+        public static let policyArguments: Set<String> = ["x-delivery-limit", "x-max-length", "x-max-length-bytes", "x-message-ttl"]
+
+        /// The argument a `PRECONDITION_FAILED` declare names (`inequivalent arg 'x-delivery-limit' for queue …`).
+        public static func inequivalentArgument(in message: String) -> String? {
+            guard let start = message.range(of: "inequivalent arg '")?.upperBound,
+                  let end = message[start...].firstIndex(of: "'") else { return nil }
+            return String(message[start..<end])
         }
 
         /// Declare arguments: a quorum queue, at-least-once dead-lettering (which needs `reject-publish`).

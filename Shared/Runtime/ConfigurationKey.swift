@@ -60,7 +60,7 @@ extension ConfigurationKey {
     public static let consumerConcurrency = ConfigurationKey("COMMLOG_CONSUMER_CONCURRENCY", default: "4 reminder-logger, 1 the others", programs: "consumers",
         "Batches each consumer processes at the same time, each in its own transaction (reminder-logger's batches with directory changes still run alone, in order; call events and mail keep delivery order with 1)")
     public static let deliveryLimit = ConfigurationKey("COMMLOG_DELIVERY_LIMIT", default: "5", programs: "consumers",
-        "Deliveries of one message before the broker dead-letters it (`x-delivery-limit`; fixed when a queue is first declared)")
+        "Deliveries of one message after which its consumer dead-letters it (the program stopped while processing it each time); the broker's own limit is the `commlog-consumers` policy's `delivery-limit` (deploy/rabbitmq/definitions.json)")
     public static let unknownOrganisationWait = ConfigurationKey("COMMLOG_UNKNOWN_ORGANISATION_WAIT_S", default: "60", programs: "reminder-logger, call-bridge",
         "How long an event of an organisation the directory does not know yet is tried again (its upsert may be committing through another batch or replica) before it is dead-lettered")
     public static let instanceID = ConfigurationKey("COMMLOG_INSTANCE_ID", default: "host name and process id",

@@ -35,9 +35,10 @@ public struct Infrastructure: Sendable {
         consuming = AMQPConnection(configuration: consumerConfiguration, logger: logger)
     }
 
-    /// A quorum queue of this deployment with the configured delivery limit.
+    /// A quorum queue of this deployment: its delivery limit and length limits come from the broker's policy,
+    /// and the consumer enforces `COMMLOG_DELIVERY_LIMIT` itself.
     public func queue(_ name: String, bindings: [String]) -> Topology.Queue {
-        Topology.Queue(name: name, bindings: bindings, deliveryLimit: configuration.deliveryLimit)
+        Topology.Queue(name: name, bindings: bindings)
     }
 
     /// The shared batching consumer loop for `queue`, committing through `handler`.

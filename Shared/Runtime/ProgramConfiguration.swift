@@ -83,6 +83,7 @@ public struct ProgramConfiguration: Sendable {
         consumer.concurrency = try reader.positiveInt(.consumerConcurrency, default: 1)
         consumerConcurrencyIsSet = reader.string(forKey: .init(ConfigurationKey.consumerConcurrency)) != nil
         deliveryLimit = try reader.positiveInt(.deliveryLimit)
+        consumer.deliveryLimit = deliveryLimit
         jwtSecret = reader.string(forKey: .init(ConfigurationKey.jwtSecret), isSecret: true)
         jwtPublicKeysFile = reader.string(forKey: .init(ConfigurationKey.jwtPublicKeysFile))
         instanceID = reader.string(forKey: .init(ConfigurationKey.instanceID)) ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"

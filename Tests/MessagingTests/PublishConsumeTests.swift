@@ -118,9 +118,9 @@ struct PublishConsumeTests {
     @Test("a declare that conflicts with the existing queue fails clearly and the connection carries on")
     func conflictingDeclare() async throws {
         try await TestEnvironment.withConnection { connection in
-            let (queue, key) = try await Self.declareQueue(on: connection, deliveryLimit: 5)
+            let (queue, key) = try await Self.declareQueue(on: connection)
             let error = await #expect(throws: AMQPError.self) {
-                try await connection.declare(Topology(queues: [Topology.Queue(name: queue, bindings: [key], deliveryLimit: 9)]))
+                try await connection.declare(Topology(queues: [Topology.Queue(name: queue, bindings: [key], deadLetterExchange: nil)]))
             }
             #expect(error?.code == .channelClosed)
             #expect(error?.description.contains("PRECONDITION_FAILED") == true)

@@ -78,15 +78,21 @@ public enum TestEnvironment {
         }
     }
 
-    /// Runs `deploy/local/stack.sh` with `arguments` (the broker-restart test stops and starts RabbitMQ).
-    public static func stack(_ arguments: String...) async throws {
+    /// Runs `deploy/local/stack.sh` with `arguments` (the broker-restart test stops and starts RabbitMQ); returns
+    /// what it printed.
+    @discardableResult
+    public static func stack(_ arguments: String...) async throws -> String {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("stack-\(UUID().uuidString).out").path
+        defer { try? FileManager.default.removeItem(atPath: output) }
         let status = try await ChildProcess(
             executable: "/bin/bash", arguments: [try variable("COMMLOG_STACK_SCRIPT")] + arguments,
-            environment: ProcessInfo.processInfo.environment
+            environment: ProcessInfo.processInfo.environment, outputPath: output
         ).wait()
+        let printed = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
         guard status == 0 else {
-            throw ChildProcessError(description: "stack.sh \(arguments.joined(separator: " ")) exited with \(status)")
+            throw ChildProcessError(description: "stack.sh \(arguments.joined(separator: " ")) exited with \(status): \(printed.suffix(2000))")
         }
+        return printed
     }
 }
 

@@ -11,6 +11,7 @@
 #        stack.sh status                          one line per server
 #        stack.sh rabbitmq-stop | rabbitmq-start  stop/start only the broker
 #                                                 (data survives)
+#        stack.sh rabbitmqctl ARGS...             rabbitmqctl against the broker
 #        stack.sh env                             print the path of the env file
 #
 # --fast (tests only) turns off PostgreSQL's fsync, synchronous_commit and
@@ -640,6 +641,7 @@ main() {
         take_lock
         rmq_start
         ;;
+    rabbitmqctl) (rmq_env && rabbitmqctl "$@") ;;
     env) echo "$ENV_FILE" ;;
     *)
         sed -n '2,/^set -euo/p' "$SCRIPT" | sed '$d; s/^# \{0,1\}//' >&2
