@@ -15,11 +15,12 @@ struct Config: ParsableCommand {
             print("|---|---|---|---|")
             for key in ConfigurationKey.all {
                 let cell = { (text: String) in text.replacingOccurrences(of: "|", with: "\\|") }
-                print("| `\(key.environmentName)` | \(key.defaultValue.map { "`\(cell($0))`" } ?? "none") | \(cell(key.programs)) | \(cell(key.summary)) |")
+                let name = key.isSecret ? "`\(key.environmentName)` or `\(key.fileVariant)`" : "`\(key.environmentName)`"
+                print("| \(name) | \(key.defaultValue.map { "`\(cell($0))`" } ?? "none") | \(cell(key.programs)) | \(cell(key.summary)) |")
             }
             return
         }
-        let environment = ProcessInfo.processInfo.environment
+        let environment = try ProgramConfiguration.readingSecretFiles(ProcessInfo.processInfo.environment)
         for key in ConfigurationKey.all {
             let current = environment[key.environmentName].map { key.isSecret ? "(set, secret)" : $0 } ?? "(default)"
             print("\(key.environmentName)=\(current)")

@@ -30,7 +30,7 @@ struct CallBridgeConfiguration: Sendable {
         if let hosts = configuration.string(.recordingHosts), !hosts.trimmingCharacters(in: .whitespaces).isEmpty {
             recordings.sources.allowedHosts = hosts.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
         }
-        if configuration.string(.secretKey) != nil || configuration.string(.secretKeyFile) != nil {
+        if configuration.string(.secretKey) != nil {
             sealer = try configuration.secretSealer()
         }
         twilioBaseURL = configuration.string(.twilioWebhookBaseURL)

@@ -5,6 +5,7 @@ import Hummingbird
 import OpenAPIHummingbird
 import OpenAPIRuntime
 import Prometheus
+import Storage
 
 /// query-api as an application: its router (the middleware, the OpenAPI handlers, health, readiness and metrics)
 /// and the services it needs (the pool, the broker connections, the announcer and the live streams). The
@@ -20,6 +21,9 @@ func buildApplication(_ infrastructure: Infrastructure, registry: PrometheusColl
     router.add(middleware: ProblemMiddleware(translate: QueryAPIProblems.translate))
     router.add(middleware: HeaderEncodingMiddleware())
     router.add(middleware: AuthMiddleware(keys: keys))
+    if infrastructure.database.replica != nil {
+        router.add(middleware: ReadYourWritesMiddleware(database: infrastructure.database, positions: WrittenPositions()))
+    }
     router.add(middleware: RequestBodyMiddleware())
     router.add(middleware: PreEncodedBodyMiddleware())
     router.addOpenAPIDocument()

@@ -15,7 +15,7 @@ extension QueryHandlers {
         let kinds = try Self.directoryKinds(input.query.kinds)
         let limit = input.query.limit ?? 10
         guard (1...50).contains(limit) else { throw Problem.badRequest("limit: 1 to 50 (got \(limit))") }
-        let records = try await DirectorySearch(client: database.client, caller: caller, logger: logger)
+        let records = try await DirectorySearch(client: await reading.client, caller: caller, logger: logger)
             .search(query, kinds: kinds, limit: limit)
         return .ok(.init(body: .json(.init(items: records.map(Self.match)))))
     }
@@ -23,7 +23,7 @@ extension QueryHandlers {
     func getDirectoryClient(_ input: Operations.GetDirectoryClient.Input) async throws -> Operations.GetDirectoryClient.Output {
         let caller = try Self.caller()
         let id = try Validate.identifier(input.path.id, "id")
-        let client = try await database.withTenant(caller.organisationID) { connection in
+        let client = try await reading.withTenant(caller.organisationID) { connection in
             try await DirectoryLookup(connection: connection, caller: caller, logger: logger).client(id)
         }
         guard let client else { throw Problem.notFound("the organisation has no client \(Problem.quoted(id))") }
@@ -42,7 +42,7 @@ extension QueryHandlers {
     func getDirectoryPatient(_ input: Operations.GetDirectoryPatient.Input) async throws -> Operations.GetDirectoryPatient.Output {
         let caller = try Self.caller()
         let id = try Validate.identifier(input.path.id, "id")
-        let patient = try await database.withTenant(caller.organisationID) { connection in
+        let patient = try await reading.withTenant(caller.organisationID) { connection in
             try await DirectoryLookup(connection: connection, caller: caller, logger: logger).patient(id)
         }
         guard let patient else { throw Problem.notFound("the organisation has no patient \(Problem.quoted(id))") }
@@ -53,7 +53,7 @@ extension QueryHandlers {
 
     func listLocations(_ input: Operations.ListLocations.Input) async throws -> Operations.ListLocations.Output {
         let caller = try Self.caller()
-        let locations = try await database.withTenant(caller.organisationID) { connection in
+        let locations = try await reading.withTenant(caller.organisationID) { connection in
             try await DirectoryLookup(connection: connection, caller: caller, logger: logger).locations()
         }
         return .ok(.init(body: .json(.init(items: locations.map { .init(id: $0.id, name: $0.name) }))))
@@ -61,7 +61,7 @@ extension QueryHandlers {
 
     func listStaff(_ input: Operations.ListStaff.Input) async throws -> Operations.ListStaff.Output {
         let caller = try Self.caller()
-        let staff = try await database.withTenant(caller.organisationID) { connection in
+        let staff = try await reading.withTenant(caller.organisationID) { connection in
             try await DirectoryLookup(connection: connection, caller: caller, logger: logger).staff()
         }
         return .ok(.init(body: .json(.init(items: staff.map { member in

@@ -10,7 +10,7 @@ import Storage
 extension QueryHandlers {
     func listReasons(_ input: Operations.ListReasons.Input) async throws -> Operations.ListReasons.Output {
         let caller = try Self.caller()
-        let reasons = try await database.withTenant(caller.organisationID) { connection in
+        let reasons = try await reading.withTenant(caller.organisationID) { connection in
             try await DirectoryLookup(connection: connection, caller: caller, logger: logger).reasons()
         }
         return .ok(.init(body: .json(.init(items: reasons.map { .init(code: $0.code, label: $0.label, active: $0.active, system: $0.system) }))))

@@ -66,7 +66,7 @@ extension QueryHandlers {
     func getCommunicationHistory(_ input: Operations.GetCommunicationHistory.Input) async throws -> Operations.GetCommunicationHistory.Output {
         let caller = try Self.caller()
         let id = try Self.uuid(input.path.id, "id")
-        let items = try await database.withTenant(caller.organisationID) { connection -> [HistoryEntryJSON]? in
+        let items = try await reading.withTenant(caller.organisationID) { connection -> [HistoryEntryJSON]? in
             let queries = EntryQueries(connection: connection, caller: caller, logger: logger)
             if try await queries.entry(id) == nil {
                 // The history of a deleted entry stays readable for managers and admins.
@@ -80,7 +80,7 @@ extension QueryHandlers {
 
     func listOpenCalls(_ input: Operations.ListOpenCalls.Input) async throws -> Operations.ListOpenCalls.Output {
         let caller = try Self.caller()
-        let calls = try await EntryPages(source: .pool(database.client), caller: caller, logger: logger).openCalls()
+        let calls = try await EntryPages(source: .pool(await reading.client), caller: caller, logger: logger).openCalls()
         return .ok(.init(body: .json(.init(items: calls))))
     }
 

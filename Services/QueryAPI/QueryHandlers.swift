@@ -9,6 +9,11 @@ import Storage
 /// The query API's operations, generated from `openapi.yaml` and implemented here.
 struct QueryHandlers: APIProtocol {
     let database: Database
+    /// Where this request's lists and look-ups read: the replica once it has replayed the caller's own last
+    /// write, else the primary (`ReadYourWritesMiddleware`). Reads that write (audited content) use `database`.
+    var reading: Database {
+        get async { await database.forReading(after: ReadFloor.current) }
+    }
     /// Publishes `communication.logged` / `communication.updated` after a write commits, for live views.
     let announcer: Announcer
     /// The live event streams of this replica.
@@ -28,7 +33,7 @@ struct QueryHandlers: APIProtocol {
         if filter.isBoard && !caller.seesEverything {
             throw Problem.forbidden("the organisation-wide board is for managers and admins; filter by client_id, patient_id or staff_id")
         }
-        let page = try await EntryPages(source: .pool(database.client), caller: caller, logger: logger).list(filter)
+        let page = try await EntryPages(source: .pool(await reading.client), caller: caller, logger: logger).list(filter)
         let next = try await page.next?.encoded(signedBy: cursors, organisationID: caller.organisationID)
         return .ok(.init(body: .json(EntryPageJSON(items: page.items, nextCursor: next))))
     }

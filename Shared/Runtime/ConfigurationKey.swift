@@ -14,6 +14,9 @@ public struct ConfigurationKey: Sendable, Hashable {
     public let summary: String
     public let isSecret: Bool
 
+    /// Where a secret may be read from instead: `COMMLOG_JWT_SECRET_FILE` names a file holding `COMMLOG_JWT_SECRET`.
+    public var fileVariant: String { environmentName + "_FILE" }
+
     /// The dotted key swift-configuration looks up: `COMMLOG_AMQP_URL` → `commlog.amqp.url`.
     public var dotted: String { environmentName.lowercased().replacingOccurrences(of: "_", with: ".") }
 
@@ -37,6 +40,8 @@ extension ConfigurationKey {
         "PostgreSQL for the application role (not the owner: row-level security applies); `?sslmode=disable|prefer|require`, by default disable on loopback and require (verified certificate) elsewhere")
     public static let databaseOwnerURL = ConfigurationKey("COMMLOG_DATABASE_OWNER_URL", default: nil, programs: "commlog migrate, any with COMMLOG_MIGRATE_ON_START", secret: true,
         "PostgreSQL for the owner role that applies migrations")
+    public static let databaseReadURL = ConfigurationKey("COMMLOG_DATABASE_READ_URL", default: nil, programs: "query-api", secret: true,
+        "A streaming replica of the database (application role) for reads: a staff member's read goes there once it has replayed their own last write, otherwise to the primary, as every write does; unset: the primary only")
     public static let databasePoolSize = ConfigurationKey("COMMLOG_DATABASE_POOL_SIZE", default: "20",
         "Most PostgreSQL connections per process")
     public static let migrateOnStart = ConfigurationKey("COMMLOG_MIGRATE_ON_START", default: "false",
@@ -81,8 +86,6 @@ extension ConfigurationKey {
         "Space-separated origins that may show the web page in a frame (`https://pms.example.org`: CSP frame-ancestors; over HTTPS the session cookie is then SameSite=None); unset: the page cannot be framed")
     public static let secretKey = ConfigurationKey("COMMLOG_SECRET_KEY", default: nil, programs: "email-ingestor, call-bridge, commlog mailbox, commlog call-integration", secret: true,
         "Base64 of 32 bytes: the AES-GCM key that seals mailbox secrets and Twilio auth tokens")
-    public static let secretKeyFile = ConfigurationKey("COMMLOG_SECRET_KEY_FILE", default: nil, programs: "email-ingestor, commlog mailbox",
-        "A file holding COMMLOG_SECRET_KEY (a mounted secret), read when COMMLOG_SECRET_KEY is not set")
     public static let secretKeyPrevious = ConfigurationKey("COMMLOG_SECRET_KEY_PREVIOUS", default: nil, programs: "email-ingestor, commlog mailbox", secret: true,
         "Comma-separated base64 keys being rotated out: they still open secrets sealed with them")
     public static let mailPollInterval = ConfigurationKey("COMMLOG_MAIL_POLL_INTERVAL_S", default: "60", programs: "email-ingestor",
@@ -139,9 +142,9 @@ extension ConfigurationKey {
 
     /// All keys, in the order the README lists them.
     public static let all: [ConfigurationKey] = [
-        amqpURL, amqpHeartbeat, amqpPublishers, databaseURL, databaseOwnerURL, databasePoolSize, migrateOnStart,
+        amqpURL, amqpHeartbeat, amqpPublishers, databaseURL, databaseOwnerURL, databaseReadURL, databasePoolSize, migrateOnStart,
         httpHost, httpPort, httpIdleTimeout, logLevel, logFormat, batchSize, batchWait, prefetch, consumerConcurrency, deliveryLimit, unknownOrganisationWait, instanceID,
-        jwtSecret, jwtPublicKeysFile, jwtIssuers, jwtAudience, jwtMaxLifetime, liveHeartbeat, uiFrameAncestors, secretKey, secretKeyFile, secretKeyPrevious, queryAPIURL, callBridgeURL, binFolder,
+        jwtSecret, jwtPublicKeysFile, jwtIssuers, jwtAudience, jwtMaxLifetime, liveHeartbeat, uiFrameAncestors, secretKey, secretKeyPrevious, queryAPIURL, callBridgeURL, binFolder,
         phoneRegion, phoneMatchDigits, callAutoClose, recordingMaxBytes, recordingTimeout, recordingAttempts, recordingConcurrency, recordingHosts, twilioWebhookBaseURL,
         smdrEnabled, smdrLease, smdrReconnect,
         mailPollInterval, mailIdle, mailFetchBatch, mailMaxMessageBytes, mailLeaseTTL, mailMaxBackoff, mailPrefetch, mailBatchSize, mailPoller, imapCAFile,

@@ -26,7 +26,11 @@ public struct Infrastructure: Sendable {
         self.program = program
         self.configuration = configuration
         self.logger = logger
-        database = Database(configuration: configuration.database, logger: logger)
+        var database = Database(configuration: configuration.database, logger: logger)
+        if let readDatabase = configuration.readDatabase {
+            database.replica = ReadReplica(configuration: readDatabase, logger: logger)
+        }
+        self.database = database
         var publisherConfiguration = configuration.amqp
         publisherConfiguration.connectionName = "\(program)-publish"
         publishing = AMQPConnection(configuration: publisherConfiguration, logger: logger)
@@ -101,7 +105,7 @@ public struct Infrastructure: Sendable {
             // being streamed (a live stream) is not affected.
             server: .http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.httpIdleTimeoutSeconds)))),
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: program),
-            services: [database.client, publishing, consuming, archiver] + services,
+            services: [database.client] + (database.replica.map { [$0.client] } ?? []) + [publishing, consuming, archiver] + services,
             logger: logger
         )
     }

@@ -8,6 +8,8 @@ import Storage
 public struct ProgramConfiguration: Sendable {
     public var amqp: AMQPConfiguration
     public var database: DatabaseConfiguration
+    /// A streaming replica for reads (`COMMLOG_DATABASE_READ_URL`), query-api's; nil: the primary only.
+    public var readDatabase: DatabaseConfiguration?
     /// The owner's database URL, for migrations; nil when not configured.
     public var databaseOwnerURL: String?
     public var migrateOnStart: Bool
@@ -36,6 +38,7 @@ public struct ProgramConfiguration: Sendable {
     public init(program: String, defaultHTTPPort: Int, overrides: [String: String] = [:]) throws {
         var environment = ProcessInfo.processInfo.environment
         environment.merge(overrides) { _, override in override }
+        environment = try Self.readingSecretFiles(environment)
         let reader = ConfigReader(provider: EnvironmentVariablesProvider(
             environmentVariables: environment,
             secretsSpecifier: .specific(Set(ConfigurationKey.all.filter(\.isSecret).map(\.environmentName)))
@@ -58,6 +61,14 @@ public struct ProgramConfiguration: Sendable {
             throw ConfigurationError(key: .databaseURL, "\(error.message)")
         }
         database.maximumConnections = try reader.positiveInt(.databasePoolSize)
+        if let url = reader.string(forKey: .init(ConfigurationKey.databaseReadURL), isSecret: true), !url.isEmpty {
+            do {
+                readDatabase = try DatabaseConfiguration(url: url)
+            } catch {
+                throw ConfigurationError(key: .databaseReadURL, "\(error.message)")
+            }
+            readDatabase?.maximumConnections = database.maximumConnections
+        }
         databaseOwnerURL = reader.string(forKey: .init(ConfigurationKey.databaseOwnerURL), isSecret: true)
         migrateOnStart = try reader.flag(.migrateOnStart)
         httpHost = reader.string(forKey: .init(ConfigurationKey.httpHost), default: ConfigurationKey.httpHost.defaultValue!)
@@ -89,6 +100,31 @@ public struct ProgramConfiguration: Sendable {
         instanceID = reader.string(forKey: .init(ConfigurationKey.instanceID)) ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
     }
 
+    /// `environment` with each secret key that is given as a file (`COMMLOG_DATABASE_URL_FILE=/run/secrets/…`,
+    /// how Kubernetes Secrets and compose `secrets:` are mounted) set to the file's content, without the final
+    /// line break. Giving a key both ways is an error, as is a file that cannot be read.
+    public static func readingSecretFiles(_ environment: [String: String]) throws -> [String: String] {
+        var environment = environment
+        for key in ConfigurationKey.all where key.isSecret {
+            let fileKey = key.fileVariant
+            guard let path = environment[fileKey], !path.isEmpty else { continue }
+            guard (environment[key.environmentName] ?? "").isEmpty else {
+                throw ConfigurationError(key: key, "is set, and so is \(fileKey): set one of them")
+            }
+            let text: String
+            do {
+                text = try String(contentsOfFile: path, encoding: .utf8)
+            } catch {
+                throw ConfigurationError(name: fileKey, "cannot read \(path): \(error.localizedDescription)")
+            }
+            var value = Substring(text)
+            while value.last?.isNewline == true { value.removeLast() }
+            guard !value.isEmpty else { throw ConfigurationError(name: fileKey, "\(path) is empty") }
+            environment[key.environmentName] = String(value)
+        }
+        return environment
+    }
+
     /// The owner's database configuration, for migrations.
     public func ownerDatabase() throws -> DatabaseConfiguration {
         guard let databaseOwnerURL else { throw ConfigurationError(key: .databaseOwnerURL, "is required to apply migrations") }
@@ -106,7 +142,12 @@ public struct ConfigurationError: Error, CustomStringConvertible {
     public let message: String
 
     public init(key: ConfigurationKey, _ message: String) {
-        self.key = key.environmentName
+        self.init(name: key.environmentName, message)
+    }
+
+    /// An error about the environment variable `name` (such as a key's `_FILE` variant).
+    public init(name: String, _ message: String) {
+        self.key = name
         self.message = message
     }
 

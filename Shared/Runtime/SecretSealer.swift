@@ -99,15 +99,7 @@ extension ProgramConfiguration {
     /// The sealer from `COMMLOG_SECRET_KEY` (or the file `COMMLOG_SECRET_KEY_FILE` names) and the keys of
     /// `COMMLOG_SECRET_KEY_PREVIOUS`; each is base64 of 32 bytes.
     public func secretSealer() throws -> SecretSealer {
-        var text = reader.string(forKey: .init(ConfigurationKey.secretKey), isSecret: true)
-        if text == nil, let path = reader.string(forKey: .init(ConfigurationKey.secretKeyFile)) {
-            do {
-                text = try String(contentsOfFile: path, encoding: .utf8)
-            } catch {
-                throw ConfigurationError(key: .secretKeyFile, "cannot read \(path): \(error.localizedDescription)")
-            }
-        }
-        guard let text else {
+        guard let text = reader.string(forKey: .init(ConfigurationKey.secretKey), isSecret: true) else {
             throw ConfigurationError(key: .secretKey, "is required to seal and open mailbox secrets (or set COMMLOG_SECRET_KEY_FILE); create one with `openssl rand -base64 32`")
         }
         let current = try Self.symmetricKey(text, key: .secretKey)

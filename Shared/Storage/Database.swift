@@ -5,6 +5,8 @@ import PostgresNIO
 public struct Database: Sendable {
     public let client: PostgresClient
     public let logger: Logger
+    /// A streaming replica reads may go to (`forReading(after:)`); nil: every read on the primary.
+    public var replica: ReadReplica?
 
     public init(client: PostgresClient, logger: Logger) {
         self.client = client

@@ -3,7 +3,7 @@ import PostgresNIO
 /// A storage failure with a readable description.
 public struct DatabaseError: Error, CustomStringConvertible, Sendable {
     public struct Code: Sendable, Hashable, CustomStringConvertible {
-        private enum Base: String, Sendable { case configuration, migration, missingTenant }
+        private enum Base: String, Sendable { case configuration, migration, missingTenant, unexpected }
         private let base: Base
         private init(_ base: Base) { self.base = base }
 
@@ -13,6 +13,8 @@ public struct DatabaseError: Error, CustomStringConvertible, Sendable {
         public static let migration = Code(.migration)
         /// A tenant-scoped transaction was asked for without an organisation.
         public static let missingTenant = Code(.missingTenant)
+        /// The server answered something it should not (no row where one is always returned).
+        public static let unexpected = Code(.unexpected)
 
         public var description: String { base.rawValue }
     }

@@ -10,7 +10,7 @@ struct ReadmeTests {
         let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../README.md")
         let text = try String(contentsOf: readme, encoding: .utf8)
         for key in ConfigurationKey.all {
-            let row = text.split(separator: "\n").first { $0.hasPrefix("| `\(key.environmentName)` |") }
+            let row = text.split(separator: "\n").first { $0.hasPrefix("| `\(key.environmentName)` |") || $0.hasPrefix("| `\(key.environmentName)` or `\(key.fileVariant)` |") }
             #expect(row != nil, "README.md has no row for \(key.environmentName) (regenerate it with commlog config --markdown)")
             if let row, let value = key.defaultValue {
                 #expect(row.contains(value.replacingOccurrences(of: "|", with: "\\|")), "README.md: \(key.environmentName) should default to \(value)")

@@ -116,7 +116,7 @@ struct WebPages: Sendable {
         }
         // The first value of each parameter, as the API reads them.
         let query = Dictionary(request.uri.queryParameters.map { (String($0.key), String($0.value)) }, uniquingKeysWith: { first, _ in first })
-        let model = try await database.withTenant(caller.organisationID) { connection -> TimelinePage? in
+        let model = try await database.forReading(after: ReadFloor.current).withTenant(caller.organisationID) { connection -> TimelinePage? in
             let basics = try await PageBasics.read(connection, caller: caller, logger: logger)
             guard var page = try await TimelinePage.make(
                 screen, basics: basics, path: request.uri.path, query: query, connection: connection, caller: caller, logger: logger
@@ -140,7 +140,7 @@ struct WebPages: Sendable {
     /// `/patients/{id}/print`: the patient's communications marked for printing with the medical record.
     func printView(_ request: Request, patientID: String) async throws -> Response {
         guard let caller = Caller.current else { return notSignedIn() }
-        let model = try await database.withTenant(caller.organisationID) { connection -> PrintPage? in
+        let model = try await database.forReading(after: ReadFloor.current).withTenant(caller.organisationID) { connection -> PrintPage? in
             let basics = try await PageBasics.read(connection, caller: caller, logger: logger)
             guard let patient = try await DirectoryLookup(connection: connection, caller: caller, logger: logger).patient(patientID) else { return nil }
             var filter = ListFilter()
@@ -174,7 +174,7 @@ struct WebPages: Sendable {
         guard caller.roles.contains(.admin) else {
             return renderer.page("message", MessagePage(title: "Settings", message: "Settings are for admins."), status: .forbidden)
         }
-        let model = try await database.withTenant(caller.organisationID) { connection -> SettingsPage in
+        let model = try await database.forReading(after: ReadFloor.current).withTenant(caller.organisationID) { connection -> SettingsPage in
             let basics = try await PageBasics.read(connection, caller: caller, logger: logger)
             let reasons = try await DirectoryLookup(connection: connection, caller: caller, logger: logger).reasons()
                 .map { SettingsPage.Reason(code: $0.code, label: $0.label, active: $0.active, system: $0.system) }
