@@ -33,7 +33,8 @@ build:
 ## The stack (with Dovecot, PostgreSQL without fsync), a build, migrations, then
 ## the tests, which read COMMLOG_* from the environment (.data/stack.env). The Python
 ## tools (validators, Twilio's signature check, schemathesis) come from .data/tools-venv
-## (deploy/local/python-tools.sh), first on PATH.
+## (deploy/local/python-tools.sh), first on PATH. The compose file and the Kubernetes base are checked offline
+## (validate-compose.py, validate-kubernetes.py: schemas bundled with their Python packages).
 ## Suites named "Disruptive" (they restart the broker) run on their own, then the
 ## browser tests (Tests/Browser/run.sh: pytest, Selenium, headless Chromium), then the fuzzer.
 ## The stack is left running; `make stack-down` stops it.
@@ -44,6 +45,7 @@ test:
 	deploy/local/python-tools.sh >/dev/null
 	python3 docs/validate-asyncapi.py
 	python3 deploy/validate-compose.py
+	python3 deploy/validate-kubernetes.py
 	command -v promtool >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus >/dev/null
 	promtool check rules deploy/prometheus/alerts.yml
 	python3 deploy/check-monitoring.py

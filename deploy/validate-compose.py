@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Checks docker-compose.yml offline (no Docker engine runs here): it is valid YAML, every secret is
-required (`${VAR:?message}`, never a default), and with the secrets set every variable resolves, as
-`docker compose config` would resolve it."""
+required (`${VAR:?message}`, never a default), with the secrets set every variable resolves, as
+`docker compose config` would resolve it, and the resolved file is valid against the Compose Specification's
+schema (check-jsonschema's bundled copy, `--builtin-schema vendor.compose-spec`)."""
 import pathlib
 import re
+import subprocess
 import sys
+import tempfile
 
 import yaml
 
@@ -56,7 +59,17 @@ if VARIABLE.search(resolved):
     problems.append("variables remain after interpolation")
 yaml.safe_load(resolved)
 
+# The Compose Specification's schema, on the file as compose would read it (the interpolated one).
+with tempfile.NamedTemporaryFile("w", suffix=".yml") as interpolated:
+    interpolated.write(resolved)
+    interpolated.flush()
+    checked = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec",
+                              interpolated.name], capture_output=True, text=True)
+    if checked.returncode != 0:
+        report = (checked.stdout + checked.stderr).replace(interpolated.name, "docker-compose.yml (interpolated)")
+        problems.append("not valid against the Compose Specification:\n    " + "\n    ".join(report.strip().splitlines()))
+
 if problems:
     print("docker-compose.yml:\n  " + "\n  ".join(problems))
     sys.exit(1)
-print("docker-compose.yml: valid; secrets required")
+print("docker-compose.yml: valid (Compose Specification schema); secrets required")
