@@ -24,8 +24,10 @@ public enum TestEnvironment {
         return logger
     }
 
-    public static func amqpConfiguration(name: String = "test") throws -> AMQPConfiguration {
-        var configuration = try AMQPConfiguration(url: variable("COMMLOG_AMQP_URL"))
+    /// The broker of the stack (`COMMLOG_AMQP_URL`), or the one the environment variable `urlVariable` names (the
+    /// cluster's nodes, another user).
+    public static func amqpConfiguration(name: String = "test", urlVariable: String = "COMMLOG_AMQP_URL") throws -> AMQPConfiguration {
+        var configuration = try AMQPConfiguration(url: variable(urlVariable))
         configuration.connectionName = name
         configuration.heartbeat = .seconds(5)
         configuration.maximumReconnectDelay = .seconds(1)
@@ -63,9 +65,10 @@ public enum TestEnvironment {
 
     /// Runs `body` with a fresh AMQP connection, shut down afterwards.
     public static func withConnection<Result: Sendable>(
-        name: String = "test", brokerMajorVersion: Int? = nil, _ body: @Sendable (AMQPConnection) async throws -> Result
+        name: String = "test", urlVariable: String = "COMMLOG_AMQP_URL", brokerMajorVersion: Int? = nil,
+        _ body: @Sendable (AMQPConnection) async throws -> Result
     ) async throws -> Result {
-        var configuration = try amqpConfiguration(name: name)
+        var configuration = try amqpConfiguration(name: name, urlVariable: urlVariable)
         configuration.brokerMajorVersion = brokerMajorVersion
         let connection = AMQPConnection(configuration: configuration, logger: logger)
         do {
