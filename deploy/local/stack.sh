@@ -406,8 +406,10 @@ stats_users = commlog_owner
 pool_mode = transaction
 max_client_conn = 1000
 default_pool_size = 20
-; Clients such as PostgresNIO or JDBC send these; PgBouncer refuses the connection otherwise.
-ignore_startup_parameters = extra_float_digits,options
+; Clients send these in the startup packet (the programs send jit=off; JDBC-style clients extra_float_digits
+; and options): PgBouncer refuses a parameter it does not track unless told to ignore it. jit=off still holds:
+; pgb_up sets it on the app role.
+ignore_startup_parameters = extra_float_digits,options,jit
 pidfile = $dir/pgbouncer.pid
 EOF
     chown postgres: "$dir/userlist.txt" "$dir/pgbouncer.ini"
@@ -425,6 +427,9 @@ pgb_up() {
         chown postgres: "$dir"
         chmod 700 "$dir"
         pgb_write_config "$dir"
+        # The programs ask for jit=off when they connect, which PgBouncer drops (see pgb_write_config).
+        pg_superuser_psql "$PG_PORT" -c 'ALTER ROLE commlog_app SET jit = off' >/dev/null ||
+            die "could not set jit = off on commlog_app"
         log "pgbouncer: starting on 127.0.0.1:$PGBOUNCER_PORT"
         # In the foreground (no -d) so that its log goes to stderr, which root opens under .data. runuser's
         # session starts with 1024 descriptors, too few for max_client_conn: raise it (up to the hard limit).
