@@ -1,6 +1,6 @@
 # Commlog developer entry points. The local stack (PostgreSQL, RabbitMQ, and
-# Dovecot for the IMAP tests) runs as plain processes with data under .data/:
-# see deploy/local/stack.sh.
+# for the tests Dovecot, a RabbitMQ cluster, a PostgreSQL standby and PgBouncer)
+# runs as plain processes with data under .data/: see deploy/local/stack.sh.
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 
@@ -30,7 +30,8 @@ stack-status:
 build:
 	swift build
 
-## The stack (with Dovecot, PostgreSQL without fsync), a build, migrations, then
+## The stack (with Dovecot, PostgreSQL without fsync, a three-node RabbitMQ cluster beside the single broker,
+## a streaming standby and PgBouncer), a build, migrations, then
 ## the tests, which read COMMLOG_* from the environment (.data/stack.env). The Python
 ## tools (validators, Twilio's signature check, schemathesis) come from .data/tools-venv
 ## (deploy/local/python-tools.sh), first on PATH. The compose file and the Kubernetes base are checked offline
@@ -41,7 +42,7 @@ build:
 test: export PATH := $(CURDIR)/.data/tools-venv/bin:$(PATH)
 test:
 	@$(SWIFT_CHECK)
-	$(STACK) up --with-dovecot --fast
+	$(STACK) up --with-dovecot --fast --cluster --replica --pgbouncer
 	deploy/local/python-tools.sh >/dev/null
 	python3 docs/validate-asyncapi.py
 	python3 deploy/validate-compose.py

@@ -5,24 +5,42 @@
 # no Docker: this is what `make run`, `make test` and .ci/run use, on a
 # developer's machine and in CI (Debian 12, root).
 #
-# Usage: stack.sh up [--with-dovecot] [--fast]   install what is missing, start
-#                                                 (leaves running servers alone)
-#        stack.sh down                            stop everything started here
-#        stack.sh status                          one line per server
-#        stack.sh rabbitmq-stop | rabbitmq-start  stop/start only the broker
-#                                                 (data survives)
-#        stack.sh rabbitmqctl ARGS...             rabbitmqctl against the broker
-#        stack.sh env                             print the path of the env file
+# Usage: stack.sh up [--with-dovecot] [--fast] [--cluster] [--replica] [--pgbouncer]
+#                                  install what is missing, start (leaves running
+#                                  servers alone), load deploy/rabbitmq/definitions.json
+#        stack.sh down             stop everything started here
+#        stack.sh status           one line per server
+#        stack.sh rabbitmq-stop | rabbitmq-start
+#                                  stop/start only the single broker (data survives)
+#        stack.sh cluster-stop N | cluster-start N | cluster-kill N
+#                                  stop (gracefully), start, or kill -9 the VM of
+#                                  cluster node N (1..3); its data survives
+#        stack.sh replica-pause | replica-resume
+#                                  pause/resume WAL replay on the standby (it keeps
+#                                  receiving WAL but falls behind on purpose)
+#        stack.sh rabbitmqctl ARGS...
+#                                  rabbitmqctl against the single broker
+#        stack.sh env              print the path of the env file
 #
 # --fast (tests only) turns off PostgreSQL's fsync, synchronous_commit and
-# full_page_writes: a crash can lose or corrupt data. Benchmarks and fault
-# tests must not use it.
+# full_page_writes (on the primary and the standby): a crash can lose or corrupt
+# data. Benchmarks and fault tests must not use it.
+#
+# --cluster starts three more RabbitMQ nodes clustered on 127.0.0.1
+# (commlog-c1@localhost..c3, data under .data/rabbitmq-cluster/N), apart from the
+# single broker the test suite uses. --replica starts a streaming standby of
+# PostgreSQL (from pg_basebackup, hot_standby on). --pgbouncer starts PgBouncer
+# (transaction pooling) in front of the primary.
 #
 # Ports can be overridden with COMMLOG_PG_PORT, COMMLOG_AMQP_PORT (the broker
 # also uses AMQP+1 for Erlang distribution and AMQP+2 for its private epmd)
 # and COMMLOG_IMAP_PORT (Dovecot also listens for IMAP over TLS on IMAP+1, with a
 # certificate for localhost and 127.0.0.1 from a throwaway CA of its own, and
 # checks XOAUTH2 tokens with the OAuth2 user-info endpoint a test serves on port 31145, COMMLOG_OAUTH2_PORT).
+# The extra servers derive theirs: the standby listens on PG+1 and PgBouncer on
+# PG+2; cluster node N takes AMQP+10+3(N-1) for AMQP and the port after it for
+# Erlang distribution (AMQP+10/+11, +13/+14, +16/+17), and the three share one
+# private epmd on AMQP+12.
 #
 # After `up`, .data/stack.env holds KEY=value lines (no quotes, no export) with
 # the URLs and credentials; the passwords are generated once and kept in
@@ -46,11 +64,20 @@ IMAPS_PORT=$((IMAP_PORT + 1))
 # Served by a test only while it runs, so it must lie below the kernel's ephemeral range (32768 and up on
 # Linux): there, an outgoing connection could take it in between and the test could not listen on it.
 OAUTH2_PORT="${COMMLOG_OAUTH2_PORT:-31145}"
+STANDBY_PORT=$((PG_PORT + 1))
+PGBOUNCER_PORT=$((PG_PORT + 2))
 PGBIN=/usr/lib/postgresql/15/bin
 
 RMQ_DIR="$DATA/rabbitmq"
 RMQ_WRAPPER_PID="$RMQ_DIR/server.pid"   # the rabbitmq-server shell wrapper (ours)
 RMQ_BEAM_PID="$RMQ_DIR/rabbit.pid"      # the Erlang VM (written by RabbitMQ)
+# Vhost, exchanges, queues, policies and the programs' users (deploy/README.md).
+DEFINITIONS="$ROOT/deploy/rabbitmq/definitions.json"
+
+# The three-node cluster (--cluster): node N in $CL_DIR/N, see cl_amqp_port.
+CL_DIR="$DATA/rabbitmq-cluster"
+CL_NODES=(1 2 3)
+CL_EPMD_PORT=$((AMQP_PORT + 12))
 
 IMAP_USER=shared@example.org
 IMAP_PASSWORD=shared-secret
@@ -112,7 +139,7 @@ take_lock() {
 
 ensure_packages() {
     local wanted=(rabbitmq-server librabbitmq-dev amqp-tools libetpan-dev dovecot-imapd
-        libgmime-3.0-dev libphonenumber-dev python3 curl isync openssl ca-certificates)
+        libgmime-3.0-dev libphonenumber-dev python3 curl isync openssl ca-certificates pgbouncer)
     [[ -x "$PGBIN/postgres" ]] || wanted+=(postgresql-15)
     local missing=() p
     for p in "${wanted[@]}"; do
@@ -250,6 +277,202 @@ pg_down() {
     fi
 }
 
+# --- PostgreSQL standby (--replica) ------------------------------------------------
+
+# A streaming standby of the primary, made with pg_basebackup; its data beside
+# the primary's, its socket in the same folder (a different port).
+standby_data() { printf '%s/standby\n' "$(pg_dir)"; }
+REPLICATION_SLOT=commlog_standby
+
+standby_running() {
+    local data
+    data="$(standby_data)"
+    [[ -f "$data/PG_VERSION" ]] && as_postgres "$PGBIN/pg_ctl" -D "$data" status >/dev/null 2>&1
+}
+
+# psql as the superuser through the Unix socket, to the server on port $1.
+pg_superuser_psql() {
+    local port="$1"
+    shift
+    as_postgres "$PGBIN/psql" -h "$(pg_dir)" -p "$port" -U postgres -d postgres -X -q -v ON_ERROR_STOP=1 "$@"
+}
+
+standby_up() { # $1 = "fast" or ""
+    local dir data repl_pass slot_state
+    dir="$(pg_dir)"
+    data="$(standby_data)"
+    repl_pass="$(secret pg-replication-password)"
+    # On the primary: the replication role, its pg_hba line, and a slot so the primary keeps the WAL the
+    # standby has not received (at most 1 GB of it: past that the slot is lost and the standby made again).
+    pg_superuser_psql "$PG_PORT" >/dev/null <<SQL || die "could not prepare the primary for replication"
+SELECT format('CREATE ROLE commlog_replicator')
+ WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'commlog_replicator')\gexec
+ALTER ROLE commlog_replicator LOGIN REPLICATION NOSUPERUSER PASSWORD '$repl_pass';
+ALTER SYSTEM SET max_slot_wal_keep_size = '1GB';
+SELECT pg_reload_conf();
+SQL
+    if ! grep -Eq '^host[[:space:]]+replication[[:space:]]+commlog_replicator[[:space:]]+127\.0\.0\.1/32[[:space:]]+scram-sha-256' "$dir/data/pg_hba.conf"; then
+        printf '%s\n' "host    replication     commlog_replicator 127.0.0.1/32         scram-sha-256" >>"$dir/data/pg_hba.conf"
+        pg_superuser_psql "$PG_PORT" -c 'SELECT pg_reload_conf()' >/dev/null
+    fi
+    slot_state="$(pg_superuser_psql "$PG_PORT" -At -c \
+        "SELECT coalesce(wal_status, 'none') FROM pg_replication_slots WHERE slot_name = '$REPLICATION_SLOT'")"
+    if [[ "$slot_state" == lost ]]; then
+        log "postgresql-standby: it fell more than 1 GB behind and lost its slot: making it again"
+        standby_down
+        rm -rf "$data"
+    fi
+    if [[ ! -f "$data/PG_VERSION" ]]; then
+        log "postgresql-standby: pg_basebackup into $data"
+        rm -rf "$data"
+        [[ -n "$slot_state" ]] && pg_superuser_psql "$PG_PORT" -c "SELECT pg_drop_replication_slot('$REPLICATION_SLOT')" >/dev/null
+        # -R writes standby.signal and primary_conninfo (with the password) into its postgresql.auto.conf;
+        # -C -S creates the slot and streams through it.
+        as_postgres env PGPASSWORD="$repl_pass" "$PGBIN/pg_basebackup" -h 127.0.0.1 -p "$PG_PORT" -U commlog_replicator \
+            -D "$data" -R -C -S "$REPLICATION_SLOT" -X stream -c fast -w \
+            </dev/null >>"$LOGS/postgresql-standby.log" 2>&1 ||
+            die "pg_basebackup failed, see $LOGS/postgresql-standby.log"
+    fi
+    if standby_running; then
+        log "postgresql-standby: already running on 127.0.0.1:$STANDBY_PORT"
+    else
+        port_open "$STANDBY_PORT" && die "port $STANDBY_PORT is in use by another process (set COMMLOG_PG_PORT)"
+        # max_connections must be at least the primary's on a hot standby.
+        local opts="-c listen_addresses=127.0.0.1 -p $STANDBY_PORT -k '$dir' -c max_connections=500 -c hot_standby=on"
+        [[ "$1" == fast ]] && opts+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        log "postgresql-standby: starting on 127.0.0.1:$STANDBY_PORT${1:+ ($1)}"
+        as_postgres setsid -w "$PGBIN/pg_ctl" -D "$data" -w -t 60 -o "$opts" start \
+            </dev/null >>"$LOGS/postgresql-standby.log" 2>&1 9>&- ||
+            die "the PostgreSQL standby did not start, see $LOGS/postgresql-standby.log"
+    fi
+    [[ "$(pg_superuser_psql "$STANDBY_PORT" -At -c 'SELECT pg_is_in_recovery()')" == t ]] ||
+        die "the server on 127.0.0.1:$STANDBY_PORT is not in recovery (not a standby), see $LOGS/postgresql-standby.log"
+}
+
+standby_down() {
+    [[ -s "$STATE_DIR_RECORD" ]] || return 0
+    if standby_running; then
+        log "postgresql-standby: stopping"
+        as_postgres "$PGBIN/pg_ctl" -D "$(standby_data)" -m fast -w -t 60 stop </dev/null >>"$LOGS/postgresql-standby.log" 2>&1 ||
+            die "pg_ctl stop (standby) failed, see $LOGS/postgresql-standby.log"
+    fi
+}
+
+# replica-pause / replica-resume: $1 = pause or resume.
+standby_replay() {
+    standby_running || die "the PostgreSQL standby is not running (stack.sh up --replica)"
+    pg_superuser_psql "$STANDBY_PORT" -At -c "SELECT pg_wal_replay_$1()" >/dev/null ||
+        die "could not $1 WAL replay on the standby"
+    # (pause_state says "pause requested" until the startup process has actually stopped replaying)
+    log "postgresql-standby: WAL replay $(pg_superuser_psql "$STANDBY_PORT" -At -c 'SELECT pg_get_wal_replay_pause_state()')"
+}
+
+# --- PgBouncer (--pgbouncer) ------------------------------------------------------
+
+# Debian's pgbouncer as a plain process in front of the primary. It refuses to
+# run as root: it runs as postgres, its files in a folder of the state dir.
+pgb_dir() { printf '%s/pgbouncer\n' "$(state_dir)"; }
+
+pgb_pid() {
+    local pid
+    [[ -s "$STATE_DIR_RECORD" ]] || return 1
+    pid="$(read_pid "$(pgb_dir)/pgbouncer.pid")"
+    pid_alive "$pid" && grep -qa pgbouncer "/proc/$pid/cmdline" 2>/dev/null && printf '%s\n' "$pid"
+}
+
+pgb_running() { pgb_pid >/dev/null; }
+
+pgb_write_config() {
+    local dir="$1"
+    # Plain passwords: PgBouncer checks its clients with SCRAM against them and logs in to
+    # PostgreSQL (scram-sha-256) with them. pgbouncer_admin exists only here (the admin console).
+    (umask 077 && cat >"$dir/userlist.txt" <<EOF
+"commlog_app" "$(secret pg-app-password)"
+"commlog_owner" "$(secret pg-owner-password)"
+"pgbouncer_admin" "$(secret pgbouncer-admin-password)"
+EOF
+    )
+    cat >"$dir/pgbouncer.ini" <<EOF
+; Throwaway PgBouncer for Commlog's tests (generated by stack.sh).
+[databases]
+commlog = host=127.0.0.1 port=$PG_PORT dbname=commlog
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $PGBOUNCER_PORT
+unix_socket_dir = $dir
+auth_type = scram-sha-256
+auth_file = $dir/userlist.txt
+admin_users = pgbouncer_admin
+stats_users = commlog_owner
+pool_mode = transaction
+max_client_conn = 1000
+default_pool_size = 20
+; Clients send these in the startup packet (the programs send jit=off; JDBC-style clients extra_float_digits
+; and options): PgBouncer refuses a parameter it does not track unless told to ignore it. jit=off still holds:
+; pgb_up sets it on the app role.
+ignore_startup_parameters = extra_float_digits,options,jit
+pidfile = $dir/pgbouncer.pid
+EOF
+    chown postgres: "$dir/userlist.txt" "$dir/pgbouncer.ini"
+    chmod 600 "$dir/userlist.txt"
+}
+
+pgb_up() {
+    local dir
+    dir="$(pgb_dir)"
+    if pgb_running; then
+        log "pgbouncer: already running on 127.0.0.1:$PGBOUNCER_PORT"
+    else
+        port_open "$PGBOUNCER_PORT" && die "port $PGBOUNCER_PORT is in use by another process (set COMMLOG_PG_PORT)"
+        mkdir -p "$dir"
+        chown postgres: "$dir"
+        chmod 700 "$dir"
+        pgb_write_config "$dir"
+        # The programs ask for jit=off when they connect, which PgBouncer drops (see pgb_write_config).
+        pg_superuser_psql "$PG_PORT" -c 'ALTER ROLE commlog_app SET jit = off' >/dev/null ||
+            die "could not set jit = off on commlog_app"
+        log "pgbouncer: starting on 127.0.0.1:$PGBOUNCER_PORT"
+        # In the foreground (no -d) so that its log goes to stderr, which root opens under .data. runuser's
+        # session starts with 1024 descriptors, too few for max_client_conn: raise it (up to the hard limit).
+        (
+            cd /
+            setsid runuser -u postgres -- /bin/sh -c 'ulimit -n 4096 2>/dev/null || true; exec /usr/sbin/pgbouncer "$0"' \
+                "$dir/pgbouncer.ini" </dev/null >>"$LOGS/pgbouncer.log" 2>&1 9>&- &
+        )
+    fi
+    pgb_wait_ready
+}
+
+# Waits until the app role gets through PgBouncer to PostgreSQL.
+pgb_wait_ready() {
+    local deadline=$((SECONDS + 30))
+    until port_open "$PGBOUNCER_PORT" &&
+        PGPASSWORD="$(secret pg-app-password)" timeout 10 "$PGBIN/psql" -h 127.0.0.1 -p "$PGBOUNCER_PORT" \
+            -U commlog_app -d commlog -X -q -At -c 'SELECT 1' </dev/null >/dev/null 2>&1; do
+        ((SECONDS < deadline)) || {
+            tail -n 30 "$LOGS/pgbouncer.log" >&2 || true
+            die "PgBouncer did not let commlog_app through on 127.0.0.1:$PGBOUNCER_PORT within 30 s, see $LOGS/pgbouncer.log"
+        }
+        sleep 0.3
+    done
+}
+
+pgb_down() {
+    local pid deadline
+    pid="$(pgb_pid)" || return 0
+    log "pgbouncer: stopping"
+    kill -TERM "$pid" 2>/dev/null || true
+    deadline=$((SECONDS + 20))
+    while pid_alive "$pid"; do
+        if ((SECONDS >= deadline)); then
+            kill -KILL "$pid" 2>/dev/null || true
+            break
+        fi
+        sleep 0.2
+    done
+}
+
 # --- RabbitMQ ------------------------------------------------------------------
 
 # Everything RabbitMQ reads or writes points under .data/rabbitmq; the Erlang
@@ -288,14 +511,20 @@ rmq_pid() {
 rmq_running() { rmq_pid >/dev/null; }
 
 rmq_write_config() {
-    mkdir -p "$RMQ_DIR/home" "$RMQ_DIR/mnesia" "$RMQ_DIR/log"
-    : >"$RMQ_DIR/rabbitmq-env.conf"
-    echo '[].' >"$RMQ_DIR/advanced.config"
-    echo '[].' >"$RMQ_DIR/enabled_plugins"
+    rmq_write_config_in "$RMQ_DIR" "$AMQP_PORT" '[].'
+}
+
+# Writes a node's configuration into $1 for AMQP port $2, with advanced.config $3.
+rmq_write_config_in() {
+    local dir="$1" port="$2"
+    mkdir -p "$dir/home" "$dir/mnesia" "$dir/log"
+    : >"$dir/rabbitmq-env.conf"
+    printf '%s\n' "$3" >"$dir/advanced.config"
+    echo '[].' >"$dir/enabled_plugins"
     # default_* only take effect when the node boots with an empty database
     # (first start); the password is kept in .data/secrets, so it stays valid.
-    (umask 077 && cat >"$RMQ_DIR/rabbitmq.conf" <<EOF
-listeners.tcp.default = 127.0.0.1:$AMQP_PORT
+    (umask 077 && cat >"$dir/rabbitmq.conf" <<EOF
+listeners.tcp.default = 127.0.0.1:$port
 default_vhost = commlog
 default_user = commlog
 default_pass = $(secret amqp-password)
@@ -331,18 +560,71 @@ rmq_start() {
 
 # Waits until the broker accepts AMQP connections and the vhost/user work.
 rmq_wait_ready() {
-    local url deadline=$((SECONDS + 120))
-    url="$(amqp_url)"
-    until port_open "$AMQP_PORT" &&
+    amqp_wait_ready "$AMQP_PORT" "$LOGS/rabbitmq.log" "$RMQ_DIR/log/" rmq_running
+}
+
+# Waits until 127.0.0.1:$1 accepts AMQP as the commlog user; $2 and $3 are the
+# node's logs, and the command after them says whether it is still alive.
+amqp_wait_ready() {
+    local port="$1" url deadline=$((SECONDS + 120))
+    url="amqp://commlog:$(secret amqp-password)@127.0.0.1:$port/commlog"
+    until port_open "$port" &&
         timeout 10 amqp-publish -u "$url" -r commlog.stack.ping -b ping </dev/null >/dev/null 2>&1; do
-        if ! rmq_running; then
-            tail -n 30 "$LOGS/rabbitmq.log" >&2 || true
-            die "RabbitMQ exited during startup, see $LOGS/rabbitmq.log and $RMQ_DIR/log/"
+        if ! "${@:4}"; then
+            tail -n 30 "$3" >&2 || true
+            die "RabbitMQ exited during startup, see $3 and $4"
         fi
         ((SECONDS < deadline)) ||
-            die "RabbitMQ did not accept AMQP on 127.0.0.1:$AMQP_PORT within 120 s, see $LOGS/rabbitmq.log and $RMQ_DIR/log/"
+            die "RabbitMQ did not accept AMQP on 127.0.0.1:$port within 120 s, see $3 and $4"
         sleep 0.5
     done
+}
+
+# rabbitmqctl (or another CLI tool given as $1, e.g. rabbitmq-queues) against the single broker.
+rmq_ctl() {
+    local tool="$1"
+    shift
+    (rmq_env && "$tool" -n "$RABBITMQ_NODENAME" -q "$@") </dev/null 9>&-
+}
+
+# The users deploy/rabbitmq/definitions.json declares, one a line.
+definition_users() {
+    python3 -c 'import json, sys; print("\n".join(u["name"] for u in json.load(open(sys.argv[1]))["users"]))' "$DEFINITIONS"
+}
+
+# Loads deploy/rabbitmq/definitions.json through the CLI function $1 (rmq_ctl or
+# cl_ctl1), every user in it with its password from .data/secrets. The file
+# carries no passwords ("password_hash": ""), and an import resets the hash of
+# every user it lists; so what is imported is a copy with each user's hash
+# filled in (RabbitMQ's rabbit_password_hashing_sha256: base64 of a 4-byte salt
+# followed by SHA-256 of salt + password). That is one CLI call instead of one
+# `rabbitmqctl change_password` per user after the import (1-2 s each on a busy
+# machine), and no moment in which the users have no password.
+# import_definitions is synchronous in 3.10: it prints "asynchronous", but the
+# call returns when the import is done.
+load_definitions() {
+    local ctl="$1" user copy="$DATA/.definitions-with-passwords.json"
+    for user in $(definition_users); do secret "amqp-$user-password" >/dev/null; done
+    (umask 077 && python3 -c '
+import base64, hashlib, json, os, sys
+definitions = json.load(open(sys.argv[1]))
+for user in definitions["users"]:
+    password = open(os.path.join(sys.argv[2], "amqp-%s-password" % user["name"])).read().strip().encode()
+    salt = os.urandom(4)
+    user["password_hash"] = base64.b64encode(salt + hashlib.sha256(salt + password).digest()).decode()
+    user["hashing_algorithm"] = "rabbit_password_hashing_sha256"
+json.dump(definitions, sys.stdout)
+' "$DEFINITIONS" "$SECRETS" >"$copy") || die "could not fill in the passwords of $DEFINITIONS"
+    "$ctl" rabbitmqctl import_definitions "$copy" >>"$LOGS/rabbitmq-definitions.log" 2>&1 || {
+        rm -f "$copy"
+        die "could not import $DEFINITIONS, see $LOGS/rabbitmq-definitions.log"
+    }
+    rm -f "$copy"
+}
+
+# amqp://USER:PASSWORD@127.0.0.1:PORT/commlog for a user of the definitions on the single broker.
+user_amqp_url() {
+    printf 'amqp://%s:%s@127.0.0.1:%s/commlog\n' "$1" "$(secret "amqp-$1-password")" "$AMQP_PORT"
 }
 
 rmq_stop() {
@@ -369,6 +651,176 @@ rmq_stop() {
     if [[ -d "$RMQ_DIR" ]]; then
         (rmq_env && epmd -kill) </dev/null >/dev/null 2>&1 || true
     fi
+}
+
+# --- RabbitMQ cluster (--cluster) -------------------------------------------------
+
+# Three nodes on 127.0.0.1, apart from the single broker: node N has its own
+# name, ports and data under .data/rabbitmq-cluster/N, all three share one
+# private epmd (so they find each other) and one Erlang cookie.
+cl_node() { printf 'commlog-c%s@localhost\n' "$1"; }
+cl_amqp_port() { printf '%s\n' $((AMQP_PORT + 10 + 3 * ($1 - 1))); }
+cl_dir() { printf '%s/%s\n' "$CL_DIR" "$1"; }
+
+cl_env() { # $1 = node number
+    local dir port
+    dir="$(cl_dir "$1")"
+    port="$(cl_amqp_port "$1")"
+    export RABBITMQ_NODENAME="commlog-c$1@localhost" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
+    export RABBITMQ_NODE_PORT="$port" RABBITMQ_DIST_PORT=$((port + 1))
+    export ERL_EPMD_PORT="$CL_EPMD_PORT" ERL_EPMD_ADDRESS=127.0.0.1
+    export RABBITMQ_CONF_ENV_FILE="$dir/rabbitmq-env.conf"
+    export RABBITMQ_CONFIG_FILE="$dir/rabbitmq.conf"
+    export RABBITMQ_ADVANCED_CONFIG_FILE="$dir/advanced.config"
+    export RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins"
+    export RABBITMQ_MNESIA_BASE="$dir/mnesia" RABBITMQ_LOG_BASE="$dir/log"
+    export RABBITMQ_PID_FILE="$dir/rabbit.pid"
+    export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+    export HOME="$dir/home" PATH="/usr/lib/rabbitmq/bin:$PATH"
+}
+
+# A CLI tool ($2: rabbitmqctl, rabbitmq-queues) against cluster node $1.
+cl_ctl() {
+    local n="$1" tool="$2"
+    shift 2
+    (cl_env "$n" && "$tool" -n "$RABBITMQ_NODENAME" -q "$@") </dev/null 9>&-
+}
+cl_ctl1() { cl_ctl 1 "$@"; }
+
+# Pid of node $1 (its wrapper, else its VM), or nothing.
+cl_pid() {
+    local dir pid
+    dir="$(cl_dir "$1")"
+    for pid in "$(read_pid "$dir/server.pid")" "$(read_pid "$dir/rabbit.pid")"; do
+        if pid_alive "$pid" && grep -qa rabbit "/proc/$pid/cmdline" 2>/dev/null; then
+            printf '%s\n' "$pid"
+            return 0
+        fi
+    done
+    return 1
+}
+
+cl_running() { cl_pid "$1" >/dev/null; }
+cl_any_running() {
+    local n
+    for n in "${CL_NODES[@]}"; do cl_running "$n" && return 0; done
+    return 1
+}
+
+cl_check_node() {
+    [[ "${1:-}" =~ ^[123]$ ]] || die "expected a cluster node number, 1, 2 or 3 (got '${1:-}')"
+}
+
+# Starts node $1 in the background (does not wait).
+cl_launch() {
+    local n="$1" dir port
+    dir="$(cl_dir "$n")"
+    port="$(cl_amqp_port "$n")"
+    if cl_running "$n"; then
+        log "rabbitmq-c$n: already running on 127.0.0.1:$port"
+        return 0
+    fi
+    port_open "$port" && die "port $port is in use by another process (set COMMLOG_AMQP_PORT)"
+    port_open $((port + 1)) && die "port $((port + 1)) is in use by another process (set COMMLOG_AMQP_PORT)"
+    # quorum_cluster_size: a quorum queue gets a member on every node (when all are up).
+    rmq_write_config_in "$dir" "$port" '[{rabbit, [{quorum_cluster_size, 3}]}].'
+    # The same cookie on every node, or they refuse each other.
+    rm -f "$dir/home/.erlang.cookie"
+    (umask 277 && secret erlang-cookie-cluster | tr -d '\n' >"$dir/home/.erlang.cookie")
+    log "rabbitmq-c$n: starting $(cl_node "$n") on 127.0.0.1:$port"
+    (
+        cl_env "$n"
+        cd "$dir"
+        setsid /usr/lib/rabbitmq/bin/rabbitmq-server </dev/null >>"$LOGS/rabbitmq-c$n.log" 2>&1 9>&- &
+        echo $! >"$dir/server.pid"
+    )
+}
+
+cl_wait_ready() {
+    amqp_wait_ready "$(cl_amqp_port "$1")" "$LOGS/rabbitmq-c$1.log" "$(cl_dir "$1")/log/" cl_running "$1"
+}
+
+# Node $1 knows node 1 as a member of its cluster (it restarts into it by itself). RabbitMQ 3 keeps
+# the members it knows in cluster_nodes.config, read here without a (slow) CLI call when it is there.
+cl_joined() {
+    local known
+    known="$(cl_dir "$1")/mnesia/$(cl_node "$1")/cluster_nodes.config"
+    if [[ -s "$known" ]]; then
+        grep -q "'$(cl_node 1)'" "$known"
+    else
+        cl_ctl "$1" rabbitmqctl cluster_status --formatter json 2>/dev/null | grep -q "\"$(cl_node 1)\""
+    fi
+}
+
+cl_up() {
+    local n
+    mkdir -p "$CL_DIR"
+    # All at once: a node that was not the last to stop waits for its peers before it opens its ports.
+    for n in "${CL_NODES[@]}"; do cl_launch "$n"; done
+    for n in "${CL_NODES[@]}"; do cl_wait_ready "$n"; done
+    for n in "${CL_NODES[@]:1}"; do
+        cl_joined "$n" && continue
+        log "rabbitmq-c$n: joining $(cl_node 1)"
+        {
+            cl_ctl "$n" rabbitmqctl stop_app &&
+                cl_ctl "$n" rabbitmqctl join_cluster "$(cl_node 1)" &&
+                cl_ctl "$n" rabbitmqctl start_app
+        } >>"$LOGS/rabbitmq-c$n.log" 2>&1 || die "rabbitmq-c$n could not join $(cl_node 1), see $LOGS/rabbitmq-c$n.log"
+        cl_wait_ready "$n"
+    done
+    load_definitions cl_ctl1
+    # A quorum queue declared while a node was down has no member there, and RabbitMQ 3.10
+    # never adds one by itself: when one lacks a member, add the missing ones on every node
+    # (nothing happens where a member exists).
+    if cl_ctl1 rabbitmqctl list_queues -p commlog --no-table-headers type members |
+        awk -v nodes="${#CL_NODES[@]}" '$1 == "quorum" && gsub(/@/, "@") < nodes { short = 1 } END { exit !short }'; then
+        for n in "${CL_NODES[@]}"; do
+            log "rabbitmq-c$n: adding the quorum queue members it lacks"
+            cl_ctl1 rabbitmq-queues grow "$(cl_node "$n")" all --vhost-pattern '^commlog$' --queue-pattern '.*' \
+                >>"$LOGS/rabbitmq-definitions.log" 2>&1 || true
+        done
+    fi
+}
+
+# Stops node $1 (the whole VM, gracefully; $2 = kill for SIGKILL). Its data is kept.
+cl_stop() {
+    local n="$1" how="${2:-}" pid beam dir deadline
+    dir="$(cl_dir "$n")"
+    if pid="$(cl_pid "$n")"; then
+        beam="$(read_pid "$dir/rabbit.pid")"
+        if [[ "$how" == kill ]]; then
+            log "rabbitmq-c$n: killing its VM (SIGKILL)"
+            pid_alive "$beam" && kill -KILL "$beam" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+        else
+            log "rabbitmq-c$n: stopping"
+            kill -TERM "$pid" 2>/dev/null || true
+        fi
+        deadline=$((SECONDS + 60))
+        while pid_alive "$pid" || { pid_alive "$beam" && grep -qa rabbit "/proc/$beam/cmdline" 2>/dev/null; }; do
+            if ((SECONDS >= deadline)); then
+                log "rabbitmq-c$n: did not stop within 60 s, killing it"
+                kill -KILL "$pid" "$beam" 2>/dev/null || true
+                break
+            fi
+            sleep 0.2
+        done
+    fi
+    rm -f "$dir/server.pid"
+}
+
+cl_down() {
+    local n
+    [[ -d "$CL_DIR" ]] || return 0
+    for n in "${CL_NODES[@]}"; do cl_stop "$n"; done
+    # The nodes' shared epmd (on AMQP+12).
+    (cl_env 1 && epmd -kill) </dev/null >/dev/null 2>&1 || true
+}
+
+cl_amqp_url() {
+    local n url
+    url="amqp://commlog:$(secret amqp-password)@127.0.0.1:$(cl_amqp_port 1)/commlog"
+    for n in "${CL_NODES[@]:1}"; do url+=",127.0.0.1:$(cl_amqp_port "$n")"; done
+    printf '%s\n' "$url"
 }
 
 # --- Dovecot -------------------------------------------------------------------
@@ -568,6 +1020,24 @@ write_env() {
                 echo "COMMLOG_TEST_IMAP_OTHER_USER=$IMAP_OTHER_USER"
                 echo "COMMLOG_TEST_IMAP_OTHER_PASSWORD=$IMAP_OTHER_PASSWORD"
             fi
+            # The users of deploy/rabbitmq/definitions.json on the single broker (COMMLOG_TEST_AMQP_PHONE_URL
+            # for phone-system, COMMLOG_TEST_AMQP_REMINDER_LOGGER_URL for reminder-logger, ...).
+            local user name
+            for user in $(definition_users); do
+                name="${user%-system}"
+                name="${name//-/_}"
+                echo "COMMLOG_TEST_AMQP_${name^^}_URL=$(user_amqp_url "$user")"
+            done
+            if cl_any_running; then
+                echo "COMMLOG_TEST_CLUSTER_AMQP_URL=$(cl_amqp_url)"
+            fi
+            if standby_running; then
+                echo "COMMLOG_TEST_DATABASE_READ_URL=postgres://commlog_app:$(secret pg-app-password)@127.0.0.1:$STANDBY_PORT/commlog"
+            fi
+            if pgb_running; then
+                echo "COMMLOG_TEST_PGBOUNCER_URL=postgres://commlog_app:$(secret pg-app-password)@127.0.0.1:$PGBOUNCER_PORT/commlog"
+                echo "COMMLOG_TEST_PGBOUNCER_ADMIN_URL=postgres://pgbouncer_admin:$(secret pgbouncer-admin-password)@127.0.0.1:$PGBOUNCER_PORT/pgbouncer"
+            fi
         } >"$tmp"
     )
     mv "$tmp" "$ENV_FILE"
@@ -576,12 +1046,15 @@ write_env() {
 # --- subcommands ------------------------------------------------------------------
 
 cmd_up() {
-    local with_dovecot="" fast="" arg
+    local with_dovecot="" fast="" cluster="" replica="" pgbouncer="" arg
     for arg in "$@"; do
         case "$arg" in
         --with-dovecot) with_dovecot=1 ;;
         --fast) fast=fast ;;
-        *) die "unknown option for up: $arg (expected --with-dovecot, --fast)" ;;
+        --cluster) cluster=1 ;;
+        --replica) replica=1 ;;
+        --pgbouncer) pgbouncer=1 ;;
+        *) die "unknown option for up: $arg (expected --with-dovecot, --fast, --cluster, --replica, --pgbouncer)" ;;
         esac
     done
     [[ $EUID -eq 0 ]] || die "must run as root (it installs packages and switches to the postgres user)"
@@ -592,7 +1065,11 @@ cmd_up() {
         useradd --system --no-create-home --home-dir /var/lib/postgresql --shell /usr/sbin/nologin postgres
     mkdir -p "$LOGS"
     pg_up "$fast"
+    [[ -n "$replica" ]] && standby_up "$fast"
+    [[ -n "$pgbouncer" ]] && pgb_up
     rmq_start
+    load_definitions rmq_ctl
+    [[ -n "$cluster" ]] && cl_up
     [[ -n "$with_dovecot" ]] && dv_up
     write_env
     log "ready; environment in $ENV_FILE"
@@ -603,7 +1080,10 @@ cmd_down() {
     take_lock
     mkdir -p "$LOGS"
     dv_down
+    cl_down
     rmq_stop
+    pgb_down
+    standby_down
     pg_down
 }
 
@@ -624,6 +1104,25 @@ cmd_status() {
     else
         echo "dovecot     not running  127.0.0.1:$IMAP_PORT"
     fi
+    if [[ -s "$STATE_DIR_RECORD" ]] && standby_running; then
+        echo "standby     running      127.0.0.1:$STANDBY_PORT  (data $(standby_data), WAL replay" \
+            "$(pg_superuser_psql "$STANDBY_PORT" -At -c 'SELECT pg_get_wal_replay_pause_state()' 2>/dev/null || echo unknown))"
+    else
+        echo "standby     not running  127.0.0.1:$STANDBY_PORT"
+    fi
+    if pid="$(pgb_pid)"; then
+        echo "pgbouncer   running      127.0.0.1:$PGBOUNCER_PORT  (pid $pid)"
+    else
+        echo "pgbouncer   not running  127.0.0.1:$PGBOUNCER_PORT"
+    fi
+    local n
+    for n in "${CL_NODES[@]}"; do
+        if pid="$(cl_pid "$n")"; then
+            echo "rabbitmq-c$n running      127.0.0.1:$(cl_amqp_port "$n")  (pid $pid, $(cl_node "$n"))"
+        else
+            echo "rabbitmq-c$n not running  127.0.0.1:$(cl_amqp_port "$n")"
+        fi
+    done
 }
 
 main() {
@@ -642,6 +1141,22 @@ main() {
         rmq_start
         ;;
     rabbitmqctl) (rmq_env && rabbitmqctl "$@") ;;
+    cluster-stop | cluster-kill)
+        cl_check_node "${1:-}"
+        take_lock
+        mkdir -p "$LOGS"
+        if [[ "$cmd" == cluster-kill ]]; then cl_stop "$1" kill; else cl_stop "$1"; fi
+        ;;
+    cluster-start)
+        cl_check_node "${1:-}"
+        take_lock
+        mkdir -p "$LOGS"
+        # A node that was in the cluster rejoins it by itself.
+        cl_launch "$1"
+        cl_wait_ready "$1"
+        ;;
+    replica-pause) standby_replay pause ;;
+    replica-resume) standby_replay resume ;;
     env) echo "$ENV_FILE" ;;
     *)
         sed -n '2,/^set -euo/p' "$SCRIPT" | sed '$d; s/^# \{0,1\}//' >&2
