@@ -3,7 +3,7 @@ public struct AMQPError: Error, CustomStringConvertible, Sendable, Equatable {
     /// What kind of failure this is; callers branch on it, people read `description`.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String, Sendable {
-            case configuration, connectionFailed, connectionLost, channelClosed, publishRejected, unroutable
+            case configuration, connectionFailed, connectionLost, channelClosed, publishRejected, publishRefused, unroutable
             case timeout, consumerCancelled, shutdown, protocolError
         }
         private let base: Base
@@ -19,6 +19,9 @@ public struct AMQPError: Error, CustomStringConvertible, Sendable, Equatable {
         public static let channelClosed = Code(.channelClosed)
         /// The broker answered a publish with `basic.nack`.
         public static let publishRejected = Code(.publishRejected)
+        /// The broker closed the publish channel over a message (no permission for its exchange or routing key, no
+        /// such exchange): that publish fails instead of being sent again for ever.
+        public static let publishRefused = Code(.publishRefused)
         /// A mandatory publish matched no queue and came back with `basic.return`.
         public static let unroutable = Code(.unroutable)
         /// The operation did not finish in time (for example no connection before the publish deadline).

@@ -46,6 +46,9 @@ struct ConfirmWindow<Payload> {
         return removed
     }
 
+    /// What is still unconfirmed, in order.
+    var payloads: [Payload] { slots[head...].compactMap { $0?.payload } }
+
     /// Empties the window (the channel is gone), returning what was still unconfirmed in order.
     mutating func removeAll() -> [Entry] {
         defer { self = ConfirmWindow() }

@@ -53,7 +53,12 @@ extension ConnectionLoop {
             let close = method.decoded.assumingMemoryBound(to: amqp_channel_close_t.self).pointee
             var closeOK = amqp_channel_close_ok_t()
             _ = amqp_send_method(handle, channel, COMMLOG_CHANNEL_CLOSE_OK, &closeOK)
-            throw AMQPError(.connectionLost, "the broker closed channel \(channel): \(close.reply_code) \(close.reply_text.string)")
+            let reason = "\(close.reply_code) \(close.reply_text.string)"
+            // 403 ACCESS_REFUSED, 404 NOT_FOUND on the publish channel: what was published is refused, not the connection.
+            if channel == Self.publishChannel, close.reply_code == 403 || close.reply_code == 404 {
+                throw AMQPError(.publishRefused, "the broker refused a publish: \(reason)")
+            }
+            throw AMQPError(.connectionLost, "the broker closed channel \(channel): \(reason)")
         case COMMLOG_CONNECTION_CLOSE:
             let close = method.decoded.assumingMemoryBound(to: amqp_connection_close_t.self).pointee
             var closeOK = amqp_connection_close_ok_t()

@@ -123,6 +123,12 @@ struct ConnectionStateMachine<Waiter> {
 
     /// The open connection failed. Its delivery tags and publish tags die with it: what the broker had not confirmed
     /// goes back to the front of the queue, to be published again on the next connection. Nil when none was open.
+    /// The broker refused something published on this connection (`AMQPError.Code.publishRefused`): the publishes
+    /// it names fail with `error`, and are not sent again.
+    mutating func refuseInFlight(_ error: AMQPError) -> [Completion] {
+        publishes.refuseInFlight(error)
+    }
+
     mutating func connectionLost(now: ContinuousClock.Instant) -> Reconnect? {
         let failedAttempts: Int
         switch state {

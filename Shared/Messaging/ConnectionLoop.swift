@@ -170,6 +170,9 @@ final class ConnectionLoop {
         if let handle { amqp_destroy_connection(handle) }
         handle = nil
         owner.setConnected(false)
+        if let refusal = error as? AMQPError, refusal.code == .publishRefused {
+            for completion in machine.refuseInFlight(refusal) { resume(completion) }
+        }
         if let reconnect = machine.connectionLost(now: .now) { logReconnect(reconnect, after: error) }
     }
 

@@ -82,6 +82,26 @@ extension ConnectionStateMachine {
             returned[tag] = reason
         }
 
+        /// The broker closed the publish channel over a message in the confirm window: the publishes of the
+        /// messages whose exchange or routing key the refusal names (`access to topic 'phone.call.event' …`,
+        /// `no exchange 'x'`) fail with `error`; when it names none of them, every publish with a message in the
+        /// window does, so that a refused message is never sent again for ever. The others go round again.
+        mutating func refuseInFlight(_ error: AMQPError) -> [Completion] {
+            let inFlight = Set(confirms.payloads.map(\.publish))
+            func named(_ number: UInt64) -> Bool {
+                guard let publish = pending[number] else { return false }
+                return publish.messages.contains { message in
+                    // A topic refusal names the exchange too: then only the routing key tells the message.
+                    if error.message.contains("topic '") { return error.message.contains("topic '\(message.routingKey)'") }
+                    return error.message.contains("exchange '\(message.exchange.isEmpty ? "amq.default" : message.exchange)'")
+                }
+            }
+            let refused = inFlight.contains(where: named) ? inFlight.filter(named) : inFlight
+            return refused.compactMap { number in
+                pending.removeValue(forKey: number).map { Completion(waiter: $0.waiter, error: error) }
+            }
+        }
+
         /// The connection is gone, and its publish tags with it: what it had not confirmed goes first in line.
         mutating func requeueUnconfirmed() {
             let inFlight = confirms.removeAll().map(\.payload).filter { pending[$0.publish] != nil }

@@ -33,7 +33,7 @@ struct BrokerPermissionsTests {
             }
             #expect(declare?.description.contains("ACCESS_REFUSED") == true, "\(declare.map(String.init(describing:)) ?? "")")
             let consume = await #expect(throws: (any Error).self) {
-                _ = try await practice.consume(queue: queue.name, prefetch: 1).take(1, within: .seconds(5))
+                _ = try await practice.consume(queue: queue.name, prefetch: 1).nextBatch(maximum: 1, maximumWait: .seconds(5))
             }
             #expect("\(consume.map(String.init(describing:)) ?? "")".contains("ACCESS_REFUSED"))
             // Still allowed after all that: a refusal closes a channel, never the user's connection for good.

@@ -53,6 +53,28 @@ extension ConnectionStateMachineTests {
         #expect(again.map(\.waiter) == ["again"] && again.first?.error == nil)
     }
 
+    @Test("a publish the broker refuses (no permission for its routing key) fails and is not sent again; the others go round again")
+    func refusedPublish() {
+        var machine = Self.machine()
+        Self.connect(&machine)
+        let deadline = Self.at(.seconds(60))
+        _ = machine.publishSubmitted(Self.messages("allowed"), deadline: deadline, waiter: "innocent")
+        _ = machine.publishSubmitted(Self.messages("forbidden", "fine"), deadline: deadline, waiter: "guilty")
+        #expect(Self.flushed(&machine) == ["1:allowed", "2:forbidden", "3:fine"])
+        let refusal = AMQPError(.publishRefused, "the broker refused a publish: 403 ACCESS_REFUSED - access to topic 'forbidden' in exchange 'commlog.events'")
+        let refused = machine.refuseInFlight(refusal)
+        #expect(refused.map(\.waiter) == ["guilty"] && refused.first?.error == refusal)
+        _ = machine.connectionLost(now: Self.start)
+        Self.connect(&machine)
+        #expect(Self.flushed(&machine) == ["1:allowed"])
+
+        // A refusal that names none of them (an unknown wording) fails every publish in flight: none loops for ever.
+        _ = machine.publishSubmitted(Self.messages("other"), deadline: deadline, waiter: "other")
+        #expect(Self.flushed(&machine) == ["2:other"])
+        let unnamed = machine.refuseInFlight(AMQPError(.publishRefused, "404 NOT_FOUND - something else"))
+        #expect(Set(unnamed.map(\.waiter)) == ["innocent", "other"])
+    }
+
     @Test("a publish past its deadline fails with timeout once, and its messages are not sent again")
     func timeout() {
         var machine = Self.machine()

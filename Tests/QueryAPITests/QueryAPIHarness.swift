@@ -21,6 +21,16 @@ import FoundationNetworking
 final class QueryAPIHarness: Sendable {
     static let secret = "query-api-test-secret-of-sufficient-length"
 
+    /// Requests as separate clients make them: no cookie jar shared by the test's staff (a cookie one staff
+    /// member's answer set would go with another's requests), no cache.
+    static let session: URLSession = {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpCookieStorage = nil
+        configuration.httpShouldSetCookies = false
+        configuration.urlCache = nil
+        return URLSession(configuration: configuration)
+    }()
+
     let organisationID = TestEnvironment.unique("org-q")
     let port: Int
     let keys: StaffTokenKeys
@@ -94,7 +104,7 @@ final class QueryAPIHarness: Sendable {
         if !query.isEmpty { components.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) } }
         var request = URLRequest(url: components.url!)
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        let (body, response) = try await URLSession.shared.data(for: request)
+        let (body, response) = try await Self.session.data(for: request)
         let http = response as! HTTPURLResponse
         var headers: [String: String] = [:]
         for (key, value) in http.allHeaderFields { headers["\(key)".lowercased()] = "\(value)" }
@@ -110,7 +120,7 @@ final class QueryAPIHarness: Sendable {
         if let json { request.httpBody = try JSONSerialization.data(withJSONObject: json) } else if let body { request.httpBody = body }
         if let contentType, request.httpBody != nil { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        let (data, response) = try await URLSession.shared.data(for: request)
+        let (data, response) = try await Self.session.data(for: request)
         let http = response as! HTTPURLResponse
         var replyHeaders: [String: String] = [:]
         for (key, value) in http.allHeaderFields { replyHeaders["\(key)".lowercased()] = "\(value)" }
