@@ -18,7 +18,7 @@ declared = set()
 for source in SOURCES:
     text = source.read_text()
     declared.update(re.findall(r'(?:Counter|Gauge|Timer|Recorder|Meter)\(\s*label:\s*"([a-z0-9_.]+)"', text))
-    declared.update(re.findall(r'makeGauge\(name:\s*"([a-z0-9_]+)"', text))
+    declared.update(re.findall(r'makeGauge\(\s*name:\s*"([a-z0-9_]+)"', text))
     # Observability's renaming of Hummingbird's metrics: "hb.requests": "http_requests_total".
     declared.update(re.findall(r'"[a-z.]+":\s*"((?:http|hb)_[a-z0-9_]+)"', text))
 declared = {name.replace(".", "_") for name in declared}

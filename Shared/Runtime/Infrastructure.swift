@@ -96,7 +96,9 @@ public struct Infrastructure: Sendable {
     public func application(
         services: [any Service], router: Router<BasicRequestContext> = .instrumented(), registry: PrometheusCollectorRegistry
     ) -> Application<RouterResponder<BasicRequestContext>> {
-        router.addOperationsRoutes(readiness: readiness, registry: registry)
+        BuildInfo.register(program: program, registry: registry)
+        let backlog = DeadLetterBacklog(database: database, registry: registry)
+        router.addOperationsRoutes(readiness: readiness, registry: registry, scraped: [backlog.update])
         let archiver = consumer(DeadLetterArchiver.queue, handler: DeadLetterArchiver(database: database))
         return Application(
             router: router,

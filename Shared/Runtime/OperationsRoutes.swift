@@ -26,7 +26,8 @@ extension Router where Context == BasicRequestContext {
 extension Router {
     /// Adds `/healthz` (the process runs), `/readyz` (every check passes; 503 naming the failing ones)
     /// and `/metrics` (Prometheus text format).
-    public func addOperationsRoutes(readiness: [ReadinessCheck], registry: PrometheusCollectorRegistry) {
+    /// - Parameter scraped: figures read when `/metrics` is scraped, besides the process's own.
+    public func addOperationsRoutes(readiness: [ReadinessCheck], registry: PrometheusCollectorRegistry, scraped: [@Sendable () async -> Void] = []) {
         get("/healthz") { _, _ in "ok\n" }
         get("/readyz") { _, _ -> Response in
             var failing: [String] = []
@@ -41,6 +42,7 @@ extension Router {
         let process = ProcessMetrics(registry: registry)
         get("/metrics") { _, _ -> Response in
             process.update()
+            for update in scraped { await update() }
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

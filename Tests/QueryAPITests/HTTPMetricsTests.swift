@@ -1,6 +1,8 @@
 import Auth
 import CommlogDomain
 import Foundation
+import PostgresNIO
+import Storage
 import Testing
 import TestSupport
 #if canImport(FoundationNetworking)
@@ -11,6 +13,39 @@ import FoundationNetworking
 /// log (the program itself, for its metrics and logging systems).
 @Suite("query-api: metrics and logs")
 struct HTTPMetricsTests {
+    @Test("/metrics says which build runs and how many dead letters wait, by queue, read when it is scraped")
+    func buildAndDeadLetters() async throws {
+        let queue = TestEnvironment.unique("test.backlog")
+        try await TestEnvironment.withDatabase(owner: true) { database in
+            for index in 0..<3 {
+                try await database.client.query("""
+                    INSERT INTO dead_letters (fingerprint, queue, routing_key, reason, body)
+                    VALUES (\(TestEnvironment.unique("fingerprint")), \(queue), 'test.key', \("reason \(index)"), '\\x00'::bytea)
+                    """, logger: database.logger)
+            }
+            let port = freePort()
+            let program = try ProgramProcess("query-api", environment: [
+                "COMMLOG_HTTP_PORT": "\(port)", "COMMLOG_JWT_SECRET": QueryAPIHarness.secret, "COMMLOG_BUILD_REVISION": "abc1234",
+            ])
+            try await waitUntil("query-api ready", timeout: .seconds(30)) { await ProgramProcess.isReady(port: port) }
+            func scrape() async throws -> [Substring] {
+                let (body, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/metrics")!)
+                return String(decoding: body, as: UTF8.self).split(separator: "\n")
+            }
+            func waiting(_ lines: [Substring]) -> Double? {
+                lines.first { $0.hasPrefix("commlog_dead_letters_waiting{") && $0.contains("queue=\"\(queue)\"") }.flatMap { $0.split(separator: " ").last.flatMap { Double($0) } }
+            }
+            let first = try await scrape()
+            #expect(first.contains { $0.hasPrefix("commlog_build_info{") && $0.contains("program=\"query-api\"") && $0.contains("revision=\"abc1234\"") && ($0.hasSuffix(" 1.0") || $0.hasSuffix(" 1")) })
+            #expect(waiting(first) == 3)
+            try await database.client.query("UPDATE dead_letters SET replayed_at = now() WHERE queue = \(queue) AND reason <> 'reason 0'", logger: database.logger)
+            #expect(waiting(try await scrape()) == 1)
+            try await database.client.query("UPDATE dead_letters SET replayed_at = now() WHERE queue = \(queue)", logger: database.logger)
+            #expect(waiting(try await scrape()) == 0)
+            #expect(await program.kill(SIGTERM) == 0)
+        }
+    }
+
     @Test("every request is counted and timed by route template, method and status; a problem answer by its own status, not 500")
     func requestMetrics() async throws {
         let port = freePort()
