@@ -78,7 +78,13 @@ bench-ingest:
 	for product in reminder-logger commlog commlog-bench; do swift build -c release --product $$product; done
 	bin="$$(swift build -c release --show-bin-path)"; \
 	set -a; . .data/stack.env; COMMLOG_BIN="$$bin"; set +a; \
-	"$$bin/commlog" migrate && "$$bin/commlog-bench" ingest $${EVENTS:-100000}
+	"$$bin/commlog" migrate
+	@# Another consumer of the practice queue (a `make run` left up) would take half the events and halve the figures.
+	others="$$($(STACK) rabbitmqctl list_consumers -p commlog --quiet --no-table-headers 2>/dev/null | awk '$$1 == "reminder-logger.practice"' | wc -l)"; \
+	if [ "$$others" -gt 0 ]; then echo "bench-ingest: $$others other consumer(s) of reminder-logger.practice (make stop first): the figures would be wrong" >&2; exit 1; fi
+	bin="$$(swift build -c release --show-bin-path)"; \
+	set -a; . .data/stack.env; COMMLOG_BIN="$$bin"; set +a; \
+	"$$bin/commlog-bench" ingest $${EVENTS:-100000}
 
 ## The query benchmark (release build): query-api against the same SQL through pgbench, on
 ## ENTRIES=10000000 entries seeded once into the database commlog_bench. Needs wrk (installed if missing).
