@@ -1,6 +1,7 @@
 internal import CRabbitMQ
 import Foundation
 import Logging
+import Tracing
 import ServiceLifecycle
 import Synchronization
 
@@ -92,6 +93,11 @@ public final class AMQPConnection: Service, Sendable {
     /// `timeout`. Throws `.unroutable` when a message reached no queue, `.publishRejected` on a broker nack.
     public func publish(_ messages: [OutgoingMessage], timeout: Duration = .seconds(30)) async throws {
         guard !messages.isEmpty else { return }
+        // The trace this publish belongs to travels with each message (nothing is added with tracing off).
+        var messages = messages
+        if ServiceContext.current != nil {
+            for index in messages.indices { messages[index].headers = MessageTracing.injectingCurrentContext(into: messages[index].headers) }
+        }
         let deadline = ContinuousClock.now.advanced(by: timeout)
         try await withCheckedThrowingContinuation { continuation in
             submit(.publish(PublishRequest(messages: messages, deadline: deadline, continuation: continuation)))

@@ -165,7 +165,12 @@ public struct BatchingConsumer<Handler: BatchHandler>: Service {
     /// Processes a batch as it came from the broker: a delivery the broker has delivered `deliveryLimit` times
     /// before without its being settled (the program stopped while processing it each time) is dead-lettered
     /// untried, the rest are processed.
+    /// Traced as one consumer span, whose parent is the first delivery's trace (`MessageTracing`).
     func process(delivered batch: [AMQPDelivery]) async -> Outcome {
+        await MessageTracing.withBatchSpan(queue: queue.name, batch: batch) { await processWithinLimit(batch) }
+    }
+
+    private func processWithinLimit(_ batch: [AMQPDelivery]) async -> Outcome {
         guard let limit = configuration.deliveryLimit, queue.deadLetterExchange != nil,
               batch.contains(where: { $0.previousDeliveries >= limit }) else { return await process(batch) }
         let spent = batch.filter { $0.previousDeliveries >= limit }

@@ -3,6 +3,7 @@ import Messaging
 import Metrics
 import ServiceLifecycle
 import Synchronization
+import Tracing
 
 /// Publishes Commlog's own notifications (`communication.logged`, `call.opened`, …) off the critical path.
 ///
@@ -32,6 +33,11 @@ public final class Announcer: Service, Sendable {
     /// Queues messages for publishing and returns at once.
     public func announce(_ messages: [OutgoingMessage]) {
         guard !messages.isEmpty else { return }
+        // Published later, from this service's own task: the trace of the writer that announces goes with them now.
+        var messages = messages
+        if ServiceContext.current != nil {
+            for index in messages.indices { messages[index].headers = MessageTracing.injectingCurrentContext(into: messages[index].headers) }
+        }
         let (waiter, dropped) = state.withLock { state -> (CheckedContinuation<Void, Never>?, Int) in
             state.pending += messages
             let dropped = max(0, state.pending.count - Self.bufferLimit)

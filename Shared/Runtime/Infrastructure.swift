@@ -147,10 +147,20 @@ public enum ProgramRunner {
         var logger = Logger(label: program)
         logger[metadataKey: "instance"] = "\(configuration.instanceID)"
         do {
+            let traceExport = try TraceExport.bootstrap(program: program)
             let infrastructure = Infrastructure(program: program, configuration: configuration, logger: logger)
             try await infrastructure.migrateIfConfigured()
-            logger.info("starting", metadata: ["http": "\(configuration.httpHost):\(configuration.httpPort)"])
-            try await build(infrastructure, registry).run()
+            logger.info("starting", metadata: ["http": "\(configuration.httpHost):\(configuration.httpPort)", "tracing": "\(traceExport != nil)"])
+            let group = try await build(infrastructure, registry)
+            if let traceExport {
+                // Started first, stopped last: the program's services stop (on its signals), then the last spans go out.
+                try await ServiceGroup(configuration: ServiceGroupConfiguration(services: [
+                    .init(service: traceExport),
+                    .init(service: group, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+                ], logger: logger)).run()
+            } else {
+                try await group.run()
+            }
         } catch let error as ConfigurationError {
             // Found while building (a key only this program needs): the same plain message and status.
             FileHandle.standardError.write(Data("\(program): \(error)\n".utf8))

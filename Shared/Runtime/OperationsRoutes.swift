@@ -15,10 +15,13 @@ public struct ReadinessCheck: Sendable {
 extension Router where Context == BasicRequestContext {
     /// A program's router: every request counted and timed by route, method and status
     /// (`http_requests_total`, `http_server_request_duration_seconds`, `http_server_active_requests`). The
-    /// metrics middleware comes first, so that it sees the status a problem answer finally has.
+    /// metrics middleware comes first, so that it sees the status a problem answer finally has. Then each request
+    /// is a server span (a no-op with tracing off), continuing the caller's `traceparent`; search text and
+    /// cursors are not recorded.
     public static func instrumented() -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: MetricsMiddleware())
+        router.add(middleware: TracingMiddleware(redactingQueryParameters: ["q", "cursor", "token"]))
         return router
     }
 }

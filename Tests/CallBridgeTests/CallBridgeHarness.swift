@@ -61,9 +61,11 @@ final class CallBridgeHarness: Sendable {
         try await Self.request(port: port, method, path, body: body, contentType: contentType, authorization: authorization)
     }
 
-    static func request(port: Int, _ method: String, _ path: String, body: String? = nil, contentType: String = "application/json", authorization: String? = nil) async throws -> Reply {
+    static func request(port: Int, _ method: String, _ path: String, body: String? = nil, contentType: String = "application/json", authorization: String? = nil,
+                        headers: [String: String] = [:]) async throws -> Reply {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = method
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         if let body {
             request.httpBody = Data(body.utf8)
             request.setValue(contentType, forHTTPHeaderField: "Content-Type")
@@ -76,8 +78,9 @@ final class CallBridgeHarness: Sendable {
     }
 
     /// Posts webhook events (a JSON object or array) with the integration's secret.
-    func post(_ json: String, secret: String? = nil, organisation: String? = nil) async throws -> Reply {
-        try await request("POST", "/v1/organisations/\(organisation ?? organisationID)/call-events", body: json, authorization: "Bearer \(secret ?? self.secret)")
+    func post(_ json: String, secret: String? = nil, organisation: String? = nil, headers: [String: String] = [:]) async throws -> Reply {
+        try await Self.request(port: port, "POST", "/v1/organisations/\(organisation ?? organisationID)/call-events", body: json,
+                               authorization: "Bearer \(secret ?? self.secret)", headers: headers)
     }
 
     /// Posts a call that rang and has a recording at `url`; returns the HTTP status.

@@ -6,6 +6,7 @@ import Integrations
 import Logging
 import Messaging
 import Metrics
+import Tracing
 
 /// Imports one mailbox while this replica holds its lease: connects, syncs INBOX and the Sent folder,
 /// waits with IDLE (or sleeps) until the next check, and backs off after failures.
@@ -92,7 +93,13 @@ struct MailboxSession {
         }
         let progress = try await store.progress(of: mailbox)
         for folder in try await folders(connection) {
-            try await sync(folder, from: progress[folder.name], connection)
+            // One span per folder synced: the messages it publishes carry its trace to their consumer.
+            try await withSpan("mailbox sync", ofKind: .client) { span in
+                span.attributes["commlog.organisation_id"] = mailbox.organisationID
+                span.attributes["commlog.mailbox_id"] = "\(mailbox.id)"
+                span.attributes["commlog.folder"] = folder.name
+                try await sync(folder, from: progress[folder.name], connection)
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 import CommlogDomain
 import Foundation
 import Logging
+import Tracing
 import Messaging
 import Metrics
 import NIOCore
@@ -171,6 +172,15 @@ final class LiveHub: Service, Sendable {
             Counter(label: "commlog_live_events_total", dimensions: [("outcome", "unwatched")]).increment()
             return
         }
+        // The end of the notice's trace (the webhook or practice event that made the entry): sending it to streams.
+        await withSpan("live \(delivery.routingKey)", context: MessageTracing.context(of: delivery), ofKind: .consumer) { span in
+            span.attributes["commlog.organisation_id"] = notice.organisationID
+            await send(notice)
+        }
+    }
+
+    /// Reads the notice's entry and sends it to the streams of those who may see it.
+    private func send(_ notice: Notice) async {
         // Anyone with broker access can publish a notice: what goes out is read from the organisation's own
         // entry, and a notice naming no entry of that organisation goes nowhere.
         let entry: Entry?
