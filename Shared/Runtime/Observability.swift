@@ -1,5 +1,7 @@
+import Foundation
 import Logging
 import Metrics
+import OTel
 import Prometheus
 
 /// How log lines are written (`COMMLOG_LOG_FORMAT`).
@@ -13,19 +15,21 @@ public enum LogFormat: String, Sendable, CaseIterable {
 /// Process-wide logging and metrics; bootstrapped once, by `main`.
 public enum Observability {
     /// Logs to standard error at `level` in `format`, and exports metrics to the returned Prometheus registry.
+    /// With tracing on (`TraceExport`), every line logged inside a span carries its `trace_id` and `span_id`.
     public static func bootstrap(logLevel: Logger.Level, format: LogFormat = .text) -> PrometheusCollectorRegistry {
-        LoggingSystem.bootstrap { label in
+        let traceIDs: Logger.MetadataProvider? = TraceExport.isRequested(ProcessInfo.processInfo.environment) ? OTel.makeLoggingMetadataProvider() : nil
+        LoggingSystem.bootstrap({ label, provider in
             switch format {
             case .text:
-                var handler = StreamLogHandler.standardError(label: label)
+                var handler = StreamLogHandler.standardError(label: label, metadataProvider: provider)
                 handler.logLevel = logLevel
                 return handler
             case .json:
-                var handler = JSONLogHandler(label: label)
+                var handler = JSONLogHandler(label: label, metadataProvider: provider)
                 handler.logLevel = logLevel
                 return handler
             }
-        }
+        }, metadataProvider: traceIDs)
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.nameAndLabelSanitizer = { name, labels in

@@ -95,7 +95,9 @@ extension CallBridgeProcesses {
                     _ = try await Directory.standard(for: bridge, in: database)
                     let apiPort = freePort()
                     let secret = QueryAPIEndToEndTests.jwtSecret
-                    let api = try ProgramProcess("query-api", environment: ["COMMLOG_HTTP_PORT": "\(apiPort)", "COMMLOG_JWT_SECRET": secret].merging(tracing) { $1 })
+                    let api = try ProgramProcess("query-api", environment: [
+                        "COMMLOG_HTTP_PORT": "\(apiPort)", "COMMLOG_JWT_SECRET": secret, "COMMLOG_LOG_FORMAT": "json", "COMMLOG_LOG_LEVEL": "debug",
+                    ].merging(tracing) { $1 })
                     let keys = try await StaffTokenKeys.hmac(secret: secret)
                     let token = try await keys.sign(StaffClaims(staffID: "s-201", organisationID: bridge.organisationID, roles: [.staff], expires: Date().addingTimeInterval(600)))
                     try await waitUntil("query-api ready", timeout: .seconds(30)) { (try? await CallBridgeHarness.request(port: apiPort, "GET", "/readyz").status) == 200 }
@@ -127,6 +129,10 @@ extension CallBridgeProcesses {
                     #expect(traced.contains { $0.service == "query-api" && $0.name.hasPrefix("live ") }, "\(described)")
                     // Spans that are not this call's are other traces (readiness probes and the like), never a second id for it.
                     #expect(Set(collector.spans.filter { $0.name.hasPrefix("live ") && $0.service == "query-api" }.map(\.traceID)) == [traceID])
+
+                    // query-api's log line for the live event (JSON, debug) names the phone system's trace.
+                    let logged = api.output.split(separator: "\n").filter { $0.contains("live event sent") }
+                    #expect(logged.contains { $0.contains(#""trace_id":"\#(traceID)""#) }, "\(logged)")
 
                     curl.signal(SIGTERM)
                     _ = await curl.wait()

@@ -214,6 +214,7 @@ final class LiveHub: Service, Sendable {
             return delivered
         }
         Counter(label: "commlog_live_events_total", dimensions: [("outcome", delivered > 0 ? "delivered" : "unwatched")]).increment()
+        logger.debug("live event sent", metadata: ["communication": "\(notice.communicationID)", "streams": "\(delivered)"])
     }
 
     /// The entry a notice names, as the organisation's log has it now.
