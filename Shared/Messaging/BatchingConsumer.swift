@@ -191,11 +191,17 @@ public struct BatchingConsumer<Handler: BatchHandler>: Service {
         while true {
             let start = ContinuousClock.now
             do {
-                let rejections = try await handler.handle(batch)
+                let rejections = try await abandoning(after: configuration.attemptTimeout) { [handler] in try await handler.handle(batch) }
                 Metrics.Timer(label: "commlog_batch_duration_seconds", dimensions: [("queue", queue.name)])
                     .recordNanoseconds((ContinuousClock.now - start).nanoseconds)
                 return await settle(batch, rejections: rejections, waitingSince: waitingSince ?? start)
-            } catch where error is CancellationError || Task.isCancelled {
+            } catch let error as AttemptTimedOut where !Task.isCancelled && !Task.isShuttingDownGracefully {
+                // Tried again on a fresh attempt; the one left behind may still commit, which a consumer's
+                // idempotent writes absorb.
+                logger.error("batch attempt abandoned, retrying", metadata: ["error": "\(error)", "retry_in": "\(delay)", "size": "\(batch.count)"])
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, configuration.maximumRetryDelay)
+            } catch where error is CancellationError || error is AttemptTimedOut || Task.isCancelled {
                 // Stopped mid-batch: nothing was committed, so the messages go back; never a dead letter.
                 requeue(batch)
                 return Outcome()
@@ -333,6 +339,9 @@ public struct BatchConfiguration: Sendable {
     /// Retries of a batch that failed because the database ran out of a resource (memory, disk) before it is
     /// split, in case the batch itself is the cause; a message that still fails alone is dead-lettered. Default 5.
     public var maximumExhaustionRetries = 5
+    /// Longest one attempt at a batch may take before it is abandoned and tried again (a database client that
+    /// never answers). Default 60 s; the programs set `COMMLOG_BATCH_TIMEOUT_S`.
+    public var attemptTimeout: Duration = .seconds(60)
     /// How long a delivery whose prerequisite is missing (`Rejection.mayWaitForPrerequisite`: an organisation
     /// not upserted yet) is tried again before it is dead-lettered. Default 60 s.
     public var prerequisiteWait: Duration = .seconds(60)

@@ -87,6 +87,7 @@ public struct ProgramConfiguration: Sendable {
         consumer = BatchConfiguration()
         consumer.maximumBatchSize = try reader.positiveInt(.batchSize)
         consumer.maximumWait = .milliseconds(try reader.positiveInt(.batchWait))
+        consumer.attemptTimeout = .seconds(try reader.positiveInt(.batchTimeout))
         httpIdleTimeoutSeconds = try reader.positiveInt(.httpIdleTimeout)
         if let text = reader.string(forKey: .init(ConfigurationKey.amqpPublishers)) { publishers = try PublisherPolicy(parsing: text) }
         consumer.prefetch = try reader.positiveInt(.prefetch)

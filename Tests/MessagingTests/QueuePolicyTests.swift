@@ -1,4 +1,5 @@
 import Messaging
+import Synchronization
 import Testing
 import TestSupport
 
@@ -83,5 +84,68 @@ struct QueuePolicyTests {
             }
             #expect(!handler.committed.contains("spent"))
         }
+    }
+}
+
+/// A handler whose first attempt never answers, cancelled or not (as a database client that lost a request).
+final class NeverAnsweringOnceHandler: BatchHandler {
+    private let attempts = Mutex(0)
+    private let committedTexts = Mutex<[String]>([])
+    var attemptCount: Int { attempts.withLock { $0 } }
+    var committed: [String] { committedTexts.withLock { $0 } }
+
+    func handle(_ batch: [AMQPDelivery]) async throws -> [Rejection] {
+        let attempt = attempts.withLock { count -> Int in
+            count += 1
+            return count
+        }
+        if attempt == 1 {
+            // Not even cancellation ends it.
+            await withCheckedContinuation { (_: CheckedContinuation<Void, Never>) in }
+        }
+        committedTexts.withLock { $0 += batch.map { String(decoding: $0.body, as: UTF8.self) } }
+        return []
+    }
+}
+
+@Suite("Batching consumer: an attempt that never answers")
+struct AbandonedAttemptTests {
+    @Test("an attempt past COMMLOG_BATCH_TIMEOUT_S is abandoned and the batch tried again; a stop while one hangs still stops at once")
+    func abandoned() async throws {
+        try await TestEnvironment.withConnection { connection in
+            let queue = Topology.Queue(name: TestEnvironment.unique("test.abandoned"), bindings: [TestEnvironment.unique("test.key")], expiresAfter: .seconds(900))
+            try await connection.declare(.commlog(queues: [queue]))
+            try await connection.publish(OutgoingMessage(exchange: Topology.eventsExchange, routingKey: queue.bindings[0], body: Array("stuck once".utf8)))
+            var configuration = BatchConfiguration()
+            configuration.attemptTimeout = .milliseconds(500)
+            configuration.minimumRetryDelay = .milliseconds(10)
+            let handler = NeverAnsweringOnceHandler()
+            let consumer = BatchingConsumer(queue: queue, consumerConnection: connection, publisher: connection, handler: handler,
+                                            configuration: configuration, isTransient: { _ in false }, logger: TestEnvironment.logger)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await consumer.run() }
+                defer { group.cancelAll() }
+                #expect(await eventually(timeout: .seconds(10)) { handler.committed == ["stuck once"] })
+                #expect(handler.attemptCount == 2)
+            }
+            // Nothing left on the queue: the second attempt's commit was acked.
+            #expect(try await connection.consume(queue: queue.name, prefetch: 1).take(1, within: .seconds(1)).isEmpty)
+        }
+    }
+
+    @Test("the attempt is left behind: its caller gets AttemptTimedOut, or CancellationError when it is cancelled")
+    func leftBehind() async throws {
+        let start = ContinuousClock.now
+        await #expect(throws: AttemptTimedOut.self) {
+            try await abandoning(after: .milliseconds(200)) { await withCheckedContinuation { (_: CheckedContinuation<Void, Never>) in } }
+        }
+        #expect(ContinuousClock.now - start < .seconds(5))
+        let waiting = Task {
+            try await abandoning(after: .seconds(600)) { await withCheckedContinuation { (_: CheckedContinuation<Void, Never>) in } }
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        waiting.cancel()
+        await #expect(throws: CancellationError.self) { try await waiting.value }
+        #expect(try await abandoning(after: .seconds(5)) { 42 } == 42)
     }
 }
