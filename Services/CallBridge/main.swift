@@ -17,6 +17,8 @@ await ProgramRunner.run("call-bridge", defaultHTTPPort: 8081) { infrastructure, 
                 batching.maximumBatchSize = 1
                 batching.concurrency = settings.recordingConcurrency
                 batching.prefetch = settings.recordingConcurrency
+                // A download's own attempts and their timeouts run inside one batch attempt.
+                batching.attemptTimeout = max(batching.attemptTimeout, settings.recordings.timeout * settings.recordings.attempts + .seconds(30))
             },
         ] + parts.services,
         router: parts.router,

@@ -340,7 +340,7 @@ public struct BatchConfiguration: Sendable {
     /// split, in case the batch itself is the cause; a message that still fails alone is dead-lettered. Default 5.
     public var maximumExhaustionRetries = 5
     /// Longest one attempt at a batch may take before it is abandoned and tried again (a database client that
-    /// never answers). Default 60 s; the programs set `COMMLOG_BATCH_TIMEOUT_S`.
+    /// never answers). Default 60 s; the programs set `COMMLOG_BATCH_TIMEOUT_S` (20 s).
     public var attemptTimeout: Duration = .seconds(60)
     /// How long a delivery whose prerequisite is missing (`Rejection.mayWaitForPrerequisite`: an organisation
     /// not upserted yet) is tried again before it is dead-lettered. Default 60 s.

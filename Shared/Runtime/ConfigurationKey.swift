@@ -60,8 +60,8 @@ extension ConfigurationKey {
         "Most messages committed in one transaction")
     public static let batchWait = ConfigurationKey("COMMLOG_BATCH_WAIT_MS", default: "20", programs: "consumers",
         "Longest wait for a batch to fill once its first message is there")
-    public static let batchTimeout = ConfigurationKey("COMMLOG_BATCH_TIMEOUT_S", default: "60", programs: "consumers",
-        "Longest one attempt at a batch may take; then it is abandoned and the batch tried again (a database client that lost track of a request after a PostgreSQL restart once held a batch for ever)")
+    public static let batchTimeout = ConfigurationKey("COMMLOG_BATCH_TIMEOUT_S", default: "20", programs: "consumers",
+        "Longest one attempt at a batch may take; then it is abandoned and the batch tried again (a database client that lost track of a request after a PostgreSQL restart once held a batch for ever). email-ingestor takes at least 120, call-bridge's recordings at least their download attempts and timeouts")
     public static let prefetch = ConfigurationKey("COMMLOG_PREFETCH", default: "2000", programs: "consumers",
         "Unacknowledged messages the broker sends ahead to each consumer")
     public static let consumerConcurrency = ConfigurationKey("COMMLOG_CONSUMER_CONCURRENCY", default: "4 reminder-logger, 1 the others", programs: "consumers",

@@ -14,6 +14,8 @@ await ProgramRunner.run("email-ingestor", defaultHTTPPort: 8083) { infrastructur
     let consumer = infrastructure.consumer(infrastructure.queue(CommlogQueues.mail), handler: handler) { batches in
         batches.prefetch = ingestor.consumerPrefetch
         batches.maximumBatchSize = ingestor.consumerBatchSize
+        // Parsing and storing a batch of large messages (attachments up to COMMLOG_MAIL_MAX_MESSAGE_BYTES each) takes longer.
+        batches.attemptTimeout = max(batches.attemptTimeout, .seconds(120))
     }
     var services: [any Service] = [announcer, consumer]
     if ingestor.pollerEnabled {
