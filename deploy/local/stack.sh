@@ -1026,6 +1026,16 @@ dv_down() {
         fi
         sleep 0.2
     done
+    # The imap processes of logged-in clients outlive the master (shutdown_clients notwithstanding): a client
+    # would go on as if the server were there. End those holding a connection on our ports.
+    local pids
+    pids="$(ss -Htnp state established "( sport = :$IMAP_PORT or sport = :$IMAPS_PORT )" 2>/dev/null |
+        grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u)"
+    if [[ -n "$pids" ]]; then
+        log "dovecot: ending the sessions still connected ($(echo $pids))"
+        # shellcheck disable=SC2086
+        kill -KILL $pids 2>/dev/null || true
+    fi
 }
 
 # --- env file --------------------------------------------------------------------
