@@ -292,6 +292,7 @@ class Sender:
         self.started_at = None
         self.finished_at = None
         self.error = None
+        self.made = {}
 
     def run(self):
         self.started_at = time.monotonic()
@@ -329,6 +330,13 @@ class Sender:
             self.error = error
             log(f"sender thread failed: {error!r}")
 
+    def event(self, i, make):
+        """Event i, made once: what is sent again after a failure is the same event (same id, same bytes)."""
+        with self.lock:
+            if i not in self.made:
+                self.made[i] = make(i)
+            return self.made[i]
+
     def open_worker(self):
         return None
 
@@ -362,7 +370,7 @@ class AMQPSender(Sender):
 
     def send(self, state, i):
         self._connect(state)
-        routing_key, body, message_id = self.make_event(i)
+        routing_key, body, message_id = self.event(i, self.make_event)
         state["channel"].basic_publish(
             EXCHANGE, routing_key, body,
             pika.BasicProperties(content_type="application/json", delivery_mode=2, message_id=message_id),
@@ -391,7 +399,7 @@ class WebhookSender(Sender):
         self.statuses = {}
 
     def send(self, state, i):
-        request = urllib.request.Request(self.url, data=self.make_body(i), method="POST", headers={
+        request = urllib.request.Request(self.url, data=self.event(i, self.make_body), method="POST", headers={
             "Authorization": f"Bearer {self.secret}", "Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(request, timeout=45) as response:
@@ -424,7 +432,8 @@ class IMAPSender(Sender):
         if state is None:
             state = imaplib.IMAP4(self.host, self.port, timeout=10)
             state.login(self.user, self.password)
-        typ, data = state.append(self.folder, None, imaplib.Time2Internaldate(time.time()), self.make_message(i))
+        typ, data = state.append(self.folder, None, imaplib.Time2Internaldate(time.time()),
+                                   self.event(i, self.make_message))
         if typ != "OK":
             raise RuntimeError(f"APPEND {typ} {data}")
         return state
