@@ -131,7 +131,11 @@ def queue_consumers(url, queues):
             channel = connection.channel()
             counts = {}
             for name in queues:
-                counts[name] = channel.queue_declare(name, passive=True).method.consumer_count
+                method = channel.queue_declare(name, passive=True).method
+                counts[name] = method.consumer_count
+                if method.message_count:
+                    # Left by an earlier row or run: the row's programs work through it before their own events.
+                    log(f"queue {name}: {method.message_count} messages waiting before the row")
             return counts
         finally:
             try:
