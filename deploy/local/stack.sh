@@ -1030,7 +1030,7 @@ dv_down() {
     # would go on as if the server were there. End those holding a connection on our ports.
     local pids
     pids="$(ss -Htnp state established "( sport = :$IMAP_PORT or sport = :$IMAPS_PORT )" 2>/dev/null |
-        grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u)"
+        grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u || true)"
     if [[ -n "$pids" ]]; then
         log "dovecot: ending the sessions still connected ($(echo $pids))"
         # shellcheck disable=SC2086
