@@ -8,7 +8,7 @@ STACK := deploy/local/stack.sh
 # The Swift toolchain is not a Debian package: say so before anything else fails for want of it.
 SWIFT_CHECK := command -v swift >/dev/null || { echo "Swift 6 is not installed (swift is not on PATH): install the toolchain for Debian 12 from https://www.swift.org/install/linux/ and put its usr/bin on PATH, then run this again." >&2; exit 1; }
 
-.PHONY: run stop stack-up stack-down stack-status build test fuzz-api bench-ingest bench-query bench-mail bench-import clean-data
+.PHONY: run stop stack-up stack-down stack-status build test fuzz-api bench-ingest bench-query bench-mail bench-import chaos clean-data
 
 ## Everything in the foreground (Ctrl-C or `make stop` to stop).
 run:
@@ -63,6 +63,7 @@ test:
 	bin="$$(swift build --show-bin-path)"; \
 	set -a; . .data/stack.env; COMMLOG_BIN="$$bin"; set +a; \
 	Tests/Browser/run.sh
+	COMMLOG_BIN="$$(swift build --show-bin-path)" $(MAKE) --no-print-directory chaos-run N=300 ROUNDS=1
 	COMMLOG_BIN="$$(swift build --show-bin-path)" FUZZ_SEED=20261125 FUZZ_EXAMPLES=30 Tests/Fuzz/fuzz-query-api.sh
 
 ## Fuzzes query-api against openapi.yaml with schemathesis (random seed; FUZZ_SEED, FUZZ_EXAMPLES).
@@ -93,6 +94,28 @@ bench-query:
 	command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk
 	for product in query-api commlog; do swift build -c release --product $$product; done
 	COMMLOG_BIN="$$(swift build -c release --show-bin-path)" Benchmarks/Query/bench-query.sh
+
+## The fault figures (Benchmarks/Chaos/chaos.py): each fault (kill -9 of each consumer, a cluster node stopped, the
+## broker, PostgreSQL and Dovecot restarted, the webhook during a broker outage) while N events (2000) flow, ROUNDS (3)
+## kills per program; prints one table (fault, sent, logged, lost, duplicated, seconds until back to 90 %) and fails
+## when a row lost or duplicated anything. Uses the running stack (started with --with-dovecot --cluster when
+## not; it warns when PostgreSQL runs --fast, as under make test) and COMMLOG_BIN, else the debug build.
+## `make test` runs it last but one with N=300 ROUNDS=1.
+chaos:
+	@if [[ ! -s .data/stack.env ]] || ! grep -q '^COMMLOG_TEST_CLUSTER_AMQP_URL=' .data/stack.env || ! grep -q '^COMMLOG_TEST_IMAP_USER=' .data/stack.env; then \
+	  $(STACK) up --with-dovecot --cluster; fi
+	@if [[ -z "$${COMMLOG_BIN:-}" ]]; then $(SWIFT_CHECK); swift build; fi
+	bin="$${COMMLOG_BIN:-$$(swift build --show-bin-path 2>/dev/null)}"; \
+	set -a; . .data/stack.env; set +a; \
+	"$$bin/commlog" migrate >/dev/null && \
+	COMMLOG_BIN="$$bin" $(MAKE) --no-print-directory chaos-run N=$(N) ROUNDS=$(ROUNDS)
+
+N ?= 2000
+ROUNDS ?= 3
+# (the script alone, on the stack as it is)
+chaos-run:
+	tools="$$(deploy/local/python-tools.sh)"; \
+	"$$tools/python" Benchmarks/Chaos/chaos.py --events $(N) --rounds $(ROUNDS)
 
 ## The mailbox import benchmark (release build): first sync of MESSAGES (10000) on the local Dovecot,
 ## against mbsync copying the same folder to a Maildir.

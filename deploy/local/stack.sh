@@ -12,6 +12,11 @@
 #        stack.sh status           one line per server
 #        stack.sh rabbitmq-stop | rabbitmq-start
 #                                  stop/start only the single broker (data survives)
+#        stack.sh postgres-stop | postgres-start | postgres-restart
+#                                  stop (pg_ctl -m fast) / start only the primary, with
+#                                  the options (--fast or not) it was last started with
+#        stack.sh dovecot-stop | dovecot-start
+#                                  stop/start only Dovecot (mail survives)
 #        stack.sh cluster-stop N | cluster-start N | cluster-kill N
 #                                  stop (gracefully), start, or kill -9 the VM of
 #                                  cluster node N (1..3); its data survives
@@ -204,6 +209,8 @@ fallback_dir() {
 # --- PostgreSQL ----------------------------------------------------------------
 
 pg_dir() { printf '%s/postgres\n' "$(state_dir)"; }
+# "fast" or "durable": how the primary was last started (see pg_up), for postgres-start.
+PG_MODE_RECORD="$DATA/postgres-mode"
 
 pg_running() {
     local dir
@@ -235,6 +242,8 @@ pg_up() { # $1 = "fast" or ""
         # max_connections: the test suite runs many programs at once, each with its own pool.
         local opts="-c listen_addresses=127.0.0.1 -p $PG_PORT -k '$dir' -c max_connections=500"
         [[ "$1" == fast ]] && opts+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        # What postgres-start starts it with again (a restart keeps the durability it was started with).
+        printf '%s\n' "${1:-durable}" >"$PG_MODE_RECORD"
         log "postgresql: starting on 127.0.0.1:$PG_PORT${1:+ ($1)}"
         # No -l: the server inherits pg_ctl's stdout/stderr, which root opens
         # here, so the log can live under .data even when postgres cannot reach
@@ -264,6 +273,27 @@ SELECT 'CREATE DATABASE commlog OWNER commlog_owner'
  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'commlog')\gexec
 GRANT CONNECT ON DATABASE commlog TO commlog_app;
 SQL
+}
+
+# postgres-stop: the primary alone (the standby and PgBouncer reconnect by themselves). The mode it runs in is
+# recorded first when no `up` recorded it (a server started by an older stack.sh): fsync off means --fast.
+pg_stop_alone() {
+    [[ -s "$STATE_DIR_RECORD" ]] || return 0
+    if pg_running && [[ ! -s "$PG_MODE_RECORD" ]]; then
+        if [[ "$(pg_superuser_psql "$PG_PORT" -At -c 'SHOW fsync' 2>/dev/null)" == off ]]; then
+            echo fast >"$PG_MODE_RECORD"
+        else
+            echo durable >"$PG_MODE_RECORD"
+        fi
+    fi
+    pg_down
+}
+
+# postgres-start: as `up` started it (--fast or not, from the record; durable when there is none).
+pg_start_alone() {
+    local mode=""
+    [[ "$(cat "$PG_MODE_RECORD" 2>/dev/null || true)" == fast ]] && mode=fast
+    pg_up "$mode"
 }
 
 pg_down() {
@@ -996,6 +1026,16 @@ dv_down() {
         fi
         sleep 0.2
     done
+    # The imap processes of logged-in clients outlive the master (shutdown_clients notwithstanding): a client
+    # would go on as if the server were there. End those holding a connection on our ports.
+    local pids
+    pids="$(ss -Htnp state established "( sport = :$IMAP_PORT or sport = :$IMAPS_PORT )" 2>/dev/null |
+        grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u || true)"
+    if [[ -n "$pids" ]]; then
+        log "dovecot: ending the sessions still connected ($(echo $pids))"
+        # shellcheck disable=SC2086
+        kill -KILL $pids 2>/dev/null || true
+    fi
 }
 
 # --- env file --------------------------------------------------------------------
@@ -1090,7 +1130,7 @@ cmd_down() {
 cmd_status() {
     local pid
     if [[ -s "$STATE_DIR_RECORD" ]] && pg_running; then
-        echo "postgresql  running      127.0.0.1:$PG_PORT  (data $(pg_dir)/data)"
+        echo "postgresql  running      127.0.0.1:$PG_PORT  (data $(pg_dir)/data, $(cat "$PG_MODE_RECORD" 2>/dev/null || echo 'mode not recorded'))"
     else
         echo "postgresql  not running  127.0.0.1:$PG_PORT"
     fi
@@ -1141,6 +1181,22 @@ main() {
         rmq_start
         ;;
     rabbitmqctl) (rmq_env && rabbitmqctl "$@") ;;
+    postgres-stop | postgres-start | postgres-restart)
+        take_lock
+        mkdir -p "$LOGS"
+        [[ "$cmd" == postgres-start ]] || pg_stop_alone
+        [[ "$cmd" == postgres-stop ]] || pg_start_alone
+        ;;
+    dovecot-stop)
+        take_lock
+        mkdir -p "$LOGS"
+        dv_down
+        ;;
+    dovecot-start)
+        take_lock
+        mkdir -p "$LOGS"
+        dv_up
+        ;;
     cluster-stop | cluster-kill)
         cl_check_node "${1:-}"
         take_lock
