@@ -218,6 +218,25 @@ pg_running() {
     [[ -f "$dir/data/PG_VERSION" ]] && as_postgres "$PGBIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1
 }
 
+# Starts the server of data directory $2 on port $3 ($1 names it in messages and its log file, $4 = "fast" or
+# "", $5 = more options), its socket in the PostgreSQL state directory.
+pg_launch() {
+    local name="$1" data="$2" port="$3" mode="$4" extra="${5:-}"
+    port_open "$port" && die "port $port is in use by another process (set COMMLOG_PG_PORT)"
+    # (pg_ctl hands these to a shell: quote the path)
+    # max_connections: the test suite runs many programs at once, each with its own pool.
+    local opts="-c listen_addresses=127.0.0.1 -p $port -k '$(pg_dir)' -c max_connections=500${extra:+ $extra}"
+    [[ "$mode" == fast ]] && opts+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    log "$name: starting on 127.0.0.1:$port${mode:+ ($mode)}"
+    # No -l: the server inherits pg_ctl's stdout/stderr, which root opens
+    # here, so the log can live under .data even when postgres cannot reach
+    # it. setsid keeps it out of the caller's process group (a Ctrl-C in
+    # `make run` must not reach it directly).
+    as_postgres setsid -w "$PGBIN/pg_ctl" -D "$data" -w -t 60 -o "$opts" start \
+        </dev/null >>"$LOGS/$name.log" 2>&1 9>&- ||
+        die "$name did not start, see $LOGS/$name.log"
+}
+
 pg_up() { # $1 = "fast" or ""
     local dir
     dir="$(pg_dir)"
@@ -237,21 +256,9 @@ pg_up() { # $1 = "fast" or ""
     if pg_running; then
         log "postgresql: already running on 127.0.0.1:$PG_PORT"
     else
-        port_open "$PG_PORT" && die "port $PG_PORT is in use by another process (set COMMLOG_PG_PORT)"
-        # (pg_ctl hands these to a shell: quote the path)
-        # max_connections: the test suite runs many programs at once, each with its own pool.
-        local opts="-c listen_addresses=127.0.0.1 -p $PG_PORT -k '$dir' -c max_connections=500"
-        [[ "$1" == fast ]] && opts+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         # What postgres-start starts it with again (a restart keeps the durability it was started with).
         printf '%s\n' "${1:-durable}" >"$PG_MODE_RECORD"
-        log "postgresql: starting on 127.0.0.1:$PG_PORT${1:+ ($1)}"
-        # No -l: the server inherits pg_ctl's stdout/stderr, which root opens
-        # here, so the log can live under .data even when postgres cannot reach
-        # it. setsid keeps it out of the caller's process group (a Ctrl-C in
-        # `make run` must not reach it directly).
-        as_postgres setsid -w "$PGBIN/pg_ctl" -D "$dir/data" -w -t 60 -o "$opts" start \
-            </dev/null >>"$LOGS/postgresql.log" 2>&1 9>&- ||
-            die "PostgreSQL did not start, see $LOGS/postgresql.log"
+        pg_launch postgresql "$dir/data" "$PG_PORT" "$1"
     fi
 
     # Roles and database: created on first start; passwords re-applied every
@@ -366,14 +373,8 @@ SQL
     if standby_running; then
         log "postgresql-standby: already running on 127.0.0.1:$STANDBY_PORT"
     else
-        port_open "$STANDBY_PORT" && die "port $STANDBY_PORT is in use by another process (set COMMLOG_PG_PORT)"
-        # max_connections must be at least the primary's on a hot standby.
-        local opts="-c listen_addresses=127.0.0.1 -p $STANDBY_PORT -k '$dir' -c max_connections=500 -c hot_standby=on"
-        [[ "$1" == fast ]] && opts+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        log "postgresql-standby: starting on 127.0.0.1:$STANDBY_PORT${1:+ ($1)}"
-        as_postgres setsid -w "$PGBIN/pg_ctl" -D "$data" -w -t 60 -o "$opts" start \
-            </dev/null >>"$LOGS/postgresql-standby.log" 2>&1 9>&- ||
-            die "the PostgreSQL standby did not start, see $LOGS/postgresql-standby.log"
+        # (max_connections must be at least the primary's on a hot standby.)
+        pg_launch postgresql-standby "$data" "$STANDBY_PORT" "$1" "-c hot_standby=on"
     fi
     [[ "$(pg_superuser_psql "$STANDBY_PORT" -At -c 'SELECT pg_is_in_recovery()')" == t ]] ||
         die "the server on 127.0.0.1:$STANDBY_PORT is not in recovery (not a standby), see $LOGS/postgresql-standby.log"
@@ -657,8 +658,21 @@ user_amqp_url() {
     printf 'amqp://%s:%s@127.0.0.1:%s/commlog\n' "$1" "$(secret "amqp-$1-password")" "$AMQP_PORT"
 }
 
+# Waits until broker $1's wrapper ($2) and VM ($3) are gone; kills both after 60 s.
+rmq_wait_gone() {
+    local name="$1" pid="$2" beam="$3" deadline=$((SECONDS + 60))
+    while pid_alive "$pid" || { pid_alive "$beam" && grep -qa rabbit "/proc/$beam/cmdline" 2>/dev/null; }; do
+        if ((SECONDS >= deadline)); then
+            log "$name: did not stop within 60 s, killing it"
+            kill -KILL "$pid" "$beam" 2>/dev/null || true
+            break
+        fi
+        sleep 0.2
+    done
+}
+
 rmq_stop() {
-    local pid beam deadline
+    local pid beam
     if pid="$(rmq_pid)"; then
         beam="$(read_pid "$RMQ_BEAM_PID")"
         log "rabbitmq: stopping"
@@ -666,15 +680,7 @@ rmq_stop() {
         # queues and persistent messages are kept); without a wrapper the VM
         # handles SIGTERM itself.
         kill -TERM "$pid" 2>/dev/null || true
-        deadline=$((SECONDS + 60))
-        while pid_alive "$pid" || { pid_alive "$beam" && grep -qa rabbit "/proc/$beam/cmdline" 2>/dev/null; }; do
-            if ((SECONDS >= deadline)); then
-                log "rabbitmq: did not stop within 60 s, killing it"
-                kill -KILL "$pid" "$beam" 2>/dev/null || true
-                break
-            fi
-            sleep 0.2
-        done
+        rmq_wait_gone rabbitmq "$pid" "$beam"
     fi
     rm -f "$RMQ_WRAPPER_PID"
     # The VM started a private epmd (on AMQP+2): stop it too.
@@ -814,7 +820,7 @@ cl_up() {
 
 # Stops node $1 (the whole VM, gracefully; $2 = kill for SIGKILL). Its data is kept.
 cl_stop() {
-    local n="$1" how="${2:-}" pid beam dir deadline
+    local n="$1" how="${2:-}" pid beam dir
     dir="$(cl_dir "$n")"
     if pid="$(cl_pid "$n")"; then
         beam="$(read_pid "$dir/rabbit.pid")"
@@ -825,15 +831,7 @@ cl_stop() {
             log "rabbitmq-c$n: stopping"
             kill -TERM "$pid" 2>/dev/null || true
         fi
-        deadline=$((SECONDS + 60))
-        while pid_alive "$pid" || { pid_alive "$beam" && grep -qa rabbit "/proc/$beam/cmdline" 2>/dev/null; }; do
-            if ((SECONDS >= deadline)); then
-                log "rabbitmq-c$n: did not stop within 60 s, killing it"
-                kill -KILL "$pid" "$beam" 2>/dev/null || true
-                break
-            fi
-            sleep 0.2
-        done
+        rmq_wait_gone "rabbitmq-c$n" "$pid" "$beam"
     fi
     rm -f "$dir/server.pid"
 }
