@@ -510,17 +510,23 @@ pgb_down() {
 # cookie lives in $HOME, and a private epmd port keeps it apart from any other
 # Erlang node on the machine. Exported only in the subshells that need it.
 rmq_env() {
-    export RABBITMQ_NODENAME=commlog@localhost RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
-    export RABBITMQ_NODE_PORT="$AMQP_PORT" RABBITMQ_DIST_PORT=$((AMQP_PORT + 1))
-    export ERL_EPMD_PORT=$((AMQP_PORT + 2)) ERL_EPMD_ADDRESS=127.0.0.1
-    export RABBITMQ_CONF_ENV_FILE="$RMQ_DIR/rabbitmq-env.conf"
-    export RABBITMQ_CONFIG_FILE="$RMQ_DIR/rabbitmq.conf"
-    export RABBITMQ_ADVANCED_CONFIG_FILE="$RMQ_DIR/advanced.config"
-    export RABBITMQ_ENABLED_PLUGINS_FILE="$RMQ_DIR/enabled_plugins"
-    export RABBITMQ_MNESIA_BASE="$RMQ_DIR/mnesia" RABBITMQ_LOG_BASE="$RMQ_DIR/log"
-    export RABBITMQ_PID_FILE="$RMQ_BEAM_PID"
+    rmq_node_env commlog@localhost "$AMQP_PORT" $((AMQP_PORT + 2)) "$RMQ_DIR" "$RMQ_BEAM_PID"
+}
+
+# The environment of a node: name $1, AMQP port $2 (distribution on the next), epmd port $3, files under $4, the
+# VM's pid file $5.
+rmq_node_env() {
+    export RABBITMQ_NODENAME="$1" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
+    export RABBITMQ_NODE_PORT="$2" RABBITMQ_DIST_PORT=$(($2 + 1))
+    export ERL_EPMD_PORT="$3" ERL_EPMD_ADDRESS=127.0.0.1
+    export RABBITMQ_CONF_ENV_FILE="$4/rabbitmq-env.conf"
+    export RABBITMQ_CONFIG_FILE="$4/rabbitmq.conf"
+    export RABBITMQ_ADVANCED_CONFIG_FILE="$4/advanced.config"
+    export RABBITMQ_ENABLED_PLUGINS_FILE="$4/enabled_plugins"
+    export RABBITMQ_MNESIA_BASE="$4/mnesia" RABBITMQ_LOG_BASE="$4/log"
+    export RABBITMQ_PID_FILE="$5"
     export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
-    export HOME="$RMQ_DIR/home" PATH="/usr/lib/rabbitmq/bin:$PATH"
+    export HOME="$4/home" PATH="/usr/lib/rabbitmq/bin:$PATH"
 }
 
 amqp_url() {
@@ -702,17 +708,7 @@ cl_env() { # $1 = node number
     local dir port
     dir="$(cl_dir "$1")"
     port="$(cl_amqp_port "$1")"
-    export RABBITMQ_NODENAME="commlog-c$1@localhost" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
-    export RABBITMQ_NODE_PORT="$port" RABBITMQ_DIST_PORT=$((port + 1))
-    export ERL_EPMD_PORT="$CL_EPMD_PORT" ERL_EPMD_ADDRESS=127.0.0.1
-    export RABBITMQ_CONF_ENV_FILE="$dir/rabbitmq-env.conf"
-    export RABBITMQ_CONFIG_FILE="$dir/rabbitmq.conf"
-    export RABBITMQ_ADVANCED_CONFIG_FILE="$dir/advanced.config"
-    export RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins"
-    export RABBITMQ_MNESIA_BASE="$dir/mnesia" RABBITMQ_LOG_BASE="$dir/log"
-    export RABBITMQ_PID_FILE="$dir/rabbit.pid"
-    export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
-    export HOME="$dir/home" PATH="/usr/lib/rabbitmq/bin:$PATH"
+    rmq_node_env "commlog-c$1@localhost" "$port" "$CL_EPMD_PORT" "$dir" "$dir/rabbit.pid"
 }
 
 # A CLI tool ($2: rabbitmqctl, rabbitmq-queues) against cluster node $1.
