@@ -38,6 +38,27 @@ public final class ReadReplica: Sendable {
     /// How long a replay position read is used before it is read again.
     let freshness: Duration
 
+    /// How long the replica has to say how far it has replayed: the pool waits for a connection to a replica that
+    /// is down for as long as it keeps trying, and a read must not.
+    static let answerWithin: Duration = .seconds(1)
+    /// How long a replica that did not answer is left alone (every read goes to the primary meanwhile).
+    static let downFor: Duration = .seconds(5)
+
+    /// `operation`'s result, or an error once `limit` has passed (the operation is cancelled: a lease waiting
+    /// for a connection ends then).
+    static func bounded<Value: Sendable>(by limit: Duration, _ operation: @escaping @Sendable () async throws -> Value) async throws -> Value {
+        try await withThrowingTaskGroup(of: Value.self) { group in
+            group.addTask { try await operation() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                throw DatabaseError(.unexpected, "the read replica did not answer within \(limit)")
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next() else { throw CancellationError() }
+            return first
+        }
+    }
+
     public init(configuration: DatabaseConfiguration, freshness: Duration = .milliseconds(20), logger: Logger) {
         client = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: logger)
         self.freshness = freshness
@@ -46,18 +67,33 @@ public final class ReadReplica: Sendable {
 
     /// How far the replica has replayed (read at most every `freshness`), or nil when it does not answer.
     public func replayedPosition(fresh: Bool = false) async -> WALPosition? {
-        if !fresh, let (position, readAt) = replayed.withLock({ $0 }), ContinuousClock.now - readAt < freshness {
+        if !fresh, let (position, readAt) = replayed.withLock({ $0 }),
+           ContinuousClock.now - readAt < (position == nil ? Self.downFor : freshness) {
             return position
         }
         var position: WALPosition?
+        var failure: (any Error)?
         do {
-            for try await text in try await client.query("SELECT pg_last_wal_replay_lsn()::text", logger: logger).decode(String?.self) {
-                position = text.flatMap(WALPosition.init)
+            position = try await Self.bounded(by: Self.answerWithin) { [client, logger] in
+                var position: WALPosition?
+                for try await text in try await client.query("SELECT pg_last_wal_replay_lsn()::text", logger: logger).decode(String?.self) {
+                    position = text.flatMap(WALPosition.init)
+                }
+                return position
             }
         } catch {
-            logger.warning("the read replica does not answer: reading from the primary", metadata: ["error": "\(String(reflecting: error))"])
+            failure = error
         }
-        replayed.withLock { $0 = (position, .now) }
+        // Said once when the replica stops answering (not at every read while it is away), and once when it is back.
+        let answeredBefore = replayed.withLock { state -> Bool in
+            defer { state = (position, .now) }
+            return state.map { $0.position != nil } ?? true
+        }
+        if let failure, answeredBefore {
+            logger.warning("the read replica does not answer: reading from the primary", metadata: ["error": "\(String(reflecting: failure))"])
+        } else if position != nil, !answeredBefore {
+            logger.notice("the read replica answers again")
+        }
         return position
     }
 }
