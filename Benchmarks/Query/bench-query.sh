@@ -161,7 +161,7 @@ SQL
 pgbench_script timeline '\set c random(0, 99999)' 'c.client_id = $1[3]' "'c-' || :c"
 pgbench_script board '' 'c.type = $1[3]' "'phone'"
 pgbench_script search '\set r random(0, 9999)' "c.id IN (SELECT m FROM matches)" "'ref' || :r" \
-    "matches AS MATERIALIZED (SELECT m FROM commlog_search_matches(websearch_to_tsquery('simple', \$1[3])) AS m), "
+    "matches AS MATERIALIZED (SELECT m FROM commlog_search_newest(websearch_to_tsquery('simple', \$1[3]), timestamptz 'infinity', 102) AS m), "
 
 # The directory look-up as pgbench runs it: the function query-api calls (commlog_directory_search, migration
 # 0018) with the arguments query-api gives it for the same mix of look-ups as wrk sends (a surname's first 3 to 5

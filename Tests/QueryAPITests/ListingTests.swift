@@ -1,5 +1,7 @@
 import CommlogDomain
 import Foundation
+import PostgresNIO
+import Storage
 import Testing
 import TestSupport
 
@@ -97,6 +99,54 @@ struct ListingTests {
             #expect(try await list(["to": hourAgo]) == [ids["sms-old"]!])
             #expect(try await list(["from": hourAgo]).count == 3)
             #expect(try await list(["type": "sms", "from": hourAgo]).isEmpty)
+            await api.stop()
+        }
+    }
+
+    @Test("a board-wide search pages through every match newest first: past a run of matches at one time, and when a filter passes over the newest")
+    func boardSearchNewestFirst() async throws {
+        try await TestEnvironment.withDatabase { database in
+            // The stack installs RUM, so the newest matches are probed (commlog_search_newest, migration 0023).
+            let indexed = try await database.client.query("SELECT to_regclass('communications_search_recent') IS NOT NULL", logger: database.logger)
+                .decode(Bool.self).all()
+            #expect(indexed == [true], "the RUM index is missing: the stack installs postgresql-15-rum")
+            let api = try await QueryAPIHarness()
+            let word = "kestrel\(UUID().uuidString.prefix(8).lowercased())"
+            let start = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 - 100_000).rounded())
+            // 150 notes, one a second; 40 of them (positions 90 to 129) share one time, across the first probe's
+            // edge (2 × 11 = 22 newest); the 12 oldest matches are emails; entries without the word are between.
+            var entries: [NewCommunication] = []
+            for index in 0..<150 {
+                let at = start.addingTimeInterval(Double(90...129 ~= index ? 90 : index))
+                let type: CommunicationType = index < 12 ? .email : .note
+                entries.append(api.entry("m\(index)", client: "c-\(index % 7)", type: type, at: at, subject: "about the \(word) \(index)"))
+                entries.append(api.entry("other\(index)", client: "c-\(index % 7)", type: type, at: at, subject: "nothing to see"))
+            }
+            let ids = try await api.insert(entries, database: database)
+            let matches = (0..<150).map { "m\($0)" }
+            func newestFirst(_ refs: [String]) -> [String] {
+                refs.sorted { a, b in
+                    let (ta, tb) = (entries.first { $0.sourceRef == a }!.occurredAt, entries.first { $0.sourceRef == b }!.occurredAt)
+                    return ta != tb ? ta > tb : ids[a]! > ids[b]!
+                }.map { ids[$0]! }
+            }
+            let manager = try await api.token("m", [.manager])
+            func walk(_ query: [String: String]) async throws -> [String] {
+                var seen: [String] = []
+                var cursor: String?
+                repeat {
+                    var query = query.merging(["q": word, "limit": "10"]) { a, _ in a }
+                    if let cursor { query["cursor"] = cursor }
+                    let page = try await api.get("/v1/communications", token: manager, query: query)
+                    #expect(page.status == 200, "\(page.detail)")
+                    seen += page.ids
+                    cursor = page.nextCursor
+                } while cursor != nil && seen.count < 400
+                return seen
+            }
+            let all = try await walk([:]), expected = newestFirst(matches)
+            #expect(all == expected, "\(all.count) of \(expected.count); first difference at \(Array(zip(all, expected)).firstIndex { $0 != $1 } ?? -1)")
+            #expect(try await walk(["type": "email"]) == newestFirst(Array(matches.prefix(12))), "the newest matches are notes: the probe finds no email, the page asks again")
             await api.stop()
         }
     }

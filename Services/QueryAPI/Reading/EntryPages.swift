@@ -58,6 +58,27 @@ struct EntryPages {
 
     /// A page, newest first, and the cursor of the next one (nil on the last page).
     func list(_ filter: ListFilter) async throws -> (items: [EntrySummary], next: PageCursor?) {
+        var items: [EntrySummary]
+        if filter.isBoard, filter.text != nil {
+            // The newest matches first (commlog_search_newest, migration 0023): a page needs about as many as it
+            // shows, more when other conditions pass over some; a page left short by them asks for every match.
+            items = try await page(filter, probe: (filter.limit + 1) * 2)
+            if items.count <= filter.limit { items = try await page(filter, probe: nil) }
+        } else {
+            items = try await page(filter, probe: nil)
+        }
+        var next: PageCursor?
+        if items.count > filter.limit {
+            items.removeLast()
+            next = items.last.map { PageCursor(occurredAtMicroseconds: $0.occurredAtMicroseconds, id: $0.id) }
+        }
+        return (items, next)
+    }
+
+    /// The entries of a page and one more (to tell whether another page follows).
+    /// - Parameter probe: for a free-text search of the board, how many of the newest matches to consider; nil
+    ///   for all of them.
+    private func page(_ filter: ListFilter, probe: Int?) async throws -> [EntrySummary] {
         var read = TenantRead(organisationID: caller.organisationID)
         var conditions = ["c.organisation_id = \(read.bind(caller.organisationID))", "c.deleted_at IS NULL"]
         if let visibility = visibilityCondition(&read) { conditions.append(visibility) }
@@ -82,12 +103,15 @@ struct EntryPages {
         if let text = filter.text {
             let query = "websearch_to_tsquery('simple', \(read.bind(text)))"
             if filter.isBoard {
-                // Organisation-wide, the matches come from the full-text index and are then sorted: walking the
+                // Organisation-wide, the matches come from the full-text indexes and are then sorted: walking the
                 // board index newest first and testing every entry is what the planner would otherwise choose
-                // (it cannot know how rare a word is), and that reads the whole log for a rare word. The index is
-                // read through commlog_search_matches (migration 0006): under row-level security PostgreSQL
-                // will not use it for the @@ operator, which is not leakproof.
-                matches = "matches AS MATERIALIZED (SELECT m FROM commlog_search_matches(\(query)) AS m)"
+                // (it cannot know how rare a word is), and that reads the whole log for a rare word. The indexes
+                // are read through commlog_search_newest (migration 0023): under row-level security PostgreSQL
+                // will not use them for the @@ operator, which is not leakproof.
+                let before = filter.cursor.map { "(timestamptz 'epoch' + \(read.bind($0.occurredAtMicroseconds)) * interval '1 microsecond')" }
+                    ?? "timestamptz 'infinity'"
+                let newest = probe.map { "\(read.bind($0))::int" } ?? "NULL::int"
+                matches = "matches AS MATERIALIZED (SELECT m FROM commlog_search_newest(\(query), \(before), \(newest)) AS m)"
                 conditions.append("c.id IN (SELECT m FROM matches)")
             } else {
                 conditions.append("c.search @@ \(query)")
@@ -104,13 +128,7 @@ struct EntryPages {
             ORDER BY c.occurred_at DESC, c.id DESC
             LIMIT \(read.bind(filter.limit + 1))
             """
-        var items = try await summaries(&read, page: page, tables: matches)
-        var next: PageCursor?
-        if items.count > filter.limit {
-            items.removeLast()
-            next = items.last.map { PageCursor(occurredAtMicroseconds: $0.occurredAtMicroseconds, id: $0.id) }
-        }
-        return (items, next)
+        return try await summaries(&read, page: page, tables: matches)
     }
 
     /// One entry the caller may see, or nil (for a missing entry and an invisible one alike).
