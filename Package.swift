@@ -329,7 +329,9 @@ let package = Package(
             name: "TestSupport",
             dependencies: [.product(name: "Logging", package: "swift-log"), "CommlogDomain", "CommlogRuntime", "Messaging", "Storage", .product(name: "PostgresNIO", package: "postgres-nio")],
             path: "Tests/Support",
-            swiftSettings: swiftSettings
+            // Unoptimised in release builds too (the benchmarks link it): Swift 6.2's optimiser crashes (signal 11,
+            // splitting a coroutine) on DeadLetterProbe.waitFor, and test helpers gain nothing from it.
+            swiftSettings: swiftSettings + [.unsafeFlags(["-Onone"], .when(configuration: .release))]
         ),
         .testTarget(
             name: "AdminTests",
