@@ -22,6 +22,6 @@ do {
         try await IngestBenchmark(events: count ?? 100_000, bin: folder, configuration: configuration, logger: logger).run()
     }
 } catch {
-    say("benchmark failed: \(error)")
+    say("benchmark failed: \(String(reflecting: error))")
     exit(1)
 }
