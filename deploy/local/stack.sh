@@ -144,7 +144,7 @@ take_lock() {
 
 ensure_packages() {
     local wanted=(rabbitmq-server librabbitmq-dev amqp-tools libetpan-dev dovecot-imapd
-        libgmime-3.0-dev libphonenumber-dev python3 curl isync openssl ca-certificates pgbouncer postgresql-15-rum)
+        libgmime-3.0-dev libphonenumber-dev python3 curl isync openssl ca-certificates pgbouncer)
     [[ -x "$PGBIN/postgres" ]] || wanted+=(postgresql-15)
     local missing=() p
     for p in "${wanted[@]}"; do
@@ -254,8 +254,8 @@ pg_up() { # $1 = "fast" or ""
     fi
 
     if pg_running && [[ "$(pg_superuser_psql "$PG_PORT" -At -c 'SHOW server_version')" != "$("$PGBIN/postgres" --version | sed 's/^postgres (PostgreSQL) //')" ]]; then
-        # apt upgraded PostgreSQL under the running server (installing postgresql-15-rum can): its extensions
-        # would no longer load (undefined symbols), so it is restarted as it was started.
+        # apt upgraded PostgreSQL under the running server (installing a package that depends on it can): its
+        # extensions, plpgsql among them, would no longer load (undefined symbols), so it is restarted as it was started.
         log "postgresql: the running server is older than its binaries; restarting it"
         pg_down
         pg_launch postgresql "$dir/data" "$PG_PORT" "$(cat "$PG_MODE_RECORD" 2>/dev/null || echo durable)"
@@ -286,26 +286,6 @@ SELECT 'CREATE DATABASE commlog OWNER commlog_owner'
  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'commlog')\gexec
 GRANT CONNECT ON DATABASE commlog TO commlog_app;
 SQL
-    pg_rum_everywhere
-}
-
-# The RUM index access method (the newest free-text matches first, migration 0023) in every database, and in
-# template1 for those made later (the tests' scratch databases): only a superuser may create it. Without it the
-# programs work as before (the board's search reads every match).
-pg_rum_everywhere() {
-    if ! pg_rum_create template1; then
-        log "postgresql: warning: the extension rum could not be created; the board's free-text search reads every match"
-        return 0
-    fi
-    local database
-    for database in $(pg_superuser_psql "$PG_PORT" -At -c "SELECT datname FROM pg_database WHERE datallowconn"); do
-        pg_rum_create "$database" || die "could not create the extension rum in $database"
-    done
-}
-
-pg_rum_create() { # $1 = database
-    as_postgres "$PGBIN/psql" -h "$(pg_dir)" -p "$PG_PORT" -U postgres -d "$1" -X -q -v ON_ERROR_STOP=1 \
-        -c 'CREATE EXTENSION IF NOT EXISTS rum' >/dev/null
 }
 
 # postgres-stop: the primary alone (the standby and PgBouncer reconnect by themselves). The mode it runs in is
