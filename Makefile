@@ -5,6 +5,9 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 
 STACK := deploy/local/stack.sh
+# The benchmarks' build: release, the Swift runtime linked in, as deploy/Dockerfile builds what is deployed
+# (the programs' resident memory depends on it: linked as shared libraries, the runtime adds about 4 MB to each).
+RELEASE := swift build -c release --static-swift-stdlib
 # The Swift toolchain is not a Debian package: say so before anything else fails for want of it.
 SWIFT_CHECK := command -v swift >/dev/null || { echo "Swift 6 is not installed (swift is not on PATH): install the toolchain for Debian 12 from https://www.swift.org/install/linux/ and put its usr/bin on PATH, then run this again." >&2; exit 1; }
 
@@ -76,14 +79,14 @@ fuzz-api:
 ## EVENTS=100000 by default. Uses the stack with PostgreSQL's default durability.
 bench-ingest:
 	$(STACK) up
-	for product in reminder-logger commlog commlog-bench; do swift build -c release --product $$product; done
-	bin="$$(swift build -c release --show-bin-path)"; \
+	for product in reminder-logger commlog commlog-bench; do $(RELEASE) --product $$product; done
+	bin="$$($(RELEASE) --show-bin-path)"; \
 	set -a; . .data/stack.env; COMMLOG_BIN="$$bin"; set +a; \
 	"$$bin/commlog" migrate
 	@# Another consumer of the practice queue (a `make run` left up) would take half the events and halve the figures.
 	others="$$($(STACK) rabbitmqctl list_consumers -p commlog --quiet --no-table-headers 2>/dev/null | awk '$$1 == "reminder-logger.practice"' | wc -l)"; \
 	if [ "$$others" -gt 0 ]; then echo "bench-ingest: $$others other consumer(s) of reminder-logger.practice (make stop first): the figures would be wrong" >&2; exit 1; fi
-	bin="$$(swift build -c release --show-bin-path)"; \
+	bin="$$($(RELEASE) --show-bin-path)"; \
 	set -a; . .data/stack.env; COMMLOG_BIN="$$bin"; set +a; \
 	"$$bin/commlog-bench" ingest $${EVENTS:-100000}
 
@@ -92,8 +95,8 @@ bench-ingest:
 bench-query:
 	$(STACK) up
 	command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk
-	for product in query-api commlog; do swift build -c release --product $$product; done
-	COMMLOG_BIN="$$(swift build -c release --show-bin-path)" Benchmarks/Query/bench-query.sh
+	for product in query-api commlog; do $(RELEASE) --product $$product; done
+	COMMLOG_BIN="$$($(RELEASE) --show-bin-path)" Benchmarks/Query/bench-query.sh
 
 ## The fault figures (Benchmarks/Chaos/chaos.py): each fault (kill -9 of each consumer, a cluster node stopped, the
 ## broker, PostgreSQL and Dovecot restarted, the webhook during a broker outage) while N events (2000) flow, ROUNDS (3)
@@ -121,8 +124,8 @@ chaos-run:
 ## against mbsync copying the same folder to a Maildir.
 bench-mail:
 	$(STACK) up --with-dovecot
-	for product in email-ingestor commlog commlog-bench; do swift build -c release --product $$product; done
-	bin="$$(swift build -c release --show-bin-path)"; \
+	for product in email-ingestor commlog commlog-bench; do $(RELEASE) --product $$product; done
+	bin="$$($(RELEASE) --show-bin-path)"; \
 	set -a; . .data/stack.env; COMMLOG_BIN="$$bin"; set +a; \
 	"$$bin/commlog" migrate && "$$bin/commlog-bench" mail $${MESSAGES:-10000}
 
@@ -130,8 +133,8 @@ bench-mail:
 ## generated once under .data/bench-import/, against raw COPY of the same rows, in the database commlog_import_bench.
 bench-import:
 	$(STACK) up
-	swift build -c release --product commlog
-	bin="$$(swift build -c release --show-bin-path)"; \
+	$(RELEASE) --product commlog
+	bin="$$($(RELEASE) --show-bin-path)"; \
 	set -a; . .data/stack.env; COMMLOG_BIN="$$bin"; set +a; \
 	Benchmarks/Import/bench-import.sh
 

@@ -15,8 +15,9 @@
 # The API is driven by wrk (latency percentiles from its --latency report); the SQL by pgbench with the
 # statement query-api runs for the same request (commlog_read: the tenant set and the page joined with its
 # participants, in one statement), sent the way postgres-nio sends it (extended protocol, planned per execution: `-M extended`),
-# per-transaction latencies from its log. It prints p50, p99 and requests/s of both, and the ratio
-# of the API's p99 to the goal (2 × SQL p99 + 2 ms). Then the web page (Benchmarks/Query/bench-pages.py, PAGES=0
+# per-transaction latencies from its log. It prints p50, p99 and requests/s of both, the ratio
+# of the API's p99 to the goal (2 × SQL p99 + 2 ms), the API's throughput against pgbench's (goal 0.7), and
+# query-api's resident memory, idle and at its peak. Then the web page (Benchmarks/Query/bench-pages.py, PAGES=0
 # skips it): headless Chromium opens client timelines and the board one after the other and reports the time to a
 # rendered screen (first contentful paint, from Navigation and Paint Timing; goal p95 under 300 ms) and the bytes.
 #
@@ -118,6 +119,10 @@ COMMLOG_DATABASE_URL="$APP_URL" COMMLOG_HTTP_PORT="$PORT" COMMLOG_JWT_SECRET="$S
 API_PID=$!
 trap 'kill $API_PID 2>/dev/null || true; wait $API_PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.2; done
+# Resident memory (MB) of query-api: now, ready and idle; VmHWM at the end, its peak.
+resident() { awk -v key="$1:" '$1 == key { printf "%.1f", $2 / 1024 }' "/proc/$API_PID/status"; }
+sleep 2
+API_IDLE_MB="$(resident VmRSS)"
 TOKEN="$(COMMLOG_JWT_SECRET="$SECRET" "$BIN/commlog" token --org "$ORG" --staff m-1 --role manager)"
 DIRECTORY_TOKEN="$(COMMLOG_JWT_SECRET="$SECRET" "$BIN/commlog" token --org "$DIRECTORY_ORG" --staff m-1 --role manager)"
 
@@ -242,10 +247,12 @@ for request in $REQUESTS; do
     goal="$(awk -v s="$sql_p99" 'BEGIN { printf "%.2f", 2 * s + 2 }')"
     [[ "$request" != directory ]] || goal=10.00
     verdict="$(awk -v a="$api_p99" -v g="$goal" 'BEGIN { print (a <= g ? "met" : "missed") }')"
-    printf '%-9s | %8s ms %8s ms %9s | %8s ms %8s ms %9s | %5s ms %s (API/SQL p99 %.1f×)\n' \
+    printf '%-9s | %8s ms %8s ms %9s | %8s ms %8s ms %9s | %5s ms %s (API/SQL p99 %.1f×; throughput API/SQL %.2f, goal 0.70)\n' \
         "$request" "$api_p50" "$api_p99" "$api_rps" "$sql_p50" "$sql_p99" "$sql_tps" "$goal" "$verdict" \
-        "$(awk -v a="$api_p99" -v s="$sql_p99" 'BEGIN { printf "%.1f", (s > 0 ? a / s : 0) }')"
+        "$(awk -v a="$api_p99" -v s="$sql_p99" 'BEGIN { printf "%.1f", (s > 0 ? a / s : 0) }')" \
+        "$(awk -v a="$api_rps" -v s="$sql_tps" 'BEGIN { printf "%.2f", (s > 0 ? a / s : 0) }')"
 done
+printf 'query-api resident memory: idle %s MB (limit 40), peak %s MB (limit 150)\n' "$API_IDLE_MB" "$(resident VmHWM)"
 
 # The web page: time to a rendered client timeline and board in headless Chromium (PAGES=0 skips it).
 if [[ "${PAGES:-1}" != 0 ]]; then
