@@ -8,8 +8,9 @@ import Storage
 import TestSupport
 
 /// First sync of a mailbox on the local Dovecot, against mbsync (isync) copying the same folder to a
-/// Maildir in the same run: messages per second until every message is committed to the log, and the
-/// ratio. The folder is filled by APPEND first (not measured) and deleted at the end.
+/// Maildir in the same run: messages and MB per second until every message is committed to the log, the
+/// ratio, and email-ingestor's resident memory. The folder is filled with `PracticeMail` by APPEND first (not
+/// measured) and deleted at the end.
 struct MailImportBenchmark {
     let messages: Int
     let bin: String
@@ -29,18 +30,27 @@ struct MailImportBenchmark {
         try await imap.perform { try $0.create(folder); try $0.create(empty) }
 
         say("mail import benchmark: first sync of \(messages) messages from Dovecot (\(ProcessInfo.processInfo.activeProcessorCount) cores)")
+        let mail = PracticeMail(tag: String(tag))
         let fillStart = ContinuousClock.now
-        for index in 0..<messages {
-            let raw = Self.message(index, tag: tag)
-            try await imap.perform { try $0.append(raw, to: folder) }
+        var bytes = 0
+        for first in stride(from: 0, to: messages, by: 100) {
+            let batch = (first..<min(first + 100, messages)).map(mail.message)
+            bytes += batch.reduce(0) { $0 + $1.count }
+            try await imap.perform { session in
+                for raw in batch { try session.append(raw, to: folder) }
+            }
         }
+        let megabytes = Double(bytes) / 1_048_576
+        say(String(format: "  the folder: %d messages, %.1f MB, %.1f KB on average (text, HTML alternatives, PDF and image attachments)",
+                   messages, megabytes, Double(bytes) / 1024 / Double(messages)))
         say(String(format: "    (filled by APPEND in %.1f s)", (ContinuousClock.now - fillStart).seconds))
 
-        let mbsync = try await self.mbsync(host: host, port: port, user: user, password: password, folder: folder)
-        say(String(format: "  mbsync to a Maildir:                           %8.0f msg/s", mbsync))
+        let mbsyncSeconds = try await mbsync(host: host, port: port, user: user, password: password, folder: folder)
+        say(String(format: "  mbsync to a Maildir:                           %8.0f msg/s %6.1f MB/s", Double(messages) / mbsyncSeconds, megabytes / mbsyncSeconds))
         let ingest = try await ingestor(host: host, port: port, user: user, password: password, folder: folder, empty: empty)
-        say(String(format: "  email-ingestor, first sync until committed:    %8.0f msg/s", ingest))
-        say(String(format: "  ratio email-ingestor / mbsync: %.2f", ingest / mbsync))
+        say(String(format: "  email-ingestor, first sync until committed:    %8.0f msg/s %6.1f MB/s", Double(messages) / ingest.seconds, megabytes / ingest.seconds))
+        say(String(format: "  ratio email-ingestor / mbsync: %.2f", mbsyncSeconds / ingest.seconds))
+        say(ingest.memory + " (idle after the sync: 3 s after the last commit)")
         _ = try? await imap.perform { session in
             _ = try? session.select("INBOX")
             try session.delete(folder)
@@ -49,35 +59,7 @@ struct MailImportBenchmark {
         await imap.close()
     }
 
-    /// A message of a few kilobytes with a text body and a small attachment, as a practice receives them.
-    static func message(_ index: Int, tag: String) -> [UInt8] {
-        let body = String(repeating: "Bella had her vaccination today and is doing well. ", count: 20)
-        let text = """
-            From: Client \(index % 500) <client\(index % 500)@example.org>\r
-            To: clinic@example.org\r
-            Subject: Benchmark message \(index)\r
-            Date: Wed, 25 Nov 2026 09:30:00 +0000\r
-            Message-ID: <bench-\(tag)-\(index)@example.org>\r
-            MIME-Version: 1.0\r
-            Content-Type: multipart/mixed; boundary="b"\r
-            \r
-            --b\r
-            Content-Type: text/plain; charset=utf-8\r
-            \r
-            \(body)\r
-            --b\r
-            Content-Type: application/pdf\r
-            Content-Disposition: attachment; filename="report-\(index).pdf"\r
-            Content-Transfer-Encoding: base64\r
-            \r
-            JVBERi0xLjQKJcTl8uXrJVBERi0xLjQKJcTl8uXrJVBERi0xLjQKJcTl8uXr\r
-            --b--\r
-
-            """
-        return Array(text.utf8)
-    }
-
-    /// mbsync pulling the folder into a fresh Maildir; messages per second.
+    /// mbsync pulling the folder into a fresh Maildir; the seconds it took.
     func mbsync(host: String, port: Int, user: String, password: String, folder: String) async throws -> Double {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("commlog-mbsync-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("mail"), withIntermediateDirectories: true)
@@ -118,12 +100,12 @@ struct MailImportBenchmark {
             total + ((try? FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("mail/\(folder)/\(part)").path).count) ?? 0)
         }
         guard copied == messages else { throw BenchmarkError("mbsync copied \(copied) of \(messages) messages") }
-        return Double(messages) / elapsed.seconds
+        return elapsed.seconds
     }
 
-    /// The email-ingestor program importing the folder into a fresh organisation; messages per second
-    /// from its start until the last entry is committed.
-    func ingestor(host: String, port: Int, user: String, password: String, folder: String, empty: String) async throws -> Double {
+    /// The email-ingestor program importing the folder into a fresh organisation: the seconds from its start
+    /// until the last entry is committed, and its resident memory's report line.
+    func ingestor(host: String, port: Int, user: String, password: String, folder: String, empty: String) async throws -> (seconds: Double, memory: String) {
         let database = Database(configuration: configuration.database, logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await database.client.run() }
@@ -148,6 +130,8 @@ struct MailImportBenchmark {
                     "COMMLOG_MAIL_FETCH_BATCH": ProcessInfo.processInfo.environment["COMMLOG_MAIL_FETCH_BATCH"] ?? "200",
                 ]) { _, new in new }
             )
+            let memory = ResidentMemory(pid: program.pid)
+            memory.startSampling()
             var committed = 0
             while committed < messages {
                 try await Task.sleep(for: .milliseconds(50))
@@ -159,13 +143,17 @@ struct MailImportBenchmark {
                 if ContinuousClock.now - start > .seconds(1800) { throw BenchmarkError("only \(committed) of \(messages) committed after 30 minutes") }
             }
             let elapsed = ContinuousClock.now - start
+            // It syncs from its start: idle is what it keeps once the sync is committed and nothing has come for a while.
+            try await Task.sleep(for: .seconds(3))
+            let idle = memory.megabytes
+            memory.stopSampling()
             program.signal(SIGTERM)
             await program.wait()
             try await database.withTenant(organisation) { connection in
                 try await connection.query("UPDATE mailboxes SET enabled = false", logger: logger)
                 try await connection.query("DELETE FROM communications", logger: logger)
             }
-            return Double(messages) / elapsed.seconds
+            return (elapsed.seconds, memory.report(program: "email-ingestor", idle: idle))
         }
     }
 }
