@@ -145,6 +145,42 @@ struct ListingTests {
         }
     }
 
+    @Test("a board search's words are the user's, whatever they hold: quotes, backslashes, operators and phrases find what they say or nothing, never an error")
+    func boardSearchHostileWords() async throws {
+        try await TestEnvironment.withDatabase { database in
+            let api = try await QueryAPIHarness()
+            let tag = "osprey\(UUID().uuidString.prefix(8).lowercased())"
+            let start = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 - 50_000).rounded())
+            let subjects = [
+                "brien": "\(tag) O'Brien's dog, booster due", "slash": "\(tag) saved to C:\\scans\\lab.pdf",
+                "both": "\(tag) alpha and beta", "alpha": "\(tag) alpha only", "beta": "\(tag) beta only",
+            ]
+            let entries = subjects.keys.sorted().enumerated().map { index, ref in
+                api.entry(ref, client: "c-1", type: .note, at: start.addingTimeInterval(Double(index)), subject: subjects[ref]!)
+            }
+            let ids = try await api.insert(entries, database: database)
+            let manager = try await api.token("m", [.manager])
+            func found(_ words: String) async throws -> Set<String> {
+                let reply = try await api.get("/v1/communications", token: manager, query: ["q": words, "limit": "50"])
+                #expect(reply.status == 200, "q=\(words): \(reply.status) \(reply.detail)")
+                let names = Dictionary(uniqueKeysWithValues: ids.map { ($1, $0) })
+                return Set(reply.ids.compactMap { names[$0] })
+            }
+            // Websearch syntax: a quoted phrase, "or", a leading minus; tsquery's own operators are words to it.
+            #expect(try await found("\(tag) o'brien") == ["brien"])
+            #expect(try await found("\(tag) \"O'Brien's dog\"") == ["brien"])
+            #expect(try await found("\(tag) C:\\scans\\lab.pdf") == ["slash"])
+            #expect(try await found("\(tag) alpha -beta") == ["alpha"])
+            #expect(try await found("\(tag) alpha or beta") == ["alpha", "beta", "both"])
+            #expect(try await found("\(tag) alpha:* & !beta") == ["both"], "`alpha:*`, `&` and `!beta` are not operators here: alpha and beta")
+            for nothing in ["'", "''", "\\", "\\'", "')) OR 1=1 --", "%1$L", "$1", "!!!", "&|<->()", "\"", "-", "*:"] {
+                #expect(try await found("\(tag) \(nothing)").isSubset(of: ["brien", "slash", "both", "alpha", "beta"]))
+                #expect(try await found(nothing).isEmpty, "q=\(nothing)")
+            }
+            await api.stop()
+        }
+    }
+
     @Test("missing, malformed and expired tokens get 401 problems")
     func unauthorised() async throws {
         let api = try await QueryAPIHarness()

@@ -121,20 +121,60 @@ struct RowLevelSecurityTests {
         try await TestEnvironment.withDatabase { database in
             let logger = database.logger
             for organisation in [orgA, orgB] { try await Self.insertNote(subject: word, at: Date(), of: organisation, in: database) }
-            func matches(_ organisation: String?) async throws -> [UUID] {
+            func matches(_ organisation: String?, probe: Int?) async throws -> [UUID] {
+                let statement: PostgresQuery = "SELECT commlog_search_newest(to_tsquery('simple', \(word)), 'infinity', \(probe)::int)"
                 if let organisation {
                     return try await database.withTenant(organisation) { connection in
-                        try await connection.query("SELECT commlog_search_matches(to_tsquery('simple', \(word)))", logger: logger).decode(UUID.self).all()
+                        try await connection.query(statement, logger: logger).decode(UUID.self).all()
                     }
                 }
                 return try await database.withTransaction { connection in
-                    try await connection.query("SELECT commlog_search_matches(to_tsquery('simple', \(word)))", logger: logger).decode(UUID.self).all()
+                    try await connection.query(statement, logger: logger).decode(UUID.self).all()
                 }
             }
-            #expect(try await matches(orgA).count == 1)
-            #expect(try await matches(orgB).count == 1)
-            #expect(try await matches(orgA) != matches(orgB))
-            #expect(try await matches(nil).isEmpty, "no organisation, nothing found")
+            for probe in [nil, 1, 10] {
+                #expect(try await matches(orgA, probe: probe).count == 1)
+                #expect(try await matches(orgB, probe: probe).count == 1)
+                #expect(try await matches(orgA, probe: probe) != matches(orgB, probe: probe))
+                #expect(try await matches(nil, probe: probe).isEmpty, "no organisation, nothing found")
+            }
+        }
+    }
+
+    @Test("the search function keeps the newest matches at or before a time, and every match at the oldest kept time")
+    func searchFunctionNewest() async throws {
+        let organisation = TestEnvironment.unique("org-n")
+        let word = "heron\(UUID().uuidString.prefix(8).lowercased())"
+        let base = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 - 10_000).rounded())
+        try await TestEnvironment.withDatabase { database in
+            let logger = database.logger
+            // Seconds 0 to 9, one each, and five more at second 5; an entry without the word at second 10; one at
+            // second 11 that is deleted.
+            for second in Array(0..<10) + Array(repeating: 5, count: 5) {
+                try await Self.insertNote(subject: "\(word) \(second)", at: base.addingTimeInterval(Double(second)), of: organisation, in: database)
+            }
+            try await Self.insertNote(subject: "nothing", at: base.addingTimeInterval(10), of: organisation, in: database)
+            try await Self.insertNote(subject: "\(word) deleted", at: base.addingTimeInterval(11), of: organisation, in: database)
+            try await database.withTenant(organisation) { connection in
+                try await connection.query("UPDATE communications SET deleted_at = now() WHERE subject = \(word + " deleted")", logger: logger)
+            }
+            func seconds(before: Int?, probe: Int?) async throws -> [Int] {
+                try await database.withTenant(organisation) { connection in
+                    let before = before.map { base.addingTimeInterval(Double($0)) } ?? .distantFuture
+                    return try await connection.query("""
+                        SELECT extract(epoch FROM c.occurred_at - \(base))::int FROM communications c
+                        WHERE c.id IN (SELECT commlog_search_newest(to_tsquery('simple', \(word)), \(before), \(probe)::int))
+                        """, logger: logger).decode(Int.self).all().sorted(by: >)
+                }
+            }
+            #expect(try await seconds(before: nil, probe: nil) == [9, 8, 7, 6] + Array(repeating: 5, count: 6) + [4, 3, 2, 1, 0])
+            #expect(try await seconds(before: nil, probe: 3) == [9, 8, 7])
+            // The fifth newest is at second 5, with five more: all six come, so that a page cut there is whole.
+            #expect(try await seconds(before: nil, probe: 5) == [9, 8, 7, 6] + Array(repeating: 5, count: 6))
+            #expect(try await seconds(before: 5, probe: 2) == Array(repeating: 5, count: 6))
+            #expect(try await seconds(before: 4, probe: 2) == [4, 3])
+            #expect(try await seconds(before: 4, probe: nil) == [4, 3, 2, 1, 0])
+            #expect(try await seconds(before: 4, probe: 100) == [4, 3, 2, 1, 0], "fewer matches than the probe: all of them")
         }
     }
 
