@@ -131,7 +131,6 @@ struct MailImportBenchmark {
                 ]) { _, new in new }
             )
             let memory = ResidentMemory(pid: program.pid)
-            memory.startSampling()
             var committed = 0
             while committed < messages {
                 try await Task.sleep(for: .milliseconds(50))
@@ -145,15 +144,14 @@ struct MailImportBenchmark {
             let elapsed = ContinuousClock.now - start
             // It syncs from its start: idle is what it keeps once the sync is committed and nothing has come for a while.
             try await Task.sleep(for: .seconds(3))
-            let idle = memory.megabytes
-            memory.stopSampling()
+            let idle = memory.megabytes, peak = memory.peakMegabytes
             program.signal(SIGTERM)
             await program.wait()
             try await database.withTenant(organisation) { connection in
                 try await connection.query("UPDATE mailboxes SET enabled = false", logger: logger)
                 try await connection.query("DELETE FROM communications", logger: logger)
             }
-            return (elapsed.seconds, memory.report(program: "email-ingestor", idle: idle))
+            return (elapsed.seconds, ResidentMemory.report(program: "email-ingestor", idle: idle, peak: peak))
         }
     }
 }
