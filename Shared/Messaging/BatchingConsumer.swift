@@ -5,9 +5,21 @@ import Synchronization
 
 /// Processes a batch of deliveries in one database transaction.
 public protocol BatchHandler: Sendable {
+    /// What `prepare` makes of one delivery; `Void` for a handler that does all its work in `handle`.
+    associatedtype Prepared: Sendable = Void
+
+    /// The work on one delivery that needs neither the database nor any other delivery (checking, decoding,
+    /// parsing). The consumer does it while the batch before is still being committed, with any concurrency,
+    /// so that it is off the path between two commits. It may run more than once for a delivery that is tried
+    /// again; it must not throw: a delivery that cannot be prepared carries its error to `handle`.
+    func prepare(_ delivery: AMQPDelivery) -> Prepared
+
     /// Commits what can be committed of `batch` in one transaction and returns the deliveries that can never be
     /// processed (bad JSON, unknown organisation), each with its reason; those are dead-lettered, the rest acked.
-    /// Throwing means nothing was committed.
+    /// Throwing means nothing was committed. `prepared` holds what `prepare` made of each delivery, in order.
+    func handle(_ batch: [AMQPDelivery], prepared: [Prepared]) async throws -> [Rejection]
+
+    /// `handle(_:prepared:)`, preparing the batch first.
     func handle(_ batch: [AMQPDelivery]) async throws -> [Rejection]
 
     /// Whether this delivery changes what later deliveries depend on (a directory change): a batch holding one
@@ -19,6 +31,19 @@ public protocol BatchHandler: Sendable {
 extension BatchHandler {
     /// By default nothing is a barrier: batches only ever overlap with concurrency above 1.
     public func isOrderingBarrier(_ delivery: AMQPDelivery) -> Bool { false }
+
+    public func handle(_ batch: [AMQPDelivery]) async throws -> [Rejection] {
+        try await handle(batch, prepared: batch.map(prepare))
+    }
+}
+
+extension BatchHandler where Prepared == Void {
+    /// A handler without a preparing step implements `handle(_:)` alone.
+    public func prepare(_ delivery: AMQPDelivery) {}
+
+    public func handle(_ batch: [AMQPDelivery], prepared: [Void]) async throws -> [Rejection] {
+        try await handle(batch)
+    }
 }
 
 /// A delivery of a batch that can never be processed, and why.
@@ -122,6 +147,9 @@ public struct BatchingConsumer<Handler: BatchHandler>: Service {
                 while true {
                     let batch = try await deliveries.nextBatch(maximum: configuration.maximumBatchSize, maximumWait: configuration.maximumWait)
                     if batch.isEmpty { break }
+                    // Prepared here, while the batches in flight commit: with concurrency 1 too, the next batch's
+                    // decoding and parsing are done by the time the one before has committed.
+                    let prepared = batch.map(handler.prepare)
                     let alone = configuration.concurrency > 1 && batch.contains(where: handler.isOrderingBarrier)
                     while running == configuration.concurrency || (alone && running > 0) {
                         try await group.next()
@@ -129,12 +157,12 @@ public struct BatchingConsumer<Handler: BatchHandler>: Service {
                     }
                     let ticket = acks.register()
                     if alone {
-                        let outcome = await process(delivered: batch)
+                        let outcome = await process(delivered: batch, prepared: prepared)
                         acks.complete(ticket, settled: outcome.settled, waiting: outcome.waiting.count)
                         waiting.add(outcome.waiting, since: .now)
                     } else {
                         group.addTask {
-                            let outcome = await process(delivered: batch)
+                            let outcome = await process(delivered: batch, prepared: prepared)
                             acks.complete(ticket, settled: outcome.settled, waiting: outcome.waiting.count)
                             waiting.add(outcome.waiting, since: .now)
                         }
@@ -166,32 +194,35 @@ public struct BatchingConsumer<Handler: BatchHandler>: Service {
     /// before without its being settled (the program stopped while processing it each time) is dead-lettered
     /// untried, the rest are processed.
     /// Traced as one consumer span, whose parent is the first delivery's trace (`MessageTracing`).
-    func process(delivered batch: [AMQPDelivery]) async -> Outcome {
-        await MessageTracing.withBatchSpan(queue: queue.name, batch: batch) { await processWithinLimit(batch) }
+    func process(delivered batch: [AMQPDelivery], prepared: [Handler.Prepared]) async -> Outcome {
+        await MessageTracing.withBatchSpan(queue: queue.name, batch: batch) { await processWithinLimit(batch, prepared: prepared) }
     }
 
-    private func processWithinLimit(_ batch: [AMQPDelivery]) async -> Outcome {
+    private func processWithinLimit(_ batch: [AMQPDelivery], prepared: [Handler.Prepared]) async -> Outcome {
         guard let limit = configuration.deliveryLimit, queue.deadLetterExchange != nil,
-              batch.contains(where: { $0.previousDeliveries >= limit }) else { return await process(batch) }
+              batch.contains(where: { $0.previousDeliveries >= limit }) else { return await process(batch, prepared: prepared) }
         let spent = batch.filter { $0.previousDeliveries >= limit }
-        let rest = batch.filter { $0.previousDeliveries < limit }
+        let kept = batch.indices.filter { batch[$0].previousDeliveries < limit }
+        let rest = kept.map { batch[$0] }
         let reasons = spent.indices.map { index in
             Rejection(index: index, reason: "delivered \(spent[index].previousDeliveries + 1) times without being settled (the consumer stopped while processing it each time; COMMLOG_DELIVERY_LIMIT is \(limit))")
         }
         var outcome = await settle(spent, rejections: reasons, waitingSince: .now)
-        if !rest.isEmpty { outcome += await process(rest) }
+        if !rest.isEmpty { outcome += await process(rest, prepared: kept.map { prepared[$0] }) }
         return outcome
     }
 
     /// Processes one batch to the end: committed, dead-lettered, requeued (nacked) on shutdown, or left waiting
     /// for a prerequisite while less than `prerequisiteWait` has passed since `waitingSince` (now when nil).
-    func process(_ batch: [AMQPDelivery], waitingSince: ContinuousClock.Instant? = nil) async -> Outcome {
+    /// `prepared`: what the handler made of each delivery already; nil to prepare them now.
+    func process(_ batch: [AMQPDelivery], prepared: [Handler.Prepared]? = nil, waitingSince: ContinuousClock.Instant? = nil) async -> Outcome {
+        let prepared = prepared ?? batch.map(handler.prepare)
         var delay = configuration.minimumRetryDelay
         var exhaustionRetries = 0
         while true {
             let start = ContinuousClock.now
             do {
-                let rejections = try await abandoning(after: configuration.attemptTimeout) { [handler] in try await handler.handle(batch) }
+                let rejections = try await abandoning(after: configuration.attemptTimeout) { [handler] in try await handler.handle(batch, prepared: prepared) }
                 Metrics.Timer(label: "commlog_batch_duration_seconds", dimensions: [("queue", queue.name)])
                     .recordNanoseconds((ContinuousClock.now - start).nanoseconds)
                 return await settle(batch, rejections: rejections, waitingSince: waitingSince ?? start)
@@ -221,7 +252,7 @@ public struct BatchingConsumer<Handler: BatchHandler>: Service {
                 }
                 logger.warning("batch failed, processing its messages one by one", metadata: ["error": "\(describe(error))", "size": "\(batch.count)"])
                 var outcome = Outcome()
-                for delivery in batch { outcome += await process([delivery], waitingSince: waitingSince) }
+                for (delivery, prepared) in zip(batch, prepared) { outcome += await process([delivery], prepared: [prepared], waitingSince: waitingSince) }
                 return outcome
             }
         }

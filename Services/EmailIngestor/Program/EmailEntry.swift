@@ -5,7 +5,7 @@ import LogStore
 import MIME
 
 /// Turns a parsed message into the log entry: one communication per message and organisation.
-struct EmailEntry {
+struct EmailEntry: Sendable {
     let fetched: FetchedMessage
     let message: ParsedMessage
     /// Set for a message whose Message-ID an entry with other content already has: its content fingerprint,

@@ -21,20 +21,28 @@ struct MailMessageHandler: BatchHandler {
     /// nobody with broker access can slip a message into an organisation's log. Nil: not checked.
     var fetcherUser: String?
 
-    func handle(_ batch: [AMQPDelivery]) async throws -> [Rejection] {
+    /// Checks the publisher, reads the poller's headers and parses the message: while the batch before commits.
+    func prepare(_ delivery: AMQPDelivery) -> Result<EmailEntry, any Error> {
+        Result {
+            if let fetcherUser, delivery.properties.userID != fetcherUser {
+                throw FetchedMessageError("publisher: mail.message.fetched is taken only from email-ingestor's broker user \(fetcherUser) (got \(delivery.properties.userID ?? "no user_id"))")
+            }
+            let fetched = try FetchedMessage(delivery)
+            return EmailEntry(fetched: fetched, message: try MIMEParser.parse(fetched.raw))
+        }
+    }
+
+    func handle(_ batch: [AMQPDelivery], prepared: [Result<EmailEntry, any Error>]) async throws -> [Rejection] {
         var rejections: [Rejection] = []
         var byOrganisation: [String: [EmailEntry]] = [:]
         var order: [String] = []
-        for (index, delivery) in batch.enumerated() {
-            do {
-                if let fetcherUser, delivery.properties.userID != fetcherUser {
-                    throw FetchedMessageError("publisher: mail.message.fetched is taken only from email-ingestor's broker user \(fetcherUser) (got \(delivery.properties.userID ?? "no user_id"))")
-                }
-                let fetched = try FetchedMessage(delivery)
-                let message = try MIMEParser.parse(fetched.raw)
-                if byOrganisation[fetched.organisationID] == nil { order.append(fetched.organisationID) }
-                byOrganisation[fetched.organisationID, default: []].append(EmailEntry(fetched: fetched, message: message))
-            } catch {
+        for (index, outcome) in prepared.enumerated() {
+            switch outcome {
+            case .success(let entry):
+                let organisation = entry.fetched.organisationID
+                if byOrganisation[organisation] == nil { order.append(organisation) }
+                byOrganisation[organisation, default: []].append(entry)
+            case .failure(let error):
                 rejections.append(Rejection(index: index, reason: "\(error)"))
             }
         }
