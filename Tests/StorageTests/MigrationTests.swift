@@ -63,6 +63,38 @@ struct MigrationTests {
         }
     }
 
+    @Test("large values are stored compressed with lz4 (this PostgreSQL has it), and read back whole")
+    func lz4Compression() async throws {
+        let organisation = TestEnvironment.unique("org-lz4")
+        try await TestEnvironment.withDatabase { database in
+            let logger = database.logger
+            let settings = try await database.withTransaction { connection in
+                try await connection.query("""
+                    SELECT attrelid::regclass::text || '.' || attname::text, attcompression::text FROM pg_attribute
+                    WHERE (attrelid, attname) IN (('contents'::regclass, 'raw'), ('contents'::regclass, 'html'),
+                        ('attachments'::regclass, 'content'), ('communications'::regclass, 'content'), ('communications'::regclass, 'search'))
+                    """, logger: logger).decode((String, String).self).all()
+            }
+            #expect(Dictionary(uniqueKeysWithValues: settings) == [
+                "contents.raw": "l", "contents.html": "l", "attachments.content": "l", "communications.content": "l", "communications.search": "l",
+            ])
+            // A raw message of 200 KB of base64 lines, as mail's attachments are.
+            let raw = Array((0..<4_000).map { "TWFpbCBmcm9tIHRoZSBwcmFjdGljZSwgbGluZSBudW1iZXIg\($0 % 97)\r\n" }.joined().utf8)
+            let (method, back) = try await database.withTenant(organisation) { connection in
+                let id = try await connection.query("""
+                    INSERT INTO communications (organisation_id, type, occurred_at, subject, source, source_ref)
+                    VALUES (\(organisation), 'email', now(), 'lz4', 'mailbox', 'lz4') RETURNING id
+                    """, logger: logger).decode(UUID.self).all()[0]
+                try await connection.query("INSERT INTO contents (organisation_id, communication_id, raw) VALUES (\(organisation), \(id), \(ByteBuffer(bytes: raw)))", logger: logger)
+                return try await connection.query(
+                    "SELECT pg_column_compression(raw), raw FROM contents WHERE communication_id = \(id)", logger: logger
+                ).decode((String?, ByteBuffer).self).all()[0]
+            }
+            #expect(method == "lz4")
+            #expect(Array(back.readableBytesView) == raw)
+        }
+    }
+
     @Test("the bundled migrations are numbered without gaps")
     func numbering() throws {
         let versions = try Migration.bundled().map(\.version)
