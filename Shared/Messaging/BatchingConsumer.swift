@@ -26,11 +26,20 @@ public protocol BatchHandler: Sendable {
     /// is processed alone, after every batch before it and before any after it, whatever the concurrency.
     /// With concurrency 1 every batch is processed that way anyway.
     func isOrderingBarrier(_ delivery: AMQPDelivery) -> Bool
+
+    /// What a delivery's processing reads and writes that another delivery's may too (for mail, a Message-ID in
+    /// an organisation): a batch that shares a key with a batch in flight waits until that one is done, so
+    /// deliveries that share a key commit in delivery order whatever the concurrency. Batches without a key in
+    /// common overlap freely.
+    func orderingKeys(_ delivery: AMQPDelivery, prepared: Prepared) -> [String]
 }
 
 extension BatchHandler {
     /// By default nothing is a barrier: batches only ever overlap with concurrency above 1.
     public func isOrderingBarrier(_ delivery: AMQPDelivery) -> Bool { false }
+
+    /// By default no keys.
+    public func orderingKeys(_ delivery: AMQPDelivery, prepared: Prepared) -> [String] { [] }
 
     public func handle(_ batch: [AMQPDelivery]) async throws -> [Rejection] {
         try await handle(batch, prepared: batch.map(prepare))
@@ -135,15 +144,21 @@ public struct BatchingConsumer<Handler: BatchHandler>: Service {
         try await withGracefulShutdownHandler {
             // Up to `concurrency` batches in flight, each its own transaction: while one commits, the next
             // is decoded and written, so neither this process nor the database waits for the other. A batch
-            // with an ordering barrier (a directory change) waits for those before it and holds back those after.
+            // with an ordering barrier (a directory change) waits for those before it and holds back those after;
+            // one that shares an ordering key with a batch in flight waits for that one.
             // Acks go out in delivery order whatever order batches finish in, one multiple-ack for every run
             // of finished batches: the broker settles a batch with one frame instead of one per message.
             let acks = AckSequencer()
             let waiting = WaitingDeliveries(firstDelay: configuration.minimumRetryDelay)
-            try await withThrowingTaskGroup(of: Void.self) { group in
+            // Each batch task returns its ticket (the retrying task nil), so that its keys leave `inFlight`.
+            try await withThrowingTaskGroup(of: Int?.self) { group in
                 // Deliveries waiting for a prerequisite are tried again apart from the batches, holding no slot.
-                group.addTask { await retryWaiting(waiting, acks: acks) }
-                var running = 0
+                group.addTask {
+                    await retryWaiting(waiting, acks: acks)
+                    return nil
+                }
+                // The ordering keys of the batches in flight, by ticket.
+                var inFlight: [Int: Set<String>] = [:]
                 while true {
                     let batch = try await deliveries.nextBatch(maximum: configuration.maximumBatchSize, maximumWait: configuration.maximumWait)
                     if batch.isEmpty { break }
@@ -151,9 +166,10 @@ public struct BatchingConsumer<Handler: BatchHandler>: Service {
                     // decoding and parsing are done by the time the one before has committed.
                     let prepared = batch.map(handler.prepare)
                     let alone = configuration.concurrency > 1 && batch.contains(where: handler.isOrderingBarrier)
-                    while running == configuration.concurrency || (alone && running > 0) {
-                        try await group.next()
-                        running -= 1
+                    let keys = configuration.concurrency > 1 ? Set(zip(batch, prepared).flatMap { handler.orderingKeys($0, prepared: $1) }) : []
+                    while inFlight.count == configuration.concurrency || (alone && !inFlight.isEmpty)
+                        || inFlight.values.contains(where: { !$0.isDisjoint(with: keys) }) {
+                        if let finished = try await group.next() ?? nil { inFlight[finished] = nil }
                     }
                     let ticket = acks.register()
                     if alone {
@@ -165,8 +181,9 @@ public struct BatchingConsumer<Handler: BatchHandler>: Service {
                             let outcome = await process(delivered: batch, prepared: prepared)
                             acks.complete(ticket, settled: outcome.settled, waiting: outcome.waiting.count)
                             waiting.add(outcome.waiting, since: .now)
+                            return ticket
                         }
-                        running += 1
+                        inFlight[ticket] = keys
                     }
                 }
                 waiting.finish()

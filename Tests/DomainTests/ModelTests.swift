@@ -106,4 +106,14 @@ import Testing
         #expect(note.participants.isEmpty)
         #expect(note.attachments.isEmpty)
     }
+
+    @Test("storable text: each NUL becomes U+FFFD, everything else is kept as it was", arguments: [
+        ("plain text, Grüße 🐕", "plain text, Grüße 🐕"), ("\u{0}", "\u{FFFD}"), ("a\u{0}b", "a\u{FFFD}b"),
+        ("\u{0}é\u{0}\u{0}🐕\u{0}", "\u{FFFD}é\u{FFFD}\u{FFFD}🐕\u{FFFD}"), ("e\u{301}\u{0}", "e\u{301}\u{FFFD}"), ("", ""),
+    ])
+    func storable(text: String, stored: String) {
+        #expect(text.storable == stored)
+        #expect(Array(text.storable.unicodeScalars) == Array(stored.unicodeScalars))
+        #expect(!text.storable.utf8.contains(0))
+    }
 }

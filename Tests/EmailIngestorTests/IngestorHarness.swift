@@ -29,6 +29,7 @@ struct IngestorHarness: Sendable {
     static func run(
         replicas: Int = 1,
         configure: @Sendable (inout IngestorConfiguration) -> Void = { _ in },
+        batching: @Sendable (inout BatchConfiguration) -> Void = { _ in },
         fetcherUser: String? = nil,
         _ body: @Sendable (IngestorHarness) async throws -> Void
     ) async throws {
@@ -42,6 +43,8 @@ struct IngestorHarness: Sendable {
                 configure(&configuration)
                 var batch = BatchConfiguration()
                 batch.maximumWait = .milliseconds(5)
+                batch.concurrency = 2  // email-ingestor's default
+                batching(&batch)
                 var handler = MailMessageHandler(database: database, announcer: nil, logger: TestEnvironment.logger)
                 // As the program runs: only mail its own broker user published (the test's connections use the same user).
                 handler.fetcherUser = try fetcherUser ?? AMQPConfiguration(url: try TestEnvironment.variable("COMMLOG_AMQP_URL")).user

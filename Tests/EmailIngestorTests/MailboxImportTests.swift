@@ -144,9 +144,12 @@ extension EmailIngestorProcesses {
                 let id = "<reused-\(UUID().uuidString.lowercased())@test.example>"
                 let original = TestMessages.simple(messageID: id, subject: "Your results", body: "All fine.")
                 try await harness.imap.append(original, to: inbox)
+                _ = try await harness.addMailbox(inbound: inbox, outbound: sent)
+                _ = try await harness.entries { $0.count == 1 }
+                // Seen: now another message under its id, and the original's copy in Sent. (Appended together, the
+                // two could reach two consumers of the queue, other tests' or another replica's, in either order.)
                 try await harness.imap.append(TestMessages.simple(messageID: id, subject: "Your results", body: "Please call us urgently."), to: inbox)
                 try await harness.imap.append(original, to: sent)
-                _ = try await harness.addMailbox(inbound: inbox, outbound: sent)
                 _ = try await harness.entries { $0.count >= 2 }
                 // The copy in Sent is imported too, and must not make a third entry.
                 try await Task.sleep(for: .seconds(2))

@@ -14,6 +14,10 @@ final class PreparingHandler: BatchHandler {
         var events: [String] = []
         var committed: [String] = []
         var misaligned: [String] = []
+        /// The keys of the batches being handled now, and the most batches handled at once.
+        var handling: [Set<String>] = []
+        var mostAtOnce = 0
+        var sharedWhileHandled: [String] = []
     }
 
     private let state = Mutex(State())
@@ -22,9 +26,21 @@ final class PreparingHandler: BatchHandler {
     /// How long each batch takes to commit.
     let commitTime: Duration
 
-    init(poison: String? = nil, commitTime: Duration = .zero) {
+    /// A delivery's ordering key, from its body.
+    let key: @Sendable (String) -> String?
+
+    init(poison: String? = nil, commitTime: Duration = .zero, key: @escaping @Sendable (String) -> String? = { _ in nil }) {
         self.poison = poison
         self.commitTime = commitTime
+        self.key = key
+    }
+
+    var mostAtOnce: Int { state.withLock { $0.mostAtOnce } }
+    /// Keys found in two batches handled at the same time.
+    var sharedWhileHandled: [String] { state.withLock { $0.sharedWhileHandled } }
+
+    func orderingKeys(_ delivery: AMQPDelivery, prepared: String) -> [String] {
+        key(String(prepared.dropFirst("prepared:".count))).map { [$0] } ?? []
     }
 
     var events: [String] { state.withLock { $0.events } }
@@ -47,11 +63,18 @@ final class PreparingHandler: BatchHandler {
             guard batch.count == 1 else { throw Poisoned() }
             return [Rejection(index: 0, reason: "poison message")]
         }
-        state.withLock { $0.events.append("begin \(texts[0])") }
+        let keys = Set(texts.compactMap(key))
+        state.withLock { state in
+            state.events.append("begin \(texts[0])")
+            for other in state.handling { state.sharedWhileHandled += other.intersection(keys) }
+            state.handling.append(keys)
+            state.mostAtOnce = max(state.mostAtOnce, state.handling.count)
+        }
         try await Task.sleep(for: commitTime)
         state.withLock { state in
             state.events.append("commit \(texts[0])")
             state.committed += texts
+            state.handling.remove(at: state.handling.firstIndex(of: keys)!)
         }
         return []
     }
@@ -75,6 +98,30 @@ struct PreparedBatchTests {
             let began = try #require(events.firstIndex(of: "begin \(later)"))
             #expect(prepared < committed && committed < began, "\(later)'s batch prepared by \(prepared), \(earlier)'s committed at \(committed), \(later)'s began at \(began)")
         }
+    }
+
+    @Test("batches without a key in common overlap; a batch that shares a key with one in flight waits for it, so what shares a key commits in delivery order")
+    func orderingKeys() async throws {
+        let texts = (0..<300).map { "c\($0)" }
+        let free = PreparingHandler(commitTime: .milliseconds(100))
+        try await BatchingConsumerTests.run(texts, handler: free, configure: { $0.concurrency = 3 }) { free.committed.count >= 300 }
+        #expect(free.mostAtOnce > 1, "no keys: batches overlap")
+        #expect(Set(free.committed) == Set(texts))
+
+        // Keys shared by neighbouring batches of 50 (c0 and c60, c10 and c70, ...): each batch waits for the one before.
+        let chained = PreparingHandler(commitTime: .milliseconds(50)) { text in "key-\(Int(text.dropFirst())! % 60)" }
+        try await BatchingConsumerTests.run(texts, handler: chained, configure: { $0.concurrency = 3 }) { chained.committed.count >= 300 }
+        #expect(chained.sharedWhileHandled.isEmpty)
+        #expect(chained.mostAtOnce == 1)
+        #expect(chained.committed == texts, "each batch waited for the one before it")
+
+        // Only the first and the last batch share a key (c0 and c299): the batches between overlap, the last waits.
+        let ends = PreparingHandler(commitTime: .milliseconds(100)) { text in ["c0", "c299"].contains(text) ? "ends" : nil }
+        try await BatchingConsumerTests.run(texts, handler: ends, configure: { $0.concurrency = 3 }) { ends.committed.count >= 300 }
+        #expect(ends.sharedWhileHandled.isEmpty)
+        #expect(ends.mostAtOnce > 1)
+        let events = ends.events
+        #expect(try #require(events.firstIndex(of: "commit c0")) < #require(events.firstIndex(of: "begin c250")))
     }
 
     @Test("a batch split by a poison message hands each delivery what was prepared from it; the poison is dead-lettered")

@@ -32,6 +32,16 @@ struct MailMessageHandler: BatchHandler {
         }
     }
 
+    /// The message's key in its organisation (its Message-ID, or its hash without one) and its normalised
+    /// Message-ID: two copies of a message, or two messages with one Message-ID, are never written at the same
+    /// time, and the one delivered first is the one logged under the plain key (the other is merged, skipped
+    /// or logged apart after it).
+    func orderingKeys(_ delivery: AMQPDelivery, prepared: Result<EmailEntry, any Error>) -> [String] {
+        guard case .success(let entry) = prepared else { return [] }
+        let organisation = entry.fetched.organisationID
+        return ["\(organisation) \(entry.sourceRef)"] + (MessageID.normalised(entry.message.messageID?.storable).map { ["\(organisation) \($0)"] } ?? [])
+    }
+
     func handle(_ batch: [AMQPDelivery], prepared: [Result<EmailEntry, any Error>]) async throws -> [Rejection] {
         var rejections: [Rejection] = []
         var byOrganisation: [String: [EmailEntry]] = [:]

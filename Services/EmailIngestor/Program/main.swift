@@ -11,7 +11,9 @@ await ProgramRunner.run("email-ingestor", defaultHTTPPort: 8083) { infrastructur
     var handler = MailMessageHandler(database: infrastructure.database, announcer: announcer, logger: infrastructure.logger)
     // Only what this program (any replica: they share the broker user) fetched.
     handler.fetcherUser = infrastructure.configuration.amqp.user
-    let consumer = infrastructure.consumer(infrastructure.queue(CommlogQueues.mail), handler: handler) { batches in
+    // Two batches at a time: one is parsed and matched while the other commits, and PostgreSQL works on two.
+    // Copies of one message (one Message-ID) still commit in delivery order (MailMessageHandler.orderingKeys).
+    let consumer = infrastructure.consumer(infrastructure.queue(CommlogQueues.mail), handler: handler, defaultConcurrency: 2) { batches in
         batches.prefetch = ingestor.consumerPrefetch
         batches.maximumBatchSize = ingestor.consumerBatchSize
         // Parsing and storing a batch of large messages (attachments up to COMMLOG_MAIL_MAX_MESSAGE_BYTES each) takes longer.
