@@ -75,6 +75,11 @@ fuzz-api:
 	for product in query-api commlog; do swift build --product $$product; done
 	Tests/Fuzz/fuzz-query-api.sh
 
+# A stack left up by `make test` runs PostgreSQL with fsync off (--fast): its figures would not be a durable server's.
+DURABILITY_CHECK = set -a; . .data/stack.env; set +a; \
+	if [ "$$(psql -X -q "$$COMMLOG_DATABASE_OWNER_URL" -tAc 'SHOW fsync')" != on ]; then \
+	echo "WARNING: PostgreSQL runs with fsync off (the stack was started with --fast, as make test leaves it): these figures are not a durable server's; make stack-down first" >&2; fi
+
 ## The ingest benchmark (release build): end to end against raw COPY and raw AMQP.
 ## EVENTS=100000 by default. Uses the stack with PostgreSQL's default durability.
 bench-ingest:
@@ -86,6 +91,7 @@ bench-ingest:
 	@# Another consumer of the practice queue (a `make run` left up) would take half the events and halve the figures.
 	others="$$($(STACK) rabbitmqctl list_consumers -p commlog --quiet --no-table-headers 2>/dev/null | awk '$$1 == "reminder-logger.practice"' | wc -l)"; \
 	if [ "$$others" -gt 0 ]; then echo "bench-ingest: $$others other consumer(s) of reminder-logger.practice (make stop first): the figures would be wrong" >&2; exit 1; fi
+	@$(DURABILITY_CHECK)
 	bin="$$($(RELEASE) --show-bin-path)"; \
 	set -a; . .data/stack.env; COMMLOG_BIN="$$bin"; set +a; \
 	"$$bin/commlog-bench" ingest $${EVENTS:-100000}
@@ -128,7 +134,11 @@ bench-mail:
 	for product in email-ingestor commlog commlog-bench; do $(RELEASE) --product $$product; done
 	bin="$$($(RELEASE) --show-bin-path)"; \
 	set -a; . .data/stack.env; COMMLOG_BIN="$$bin"; set +a; \
-	"$$bin/commlog" migrate && "$$bin/commlog-bench" mail $${MESSAGES:-10000}
+	"$$bin/commlog" migrate
+	@$(DURABILITY_CHECK)
+	bin="$$($(RELEASE) --show-bin-path)"; \
+	set -a; . .data/stack.env; COMMLOG_BIN="$$bin"; set +a; \
+	"$$bin/commlog-bench" mail $${MESSAGES:-10000}
 
 ## The legacy notes import benchmark (release build): `commlog import notes` of ROWS (1000000) notes, a CSV
 ## generated once under .data/bench-import/, against raw COPY of the same rows, in the database commlog_import_bench.

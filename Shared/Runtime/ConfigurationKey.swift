@@ -64,8 +64,8 @@ extension ConfigurationKey {
         "Longest one attempt at a batch may take; then it is abandoned and the batch tried again (a database client that lost track of a request after a PostgreSQL restart once held a batch for ever). email-ingestor takes at least 120, call-bridge's recordings at least their download attempts and timeouts")
     public static let prefetch = ConfigurationKey("COMMLOG_PREFETCH", default: "2000", programs: "consumers",
         "Unacknowledged messages the broker sends ahead to each consumer")
-    public static let consumerConcurrency = ConfigurationKey("COMMLOG_CONSUMER_CONCURRENCY", default: "4 reminder-logger, 1 the others", programs: "consumers",
-        "Batches each consumer processes at the same time, each in its own transaction (reminder-logger's batches with directory changes still run alone, in order; call events and mail keep delivery order with 1)")
+    public static let consumerConcurrency = ConfigurationKey("COMMLOG_CONSUMER_CONCURRENCY", default: "4 reminder-logger, 2 email-ingestor, 1 the others", programs: "consumers",
+        "Batches each consumer processes at the same time, each in its own transaction (reminder-logger's batches with directory changes still run alone, in order; a mail batch that shares a Message-ID with one in flight waits for it; call events keep delivery order with 1)")
     public static let deliveryLimit = ConfigurationKey("COMMLOG_DELIVERY_LIMIT", default: "5", programs: "consumers",
         "Deliveries of one message after which its consumer dead-letters it (the program stopped while processing it each time); the broker's own limit is the `commlog-consumers` policy's `delivery-limit` (deploy/rabbitmq/definitions.json)")
     public static let unknownOrganisationWait = ConfigurationKey("COMMLOG_UNKNOWN_ORGANISATION_WAIT_S", default: "60", programs: "reminder-logger, call-bridge",
