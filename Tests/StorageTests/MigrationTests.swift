@@ -38,8 +38,16 @@ struct MigrationTests {
         }
         let configuration = { var configuration = owner; configuration.database = scratch; return configuration }()
         let applied = try await withThrowingTaskGroup(of: [Int].self) { group in
-            for _ in 0..<4 {
-                group.addTask { [configuration] in try await Migrator.run(configuration: configuration, logger: TestEnvironment.logger) }
+            for replica in 1...4 {
+                group.addTask { [configuration] in
+                    do {
+                        return try await Migrator.run(configuration: configuration, logger: TestEnvironment.logger)
+                    } catch {
+                        // PSQLError's description hides the server's message; this test failed once that way.
+                        Issue.record("replica \(replica): \(String(reflecting: error))")
+                        throw error
+                    }
+                }
             }
             var applied: [Int] = []
             for try await versions in group { applied += versions }
