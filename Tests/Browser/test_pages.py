@@ -42,6 +42,12 @@ def row_texts(driver) -> list[str]:
     return [row.text for row in rows(driver)]
 
 
+def rows_once(driver, check, message: str) -> list[str]:
+    """The rows' texts once `check` holds for them: the page changes its address before it replaces its rows, so
+    rows read at once may be the old ones, or gone (a stale element) while they are read."""
+    return wait_until(lambda: (lambda texts: texts if check(texts) else None)(row_texts(driver)), message=message)
+
+
 def note(api_client, directory, **fields) -> dict:
     body = {"type": "note", "client_id": directory.jane.id, **fields}
     answer = api_client.post("/v1/communications", body)
@@ -219,15 +225,13 @@ def test_filters_narrow_the_timeline(browser, tokens, api, directory):
     driver.find_element(By.ID, "f-q").send_keys(marker)
     driver.find_element(By.CSS_SELECTOR, ".filters button[type=submit]").click()
     wait_until(lambda: "type=phone" in driver.current_url, message="the filtered address")
-    texts = row_texts(driver)
-    assert len(texts) == 1 and f"Molly phone {marker}" in texts[0], texts
+    rows_once(driver, lambda texts: len(texts) == 1 and f"Molly phone {marker}" in texts[0], "Molly's phone call alone")
 
     Select(driver.find_element(By.ID, "f-type")).select_by_value("")
     Select(driver.find_element(By.ID, "f-patient")).select_by_visible_text("Rex")
     driver.find_element(By.CSS_SELECTOR, ".filters button[type=submit]").click()
     wait_until(lambda: "patient_id=" in driver.current_url, message="the patient filter")
-    texts = row_texts(driver)
-    assert len(texts) == 1 and f"Rex note {marker}" in texts[0], texts
+    rows_once(driver, lambda texts: len(texts) == 1 and f"Rex note {marker}" in texts[0], "Rex's note alone")
 
     # A range that ends before today lists nothing, and says why.
     driver.get(driver.current_url.split("?")[0] + "?to=2020-01-31&q=" + marker)
