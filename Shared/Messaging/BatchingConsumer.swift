@@ -163,10 +163,13 @@ public struct BatchingConsumer<Handler: BatchHandler>: Service {
                     let batch = try await deliveries.nextBatch(maximum: configuration.maximumBatchSize, maximumWait: configuration.maximumWait)
                     if batch.isEmpty { break }
                     // Prepared here, while the batches in flight commit: with concurrency 1 too, the next batch's
-                    // decoding and parsing are done by the time the one before has committed.
-                    let prepared = batch.map(handler.prepare)
-                    let alone = configuration.concurrency > 1 && batch.contains(where: handler.isOrderingBarrier)
-                    let keys = configuration.concurrency > 1 ? Set(zip(batch, prepared).flatMap { handler.orderingKeys($0, prepared: $1) }) : []
+                    // decoding and parsing are done by the time the one before has committed. A batch holding a
+                    // delivery at the delivery limit is not: that delivery may be the one that crashes the
+                    // process, so it is dead-lettered unprepared, and the batch's others are prepared after it,
+                    // with the batch processed alone (its ordering keys are not known before).
+                    let prepared = batch.contains(where: isSpent) ? nil : batch.map(handler.prepare)
+                    let alone = configuration.concurrency > 1 && (prepared == nil || batch.contains(where: handler.isOrderingBarrier))
+                    let keys = configuration.concurrency > 1 ? Set(zip(batch, prepared ?? []).flatMap { handler.orderingKeys($0, prepared: $1) }) : []
                     while inFlight.count == configuration.concurrency || (alone && !inFlight.isEmpty)
                         || inFlight.values.contains(where: { !$0.isDisjoint(with: keys) }) {
                         if let finished = try await group.next() ?? nil { inFlight[finished] = nil }
@@ -207,25 +210,30 @@ public struct BatchingConsumer<Handler: BatchHandler>: Service {
         }
     }
 
-    /// Processes a batch as it came from the broker: a delivery the broker has delivered `deliveryLimit` times
-    /// before without its being settled (the program stopped while processing it each time) is dead-lettered
-    /// untried, the rest are processed.
+    /// Whether the broker has delivered this `deliveryLimit` times before without its being settled (the program
+    /// stopped while processing it each time): it is dead-lettered untried, and unprepared.
+    func isSpent(_ delivery: AMQPDelivery) -> Bool {
+        guard let limit = configuration.deliveryLimit, queue.deadLetterExchange != nil else { return false }
+        return delivery.previousDeliveries >= limit
+    }
+
+    /// Processes a batch as it came from the broker: the spent deliveries (`isSpent`) are dead-lettered, the rest
+    /// processed. `prepared`: what the handler made of each delivery, nil when the batch holds a spent one (the
+    /// others are prepared once it is set aside).
     /// Traced as one consumer span, whose parent is the first delivery's trace (`MessageTracing`).
-    func process(delivered batch: [AMQPDelivery], prepared: [Handler.Prepared]) async -> Outcome {
+    func process(delivered batch: [AMQPDelivery], prepared: [Handler.Prepared]?) async -> Outcome {
         await MessageTracing.withBatchSpan(queue: queue.name, batch: batch) { await processWithinLimit(batch, prepared: prepared) }
     }
 
-    private func processWithinLimit(_ batch: [AMQPDelivery], prepared: [Handler.Prepared]) async -> Outcome {
-        guard let limit = configuration.deliveryLimit, queue.deadLetterExchange != nil,
-              batch.contains(where: { $0.previousDeliveries >= limit }) else { return await process(batch, prepared: prepared) }
-        let spent = batch.filter { $0.previousDeliveries >= limit }
-        let kept = batch.indices.filter { batch[$0].previousDeliveries < limit }
-        let rest = kept.map { batch[$0] }
+    private func processWithinLimit(_ batch: [AMQPDelivery], prepared: [Handler.Prepared]?) async -> Outcome {
+        let spent = batch.filter(isSpent)
+        guard !spent.isEmpty, let limit = configuration.deliveryLimit else { return await process(batch, prepared: prepared) }
+        let rest = batch.filter { !isSpent($0) }
         let reasons = spent.indices.map { index in
             Rejection(index: index, reason: "delivered \(spent[index].previousDeliveries + 1) times without being settled (the consumer stopped while processing it each time; COMMLOG_DELIVERY_LIMIT is \(limit))")
         }
         var outcome = await settle(spent, rejections: reasons, waitingSince: .now)
-        if !rest.isEmpty { outcome += await process(rest, prepared: kept.map { prepared[$0] }) }
+        if !rest.isEmpty { outcome += await process(rest) }
         return outcome
     }
 

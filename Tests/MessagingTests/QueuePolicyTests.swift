@@ -50,8 +50,8 @@ struct QueuePolicyTests {
         }
     }
 
-    @Test("a message delivered COMMLOG_DELIVERY_LIMIT times is dead-lettered by the consumer untried, with its reason; the others are processed")
-    func consumersOwnLimit() async throws {
+    @Test("a message delivered COMMLOG_DELIVERY_LIMIT times is dead-lettered by the consumer untried and unprepared, with its reason; the others are processed", arguments: [1, 2])
+    func consumersOwnLimit(concurrency: Int) async throws {
         try await TestEnvironment.withConnection { connection in
             // No delivery limit on the queue: only the consumer's applies.
             let queue = Topology.Queue(name: TestEnvironment.unique("test.own-limit"), bindings: [TestEnvironment.unique("test.key")], expiresAfter: .seconds(900))
@@ -70,7 +70,9 @@ struct QueuePolicyTests {
             var configuration = BatchConfiguration()
             configuration.deliveryLimit = 2
             configuration.maximumWait = .milliseconds(200)
-            let handler = RecordingHandler()
+            configuration.concurrency = concurrency
+            // Preparing is where a message that crashes the process (a parser's fault) would crash it again.
+            let handler = PreparingHandler()
             let consumer = BatchingConsumer(queue: queue, consumerConnection: connection, publisher: connection, handler: handler,
                                             configuration: configuration, isTransient: { _ in false }, logger: TestEnvironment.logger)
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -83,6 +85,9 @@ struct QueuePolicyTests {
                 #expect(letter.reason.contains("COMMLOG_DELIVERY_LIMIT is 2"))
             }
             #expect(!handler.committed.contains("spent"))
+            #expect(!handler.events.contains("prepared spent"))
+            #expect(handler.events.contains("prepared fresh"))
+            #expect(handler.misaligned.isEmpty)
         }
     }
 }
