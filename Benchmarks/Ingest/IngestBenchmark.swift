@@ -191,6 +191,9 @@ struct IngestBenchmark {
         var committed = 0
         while committed < events {
             try await Task.sleep(for: .milliseconds(20))
+            if program.hasExited {
+                throw BenchmarkError("reminder-logger ended (status \(await program.wait())) before the \(events) events were logged; its log is above")
+            }
             committed = try await database.withTenant(organisation) { connection in
                 var count = 0
                 for try await value in try await connection.query(

@@ -140,6 +140,9 @@ struct MailImportBenchmark {
                     return count
                 }
                 if ContinuousClock.now - start > .seconds(1800) { throw BenchmarkError("only \(committed) of \(messages) committed after 30 minutes") }
+                if program.hasExited {
+                    throw BenchmarkError("email-ingestor ended (status \(await program.wait())) with \(committed) of \(messages) messages logged; its log is above")
+                }
             }
             let elapsed = ContinuousClock.now - start
             // It syncs from its start: idle is what it keeps once the sync is committed and nothing has come for a while.

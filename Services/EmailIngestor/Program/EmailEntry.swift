@@ -11,18 +11,22 @@ struct EmailEntry: Sendable {
     /// Set for a message whose Message-ID an entry with other content already has: its content fingerprint,
     /// which keeps it apart (a sender cannot suppress a later message by reusing an id).
     var collision: String?
+    /// The idempotency key without a collision's fingerprint: `message-id:` and the Message-ID, or `sha256:` and
+    /// the raw message's hash when it has none (worked out once: the hash reads the whole message).
+    private let plainSourceRef: String
 
     init(fetched: FetchedMessage, message: ParsedMessage) {
         self.fetched = fetched
         self.message = message
+        plainSourceRef = message.messageID.map { "message-id:\($0.storable)" } ?? "sha256:\(Self.hex(SHA256.hash(data: fetched.raw)))"
     }
 
     /// The idempotency key: the Message-ID, or the SHA-256 of the raw message when it has none, so that the
     /// same message in INBOX and Sent, or in two mailboxes, is one entry; with the content's fingerprint for
     /// a different message that reuses a Message-ID.
     var sourceRef: String {
-        if let id = message.messageID { return "message-id:\(id.storable)" + (collision.map { "#\($0)" } ?? "") }
-        return "sha256:\(Self.hex(SHA256.hash(data: fetched.raw)))"
+        guard message.messageID != nil, let collision else { return plainSourceRef }
+        return plainSourceRef + "#\(collision)"
     }
 
     /// What identifies the message's content whatever folder it was found in (the raw bytes differ between the
