@@ -31,6 +31,11 @@ public protocol BatchHandler: Sendable {
     /// an organisation): a batch that shares a key with a batch in flight waits until that one is done, so
     /// deliveries that share a key commit in delivery order whatever the concurrency. Batches without a key in
     /// common overlap freely.
+    /// Neither keys nor barriers order a delivery waiting for its prerequisite (`Rejection.mayWaitForPrerequisite`):
+    /// it is tried again apart from the batches, so a handler whose order matters that way must not ask to wait
+    /// (email-ingestor, the one handler with keys, never does; reminder-logger's waiting events are those of an
+    /// organisation not yet known, and a directory change retried late cannot undo a newer one: every upsert
+    /// and delete carries its event's time, and an older never overwrites a newer).
     func orderingKeys(_ delivery: AMQPDelivery, prepared: Prepared) -> [String]
 }
 
