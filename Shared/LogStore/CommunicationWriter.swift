@@ -31,6 +31,8 @@ public struct LoggedCommunication: Sendable, Hashable {
 /// One statement per call, whatever the number of entries: the entries travel as one JSON parameter,
 /// `jsonb_to_recordset` turns them into rows, and data-modifying CTEs insert the entries, then the
 /// participants and attachments of those that were new. Entries already logged are left as they are.
+/// Attachments' bytes travel apart, as one binary `bytea[]` parameter that the JSON points into: in the JSON
+/// they would be base64, parsed into `jsonb`, extracted and decoded again by the server.
 public enum CommunicationWriter {
     /// Inserts `entries`, all of the transaction's organisation, and returns those that were new, in order.
     public static func insert(_ entries: [NewCommunication], on connection: PostgresConnection, logger: Logger) async throws -> [LoggedCommunication] {
@@ -38,7 +40,7 @@ public enum CommunicationWriter {
         var seen = Set<String>()
         let unique = entries.filter { seen.insert("\($0.source.rawValue)\u{0}\($0.sourceRef)").inserted }
         guard !unique.isEmpty else { return [] }
-        let rows = try await connection.query(PostgresQuery(unsafeSQL: insertSQL, binds: binds(rowsJSON(unique))), logger: logger)
+        let rows = try await connection.query(PostgresQuery(unsafeSQL: insertSQL, binds: binds(rows(unique))), logger: logger)
         var inserted: [String: UUID] = [:]
         for try await (id, source, sourceRef) in rows.decode((UUID, String, String).self) {
             inserted["\(source)\u{0}\(sourceRef)"] = id
@@ -55,25 +57,28 @@ public enum CommunicationWriter {
         guard !contents.isEmpty else { return }
         try await connection.query("""
             INSERT INTO contents (organisation_id, communication_id, raw, html)
-            SELECT commlog_current_organisation(), id, decode(nullif(raw, '-'), 'base64'), nullif(html, '')
-            FROM unnest(\(contents.map(\.communicationID))::uuid[], \(contents.map { $0.raw.map { Data($0).base64EncodedString() } ?? "-" })::text[],
+            SELECT commlog_current_organisation(), id, nullif(raw, ''::bytea), nullif(html, '')
+            FROM unnest(\(contents.map(\.communicationID))::uuid[], \(contents.map { ByteBuffer(bytes: $0.raw ?? []) })::bytea[],
                         \(contents.map { $0.html ?? "" })::text[]) AS t(id, raw, html)
             ON CONFLICT (organisation_id, communication_id) DO NOTHING
             """, logger: logger)
     }
 
-    /// The entries as the JSON array `insertSQL` reads with `jsonb_to_recordset`: every key of
-    /// `NewCommunication.encode(to:)`, written directly (through `JSONEncoder` this was a third of
-    /// reminder-logger's CPU).
-    static func rowsJSON(_ entries: [NewCommunication]) -> String {
+    /// The entries as the JSON array `insertSQL` reads with `jsonb_to_recordset`, and the attachments' bytes.
+    /// The JSON has every key of `NewCommunication.encode(to:)`, written directly (through `JSONEncoder` this was
+    /// a third of reminder-logger's CPU), except that an attachment's `content` is `content_index` instead: the
+    /// position (from 1) of its bytes in `contents`.
+    static func rows(_ entries: [NewCommunication]) -> (json: String, contents: [ByteBuffer]) {
         var json = JSONWriter(capacity: entries.count * 1_024)
-        json.array(entries) { json, entry in entry.write(to: &json) }
-        return String(decoding: json.bytes, as: UTF8.self)
+        var contents: [ByteBuffer] = []
+        json.array(entries) { json, entry in entry.write(to: &json, contents: &contents) }
+        return (String(decoding: json.bytes, as: UTF8.self), contents)
     }
 
-    private static func binds(_ json: String) -> PostgresBindings {
+    private static func binds(_ rows: (json: String, contents: [ByteBuffer])) -> PostgresBindings {
         var bindings = PostgresBindings()
-        bindings.append(json)
+        bindings.append(rows.json)
+        bindings.append(rows.contents)
         return bindings
     }
 
@@ -106,7 +111,7 @@ public enum CommunicationWriter {
         ), new_attachments AS (
             INSERT INTO attachments (organisation_id, communication_id, position, name, content_type, size, sha256, content, document_owner, document_id)
             SELECT commlog_current_organisation(), i.id, a.position - 1, a.value->>'name', a.value->>'content_type',
-                   (a.value->>'size')::bigint, a.value->>'sha256', decode(a.value->>'content', 'base64'),
+                   (a.value->>'size')::bigint, a.value->>'sha256', ($2::bytea[])[(a.value->>'content_index')::int],
                    a.value->>'document_owner', a.value->>'document_id'
             FROM inserted i
             JOIN input USING (source, source_ref)
@@ -117,8 +122,9 @@ public enum CommunicationWriter {
 }
 
 extension NewCommunication {
-    /// The entry as `encode(to:)` writes it, keys in its order.
-    func write(to json: inout JSONWriter) {
+    /// The entry as `encode(to:)` writes it, keys in its order, but for its attachments' bytes: appended to
+    /// `contents`, and their position there written as `content_index`.
+    func write(to json: inout JSONWriter, contents: inout [ByteBuffer]) {
         json.raw("{\"organisation_id\":"); json.string(organisationID)
         json.raw(",\"type\":"); json.string(type)
         json.raw(",\"direction\":"); json.string(direction)
@@ -150,7 +156,13 @@ extension NewCommunication {
             json.raw(",\"content_type\":"); json.string(attachment.contentType)
             json.raw(",\"size\":"); json.number(attachment.size)
             json.raw(",\"sha256\":"); json.string(attachment.sha256)
-            json.raw(",\"content\":"); json.string(attachment.content.map { Data($0).base64EncodedString() })
+            json.raw(",\"content_index\":")
+            if let content = attachment.content {
+                contents.append(ByteBuffer(bytes: content))
+                json.number(contents.count)
+            } else {
+                json.raw("null")
+            }
             json.raw(",\"document_owner\":"); json.string(attachment.documentOwner)
             json.raw(",\"document_id\":"); json.string(attachment.documentID)
             json.raw("}")

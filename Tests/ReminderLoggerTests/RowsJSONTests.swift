@@ -1,5 +1,6 @@
 import CommlogDomain
 import Foundation
+import PostgresNIO
 import Testing
 
 @testable import LogStore
@@ -30,13 +31,37 @@ import Testing
         NewCommunication(organisationID: "org-1", type: .note, direction: nil, occurredAt: Date(timeIntervalSince1970: 0), source: .manual, sourceRef: "n-1"),
     ]
 
-    @Test func sameValuesAsCodable() throws {
-        let written = Array(CommunicationWriter.rowsJSON(Self.entries).utf8)
-        #expect(try ContractCoding.makeDecoder().decode([NewCommunication].self, from: Data(written)) == Self.entries)
+    /// The JSON with each attachment's `content_index` replaced by its bytes, base64 under `content`, as `Codable` writes them.
+    static func withContents(_ rows: (json: String, contents: [ByteBuffer])) throws -> Data {
+        var entries = try #require(try JSONSerialization.jsonObject(with: Data(rows.json.utf8)) as? [[String: Any]])
+        for (index, entry) in entries.enumerated() {
+            let attachments = try #require(entry["attachments"] as? [[String: Any]])
+            entries[index]["attachments"] = try attachments.map { attachment in
+                var attachment = attachment
+                let position = attachment.removeValue(forKey: "content_index")
+                if let position = position as? Int {
+                    let bytes = try #require(rows.contents.indices.contains(position - 1) ? rows.contents[position - 1] : nil, "content_index \(position) of \(rows.contents.count)")
+                    attachment["content"] = Data(bytes.readableBytesView).base64EncodedString()
+                } else {
+                    #expect(position is NSNull, "an attachment without content has content_index null")
+                    attachment["content"] = NSNull()
+                }
+                return attachment
+            }
+        }
+        return try JSONSerialization.data(withJSONObject: entries)
+    }
+
+    @Test("the JSON holds every key of the entries' Codable form, and their attachments' bytes are the binary parameter it points into")
+    func sameValuesAsCodable() throws {
+        let rows = CommunicationWriter.rows(Self.entries)
+        #expect(rows.contents.count == 1)
+        let written = try Self.withContents(rows)
+        #expect(try ContractCoding.makeDecoder().decode([NewCommunication].self, from: written) == Self.entries)
         // Every key, null ones included: `jsonb_to_recordset` reads them by name.
         func canonical(_ json: Data) throws -> Data {
             try JSONSerialization.data(withJSONObject: try JSONSerialization.jsonObject(with: json), options: [.sortedKeys])
         }
-        #expect(try canonical(Data(written)) == canonical(ContractCoding.makeEncoder().encode(Self.entries)))
+        #expect(try canonical(written) == canonical(ContractCoding.makeEncoder().encode(Self.entries)))
     }
 }
