@@ -177,7 +177,7 @@ struct IngestBenchmark {
         // Let it connect, so that its start-up is not part of the measurement.
         try await Task.sleep(for: .seconds(2))
         let memory = ResidentMemory(pid: program.pid)
-        let idle = memory.megabytes
+        let idle = memory.now
         let start = ContinuousClock.now
         for chunk in stride(from: 0, to: messages.count, by: 5_000) {
             try await connection.publish(Array(messages[chunk..<min(chunk + 5_000, messages.count)]), timeout: .seconds(120))

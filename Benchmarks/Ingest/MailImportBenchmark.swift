@@ -147,7 +147,7 @@ struct MailImportBenchmark {
             let elapsed = ContinuousClock.now - start
             // It syncs from its start: idle is what it keeps once the sync is committed and nothing has come for a while.
             try await Task.sleep(for: .seconds(3))
-            let idle = memory.megabytes, peak = memory.peakMegabytes
+            let idle = memory.now, peak = memory.peakMegabytes
             program.signal(SIGTERM)
             await program.wait()
             try await database.withTenant(organisation) { connection in

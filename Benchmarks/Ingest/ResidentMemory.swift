@@ -8,18 +8,32 @@ struct ResidentMemory: Sendable {
 
     let pid: pid_t
 
-    /// The resident memory now, in MB (1 MB = 2^20 bytes); nil once the process is gone.
-    var megabytes: Double? { Self.megabytes("VmRSS", of: pid) }
+    /// Resident memory at one moment, in MB (1 MB = 2^20 bytes), and its two parts: the program's own data
+    /// (`RssAnon`: heap, stacks) and pages mapped from files (`RssFile`: its code and the libraries', clean,
+    /// shared with the page cache; a page of code that was once run, or lay next to one, stays counted).
+    struct Sample: Sendable {
+        var resident: Double
+        var anonymous: Double
+        var file: Double
+    }
+
+    /// The resident memory now; nil once the process is gone.
+    var now: Sample? {
+        guard let resident = Self.megabytes("VmRSS", of: pid), let anonymous = Self.megabytes("RssAnon", of: pid),
+              let file = Self.megabytes("RssFile", of: pid) else { return nil }
+        return Sample(resident: resident, anonymous: anonymous, file: file)
+    }
 
     /// The most it has held so far, in MB; nil once the process is gone.
     var peakMegabytes: Double? { Self.megabytes("VmHWM", of: pid) }
 
     /// One line for the benchmark's report: idle and peak against the bounds.
-    static func report(program: String, idle: Double?, peak: Double?) -> String {
+    static func report(program: String, idle: Sample?, peak: Double?) -> String {
         func text(_ megabytes: Double?, limit: Double) -> String {
             megabytes.map { String(format: "%.1f MB (limit %.0f)", $0, limit) } ?? "unknown"
         }
-        return "  \(program) resident memory: idle \(text(idle, limit: idleLimit)), peak \(text(peak, limit: busyLimit))"
+        let parts = idle.map { String(format: " (its own data %.1f MB, mapped from files %.1f MB)", $0.anonymous, $0.file) } ?? ""
+        return "  \(program) resident memory: idle \(text(idle?.resident, limit: idleLimit))\(parts), peak \(text(peak, limit: busyLimit))"
     }
 
     static func megabytes(_ field: String, of pid: pid_t) -> Double? {

@@ -123,6 +123,8 @@ for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null &&
 resident() { awk -v key="$1:" '$1 == key { printf "%.1f", $2 / 1024 }' "/proc/$API_PID/status"; }
 sleep 2
 API_IDLE_MB="$(resident VmRSS)"
+# Its parts: the program's own data, and pages mapped from files (its code and the libraries', clean and shared).
+API_IDLE_PARTS="its own data $(resident RssAnon) MB, mapped from files $(resident RssFile) MB"
 TOKEN="$(COMMLOG_JWT_SECRET="$SECRET" "$BIN/commlog" token --org "$ORG" --staff m-1 --role manager)"
 DIRECTORY_TOKEN="$(COMMLOG_JWT_SECRET="$SECRET" "$BIN/commlog" token --org "$DIRECTORY_ORG" --staff m-1 --role manager)"
 
@@ -252,7 +254,7 @@ for request in $REQUESTS; do
         "$(awk -v a="$api_p99" -v s="$sql_p99" 'BEGIN { printf "%.1f", (s > 0 ? a / s : 0) }')" \
         "$(awk -v a="$api_rps" -v s="$sql_tps" 'BEGIN { printf "%.2f", (s > 0 ? a / s : 0) }')"
 done
-printf 'query-api resident memory: idle %s MB (limit 40), peak %s MB (limit 150)\n' "$API_IDLE_MB" "$(resident VmHWM)"
+printf 'query-api resident memory: idle %s MB (limit 40) (%s), peak %s MB (limit 150)\n' "$API_IDLE_MB" "$API_IDLE_PARTS" "$(resident VmHWM)"
 
 # The web page: time to a rendered client timeline and board in headless Chromium (PAGES=0 skips it).
 if [[ "${PAGES:-1}" != 0 ]]; then
