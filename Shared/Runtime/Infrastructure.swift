@@ -107,7 +107,7 @@ public struct Infrastructure: Sendable {
             // being streamed (a live stream) is not affected.
             server: .http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.httpIdleTimeoutSeconds)))),
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: program),
-            services: [database.client] + (database.replica.map { [$0.client] } ?? []) + [publishing, consuming, archiver] + services,
+            services: [database.client] + (database.replica.map { [$0.client] } ?? []) + [publishing, consuming, archiver, MemoryTrimmer(logger: logger)] + services,
             logger: logger
         )
     }
