@@ -94,6 +94,20 @@ die() { printf 'stack: error: %s\n' "$*" >&2; exit 1; }
 
 # --- helpers -----------------------------------------------------------------
 
+# The servers' ports lie in the kernel's range for outgoing connections (32768-60999): a connection that took
+# one of them as its own end would keep a server from listening there (a cluster node once failed to start so,
+# its port held by another program's connection). Reserving them keeps the kernel from handing them out; where
+# /proc/sys cannot be written (a container) they stay as they are.
+reserve_ports() {
+    local file=/proc/sys/net/ipv4/ip_local_reserved_ports
+    local ports="$PG_PORT-$((PG_PORT + 2)),$AMQP_PORT-$((AMQP_PORT + 2)),$((AMQP_PORT + 10))-$((AMQP_PORT + 17)),$IMAP_PORT-$IMAPS_PORT"
+    [[ -r "$file" && -w "$file" ]] || return 0
+    local current
+    current="$(cat "$file")"
+    echo "${current:+$current,}$ports" >"$file" 2>/dev/null ||
+        log "could not reserve the stack's ports in $file; an outgoing connection may take one of them"
+}
+
 # True when something accepts TCP connections on 127.0.0.1:$1.
 port_open() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
@@ -1104,6 +1118,7 @@ cmd_up() {
     id postgres >/dev/null 2>&1 ||
         useradd --system --no-create-home --home-dir /var/lib/postgresql --shell /usr/sbin/nologin postgres
     mkdir -p "$LOGS"
+    reserve_ports
     pg_up "$fast"
     [[ -n "$replica" ]] && standby_up "$fast"
     [[ -n "$pgbouncer" ]] && pgb_up
