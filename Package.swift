@@ -383,7 +383,10 @@ let package = Package(
         ),
         .testTarget(
             name: "MessagingTests",
-            dependencies: [.product(name: "Logging", package: "swift-log"), "Messaging", "CommlogRuntime", "Storage", "TestSupport"],
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "Messaging", "CommlogRuntime", "Storage", "TestSupport",
+            ],
             path: "Tests/MessagingTests",
             swiftSettings: swiftSettings
         ),

@@ -12,6 +12,9 @@ import TestSupport
 /// ratio, and email-ingestor's resident memory. The folder is filled with `PracticeMail` by APPEND first (not
 /// measured) and deleted at the end.
 struct MailImportBenchmark {
+    /// How long after the last commit idle memory is read: one trim interval and a little more.
+    static let idleAfter = MemoryTrimmer.defaultInterval + .seconds(2)
+
     let messages: Int
     let bin: String
     let configuration: ProgramConfiguration
@@ -50,7 +53,7 @@ struct MailImportBenchmark {
         let ingest = try await ingestor(host: host, port: port, user: user, password: password, folder: folder, empty: empty)
         say(String(format: "  email-ingestor, first sync until committed:    %8.0f msg/s %6.1f MB/s", Double(messages) / ingest.seconds, megabytes / ingest.seconds))
         say(String(format: "  ratio email-ingestor / mbsync: %.2f", mbsyncSeconds / ingest.seconds))
-        say(ingest.memory + " (idle after the sync: 12 s after the last commit, once its memory trimmer has run)")
+        say(ingest.memory + " (idle after the sync: \(Self.idleAfter.components.seconds) s after the last commit, once its memory trimmer has run)")
         _ = try? await imap.perform { session in
             _ = try? session.select("INBOX")
             try session.delete(folder)
@@ -145,9 +148,9 @@ struct MailImportBenchmark {
                 }
             }
             let elapsed = ContinuousClock.now - start
-            // It syncs from its start: idle is what it keeps once the sync is committed and nothing has come for a while.
-            // The program hands freed memory back every 10 s (MemoryTrimmer): idle is what it keeps after that.
-            try await Task.sleep(for: .seconds(12))
+            // It syncs from its start: idle is what it keeps once the sync is committed and nothing has come for a
+            // while, and its MemoryTrimmer has handed back what the sync freed.
+            try await Task.sleep(for: Self.idleAfter)
             let idle = memory.now, peak = memory.peakMegabytes
             program.signal(SIGTERM)
             await program.wait()

@@ -9,10 +9,13 @@ import ServiceLifecycle
 /// returns every whole free page of the heap; what is in use is not touched, and a page returned is simply
 /// faulted in again if it is needed. Where the C library has no `malloc_trim` (not glibc), this does nothing.
 public struct MemoryTrimmer: Service {
+    /// How often the programs trim (a benchmark that measures idle memory waits this long and a little more).
+    public static let defaultInterval: Duration = .seconds(10)
+
     let interval: Duration
     let logger: Logger
 
-    public init(interval: Duration = .seconds(10), logger: Logger) {
+    public init(interval: Duration = defaultInterval, logger: Logger) {
         self.interval = interval
         self.logger = logger
     }
