@@ -131,14 +131,11 @@ chaos-run:
 ## folder to a Maildir; prints email-ingestor's resident memory too.
 bench-mail:
 	$(STACK) up --with-dovecot
+	@$(DURABILITY_CHECK)
 	for product in email-ingestor commlog commlog-bench; do $(RELEASE) --product $$product; done
 	bin="$$($(RELEASE) --show-bin-path)"; \
 	set -a; . .data/stack.env; COMMLOG_BIN="$$bin"; set +a; \
-	"$$bin/commlog" migrate
-	@$(DURABILITY_CHECK)
-	bin="$$($(RELEASE) --show-bin-path)"; \
-	set -a; . .data/stack.env; COMMLOG_BIN="$$bin"; set +a; \
-	"$$bin/commlog-bench" mail $${MESSAGES:-10000}
+	"$$bin/commlog" migrate && "$$bin/commlog-bench" mail $${MESSAGES:-10000}
 
 ## The legacy notes import benchmark (release build): `commlog import notes` of ROWS (1000000) notes, a CSV
 ## generated once under .data/bench-import/, against raw COPY of the same rows, in the database commlog_import_bench.
