@@ -170,7 +170,7 @@ public struct SameMessage {
         guard raw != nil || html != nil else { return false }
         let rows = try await connection.query("""
             INSERT INTO contents AS k (organisation_id, communication_id, raw, html)
-            VALUES (commlog_current_organisation(), \(id), decode(\(raw.map { Data($0).base64EncodedString() }), 'base64'), \(html))
+            VALUES (commlog_current_organisation(), \(id), \(raw.map { ByteBuffer(bytes: $0) }), \(html))
             ON CONFLICT (organisation_id, communication_id) DO UPDATE SET raw = coalesce(k.raw, excluded.raw), html = coalesce(k.html, excluded.html)
             WHERE (k.raw IS NULL AND excluded.raw IS NOT NULL) OR (k.html IS NULL AND excluded.html IS NOT NULL)
             RETURNING 1
